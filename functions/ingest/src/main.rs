@@ -1,0 +1,9 @@
+//! Lambda `ingest`: S3 upload events (through SQS) become packages and releases.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    baton_app::lambda::init_json_logs();
+    let ctx = baton_aws::AwsContext::from_env().await?;
+    let ingest = baton_app::wiring::ingest(&ctx, baton_app::wiring::config_source(&ctx))?;
+    baton_app::lambda::run(ingest).await
+}

@@ -1,0 +1,268 @@
+//! One upload: validate, register, and release when the set is complete.
+
+use std::time::Duration;
+
+use baton_domain::config::{ComponentKind, STATE_MAX_BYTES};
+use baton_domain::manifest::Manifest;
+use baton_domain::package::{PackageContents, RejectCode};
+use baton_domain::ports::{
+    Artefacts, ConfigSource, Creation, Fetched, PackageOutcome, Registration, ReleaseStore,
+    Workflow,
+};
+use baton_domain::release::{PackageRef, ReleasePlan, plan_release};
+use baton_domain::web::{WebLimits, validate_site_zip};
+use baton_domain::{
+    BatonConfig, BatonError, Package, PackageKey, PackageMetadata, RejectedPackage, Rejection,
+    Release, ReleaseId,
+};
+use chrono::Utc;
+
+use super::Ingest;
+use super::event::Upload;
+
+/// How often release creation is re-planned when concurrent uploads move the counter.
+const RELEASE_ATTEMPTS: u32 = 12;
+
+impl<C, A, S, W> Ingest<C, A, S, W>
+where
+    C: ConfigSource,
+    A: Artefacts,
+    S: ReleaseStore,
+    W: Workflow,
+{
+    pub(super) async fn handle_upload(&self, upload: &Upload) -> Result<(), BatonError> {
+        let config = self.config.config().await?;
+        let (key, kind) = match PackageKey::parse(&upload.key, &config) {
+            Ok(parsed) => parsed,
+            Err(rejection) => {
+                return self
+                    .reject(upload, &upload.tag, rejection, PackageMetadata::default())
+                    .await;
+            }
+        };
+        let component = config
+            .component(&key.component)
+            .ok_or_else(|| BatonError::internal("component vanished from the configuration"))?;
+        let max_bytes = match kind {
+            ComponentKind::Web => component.max_total_bytes(),
+            ComponentKind::State => STATE_MAX_BYTES,
+        };
+        let object = match self.artefacts.fetch(&upload.key, max_bytes).await? {
+            Fetched::Object(object) => object,
+            Fetched::Missing => {
+                tracing::warn!(key = %upload.key, "the uploaded object no longer exists; nothing to register");
+                return Ok(());
+            }
+            Fetched::TooLarge { size, etag } => {
+                let rejection = Rejection::new(
+                    RejectCode::TooLarge,
+                    format!(
+                        "the package is {size} bytes; a {kind} package may be at most {max_bytes} bytes"
+                    ),
+                );
+                return self
+                    .reject(upload, &etag, rejection, PackageMetadata::default())
+                    .await;
+            }
+        };
+        let metadata = PackageMetadata::from_user_metadata(&object.user_metadata);
+        let contents = match validate(kind, &object.bytes, component.max_total_bytes(), &config) {
+            Ok(contents) => contents,
+            Err(rejection) => return self.reject(upload, &object.etag, rejection, metadata).await,
+        };
+        let package = Package {
+            component: key.component.clone(),
+            version: key.version.clone(),
+            kind,
+            object_key: upload.key.clone(),
+            size: object.bytes.len() as u64,
+            sha256: baton_domain::sha256_hex(&object.bytes),
+            metadata: metadata.clone(),
+            contents,
+            registered_at: Utc::now(),
+        };
+        match self.store.register_package(&package).await? {
+            Registration::New => {
+                tracing::info!(component = %package.component, version = %package.version, sha256 = %package.sha256, "package registered")
+            }
+            Registration::Duplicate {
+                release: Some(release),
+            } => {
+                tracing::info!(component = %package.component, version = %package.version, release = %release, "package already registered and released");
+                return self.ensure_started(&release).await;
+            }
+            Registration::Duplicate { release: None } => {
+                tracing::info!(component = %package.component, version = %package.version, "package already registered; finishing its release check");
+            }
+            Registration::Conflict { existing } => {
+                let rejection = Rejection::new(
+                    RejectCode::VersionConflict,
+                    format!(
+                        "version already published with other content: {} {} was registered at {} with sha256 {}; versions are immutable, publish a new version",
+                        existing.component,
+                        existing.version,
+                        existing.registered_at.to_rfc3339(),
+                        existing.sha256
+                    ),
+                );
+                return self.reject(upload, &object.etag, rejection, metadata).await;
+            }
+        }
+        let trigger = PackageRef::of(&package);
+        self.store.advance_head(&trigger).await?;
+        self.release_if_new(&config, &trigger).await
+    }
+
+    async fn release_if_new(
+        &self,
+        config: &BatonConfig,
+        trigger: &PackageRef,
+    ) -> Result<(), BatonError> {
+        for attempt in 0..RELEASE_ATTEMPTS {
+            let heads = self.store.heads().await?;
+            let cursor = self.store.release_cursor().await?;
+            let (number, snapshot, changes) = match plan_release(config, &heads, &cursor) {
+                ReleasePlan::Waiting { missing } => {
+                    tracing::info!(component = %trigger.component, version = %trigger.version, missing = ?missing, "no release yet: waiting for the first package of every component");
+                    return self
+                        .store
+                        .note_outcome(trigger, &PackageOutcome::Waiting { missing })
+                        .await;
+                }
+                ReleasePlan::UpToDate => {
+                    return self
+                        .store
+                        .note_outcome(
+                            trigger,
+                            &PackageOutcome::Superseded {
+                                release: cursor.release,
+                            },
+                        )
+                        .await;
+                }
+                ReleasePlan::New {
+                    number,
+                    snapshot,
+                    changes,
+                } => (number, snapshot, changes),
+            };
+            if snapshot.get(&trigger.component) != Some(trigger) {
+                // A higher version of this component is already registered; that upload's own
+                // event makes the release that holds it.
+                tracing::info!(component = %trigger.component, version = %trigger.version, "a higher version is already registered; no release for this one");
+                return self
+                    .store
+                    .note_outcome(
+                        trigger,
+                        &PackageOutcome::Superseded {
+                            release: cursor.release,
+                        },
+                    )
+                    .await;
+            }
+            let changed_refs: Vec<PackageRef> = changes
+                .iter()
+                .filter_map(|c| snapshot.get(&c.component).cloned())
+                .collect();
+            let changed = self.store.packages(&changed_refs).await?;
+            let release = Release::assemble(
+                number,
+                snapshot,
+                changes,
+                &changed,
+                &cursor,
+                &trigger.object_key,
+                Utc::now(),
+            );
+            match self
+                .store
+                .create_release(&release, &cursor, trigger)
+                .await?
+            {
+                Creation::Created => {
+                    let versions: Vec<String> = release
+                        .snapshot
+                        .values()
+                        .map(|p| format!("{} {}", p.component, p.version))
+                        .collect();
+                    tracing::info!(release = %release.id, number = release.number, versions = %versions.join(", "), "release created");
+                    return self.ensure_started(&release.id).await;
+                }
+                Creation::AlreadyReleased(existing) => return self.ensure_started(&existing).await,
+                Creation::CursorMoved => {
+                    // Another upload made a release meanwhile: back off a little and plan again.
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+            }
+        }
+        Err(BatonError::transient(
+            "releases kept being created concurrently; the upload will be retried",
+        ))
+    }
+
+    async fn ensure_started(&self, id: &ReleaseId) -> Result<(), BatonError> {
+        let release = self
+            .store
+            .release(id)
+            .await?
+            .ok_or_else(|| BatonError::transient(format!("{id} is not readable yet; retry")))?;
+        let started = self.workflow.start(&release).await?;
+        tracing::info!(release = %release.id, ?started, "release workflow running");
+        Ok(())
+    }
+
+    async fn reject(
+        &self,
+        upload: &Upload,
+        tag: &str,
+        rejection: Rejection,
+        metadata: PackageMetadata,
+    ) -> Result<(), BatonError> {
+        let mut parts = upload
+            .key
+            .strip_prefix(baton_domain::package::PACKAGE_PREFIX)
+            .unwrap_or("")
+            .split('/');
+        let rejected = RejectedPackage {
+            object_key: upload.key.clone(),
+            object_tag: if tag.is_empty() {
+                "unknown".to_string()
+            } else {
+                tag.to_string()
+            },
+            component: parts.next().filter(|c| !c.is_empty()).map(str::to_string),
+            version: parts.next().filter(|v| !v.is_empty()).map(str::to_string),
+            rejection,
+            metadata,
+            rejected_at: Utc::now(),
+        };
+        tracing::warn!(key = %rejected.object_key, code = ?rejected.rejection.code, reason = %rejected.rejection.reason, "package rejected");
+        self.store.record_rejection(&rejected).await
+    }
+}
+
+fn validate(
+    kind: ComponentKind,
+    bytes: &[u8],
+    max_total_bytes: u64,
+    config: &BatonConfig,
+) -> Result<PackageContents, Rejection> {
+    match kind {
+        ComponentKind::Web => validate_site_zip(bytes, &WebLimits::with_total(max_total_bytes)),
+        ComponentKind::State => {
+            Manifest::parse(bytes, &config.environment_names()).map(|m| m.contents())
+        }
+    }
+}
+
+/// 20 ms, 40 ms, ... capped at 640 ms, with up to 50% jitter so racing uploads spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base = 20u64 << attempt.min(5);
+    let mut byte = [0u8; 1];
+    let jitter = if getrandom::fill(&mut byte).is_ok() {
+        u64::from(byte[0]) * base / 512
+    } else {
+        0
+    };
+    Duration::from_millis(base + jitter)
+}

@@ -1,0 +1,10 @@
+//! Baton's handlers: each Lambda function's use case, written against the domain's ports,
+//! and the glue that runs one on the Lambda runtime. The local stack calls the same
+//! handlers in process.
+
+pub mod function;
+pub mod ingest;
+pub mod lambda;
+pub mod wiring;
+
+pub use function::Function;

@@ -1,0 +1,176 @@
+//! Item shapes and keys.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use baton_domain::ports::PackageOutcome;
+use baton_domain::release::{PackageRef, ReleaseCursor};
+use baton_domain::{BatonError, Package, RejectedPackage, Release, ReleaseId};
+use serde::{Deserialize, Serialize};
+
+/// Partition key attribute.
+pub const PK: &str = "pk";
+/// Sort key attribute.
+pub const SK: &str = "sk";
+
+/// A DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The key of an item.
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([
+        (PK.to_string(), AttributeValue::S(pk.into())),
+        (SK.to_string(), AttributeValue::S(sk.into())),
+    ])
+}
+
+/// The key of a package.
+pub fn package_key(component: &str, version: &impl std::fmt::Display) -> Item {
+    key(format!("PACKAGE#{component}"), format!("VERSION#{version}"))
+}
+
+/// The key of a release.
+pub fn release_key(id: &ReleaseId) -> Item {
+    key(format!("RELEASE#{id}"), "RELEASE")
+}
+
+/// The key of the release cursor.
+pub fn cursor_key() -> Item {
+    key("COUNTER", "RELEASE")
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct PackageItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    pub entity: String,
+    #[serde(flatten)]
+    pub package: Package,
+    /// The first release that holds this package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_id: Option<ReleaseId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<PackageOutcome>,
+}
+
+impl PackageItem {
+    pub fn new(package: &Package) -> Self {
+        PackageItem {
+            pk: format!("PACKAGE#{}", package.component),
+            sk: format!("VERSION#{}", package.version),
+            gsi1pk: "PACKAGES".into(),
+            gsi1sk: format!(
+                "{}#{}#{}",
+                package.registered_at.to_rfc3339(),
+                package.component,
+                package.version
+            ),
+            entity: "package".into(),
+            package: package.clone(),
+            release_id: None,
+            outcome: None,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct HeadItem {
+    pub pk: String,
+    pub sk: String,
+    pub entity: String,
+    #[serde(flatten)]
+    pub head: PackageRef,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct CursorItem {
+    pub pk: String,
+    pub sk: String,
+    pub entity: String,
+    #[serde(flatten)]
+    pub cursor: ReleaseCursor,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct ReleaseItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    pub entity: String,
+    #[serde(flatten)]
+    pub release: Release,
+}
+
+impl ReleaseItem {
+    pub fn new(release: &Release) -> Self {
+        ReleaseItem {
+            pk: format!("RELEASE#{}", release.id),
+            sk: "RELEASE".into(),
+            gsi1pk: "RELEASES".into(),
+            gsi1sk: format!("{:012}", release.number),
+            entity: "release".into(),
+            release: release.clone(),
+        }
+    }
+}
+
+/// One line of a release's append-only timeline.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct EventItem {
+    pub pk: String,
+    pub sk: String,
+    pub entity: String,
+    pub release_id: ReleaseId,
+    pub kind: String,
+    pub actor: String,
+    pub at: String,
+    pub detail: String,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) struct RejectedItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    pub entity: String,
+    #[serde(flatten)]
+    pub rejected: RejectedPackage,
+}
+
+impl RejectedItem {
+    pub fn new(rejected: &RejectedPackage) -> Self {
+        RejectedItem {
+            pk: format!("REJECTED#{}", rejected.object_key),
+            sk: rejected.object_tag.clone(),
+            gsi1pk: "REJECTED".into(),
+            gsi1sk: format!(
+                "{}#{}",
+                rejected.rejected_at.to_rfc3339(),
+                rejected.object_key
+            ),
+            entity: "rejected-package".into(),
+            rejected: rejected.clone(),
+        }
+    }
+}
+
+/// Serialises an entity to an item.
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, BatonError> {
+    serde_dynamo::to_item(value)
+        .map_err(|e| BatonError::internal(format!("cannot store item: {e}")))
+}
+
+/// Reads an entity from an item.
+pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, BatonError> {
+    serde_dynamo::from_item(item)
+        .map_err(|e| BatonError::internal(format!("stored item has an unexpected shape: {e}")))
+}
+
+/// A string attribute value.
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}

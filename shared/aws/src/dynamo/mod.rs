@@ -1,0 +1,21 @@
+//! Baton's single DynamoDB table as the [`ReleaseStore`] port.
+//!
+//! Keys (`pk` / `sk`, plus `gsi1pk` / `gsi1sk` for time-ordered lists):
+//!
+//! | entity | pk | sk | gsi1pk / gsi1sk |
+//! |---|---|---|---|
+//! | Package | `PACKAGE#<component>` | `VERSION#<version>` | `PACKAGES` / `<registered_at>#<component>#<version>` |
+//! | Component head | `HEAD` | `<component>` | |
+//! | Release cursor (the counter) | `COUNTER` | `RELEASE` | |
+//! | Release | `RELEASE#<id>` | `RELEASE` | `RELEASES` / `<number, 12 digits>` |
+//! | Release event | `RELEASE#<id>` | `EVENT#<time>#<kind>` | |
+//! | Rejected package | `REJECTED#<key>` | `<etag>` | `REJECTED` / `<rejected_at>#<key>` |
+//!
+//! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
+//! console and used in condition expressions.
+
+mod items;
+mod store;
+
+pub use items::{PK, SK, key, release_key};
+pub use store::DynamoStore;

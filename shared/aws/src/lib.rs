@@ -1,0 +1,16 @@
+//! AWS adapters for Baton's ports: the DynamoDB store, the S3 artefact bucket and
+//! configuration, and the Step Functions workflow. Handlers never see these types; they
+//! receive them as the domain's port traits.
+
+pub mod artefacts;
+pub mod config_source;
+pub mod dynamo;
+pub mod errors;
+pub mod settings;
+pub mod workflow;
+
+pub use artefacts::S3Artefacts;
+pub use config_source::S3ConfigSource;
+pub use dynamo::DynamoStore;
+pub use settings::{AwsContext, Settings};
+pub use workflow::SfnWorkflow;

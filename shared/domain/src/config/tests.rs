@@ -1,0 +1,92 @@
+use super::*;
+
+const LOCAL: &str = include_str!("../../../../infra/config/baton.local.yaml");
+
+fn paths(err: ConfigError) -> Vec<String> {
+    err.problems.into_iter().map(|p| p.path).collect()
+}
+
+#[test]
+fn the_shipped_local_configuration_is_valid() {
+    let config = BatonConfig::from_yaml(LOCAL).unwrap();
+    assert_eq!(config.environment_names(), ["TEST", "PROD"]);
+    let web = config.component("web").unwrap();
+    assert_eq!(web.kind, ComponentKind::Web);
+    assert_eq!(web.effective_wave(), 2);
+    assert_eq!(config.component("state").unwrap().effective_wave(), 1);
+    assert_eq!(
+        config.environment("TEST").unwrap().approval_ttl(),
+        Duration::from_secs(86_400)
+    );
+}
+
+#[test]
+fn unknown_fields_and_kinds_name_their_path() {
+    let text = LOCAL.replace("kind: state ", "kind: mule ");
+    let err = BatonConfig::from_yaml(&text).unwrap_err();
+    assert_eq!(paths(err.clone()), ["components[1].kind"], "{err}");
+    assert!(err.to_string().contains("unknown variant"), "{err}");
+
+    let text = LOCAL.replace("    wave: 1\n", "    wave: 1\n    colour: blue\n");
+    let err = BatonConfig::from_yaml(&text).unwrap_err();
+    assert_eq!(paths(err.clone()), ["components[1]"], "{err}");
+    assert!(err.to_string().contains("colour"), "{err}");
+}
+
+#[test]
+fn every_semantic_problem_is_reported_with_its_field() {
+    let text = LOCAL
+        .replace("TEST: { branch: test }", "QA: { branch: test }")
+        .replace("sender: baton@example.com", "sender: nobody")
+        .replace("approval_ttl: 72h", "approval_ttl: soon")
+        .replace(
+            "target: cloudhub-eu-west-1 }\n      PROD",
+            "target: '' }\n      PROD",
+        )
+        .replace("cab@example.com", "cab");
+    let err = BatonConfig::from_yaml(&text).unwrap_err();
+    let mut got = paths(err.clone());
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "components[0].environments.QA",
+            "components[0].environments.TEST",
+            "components[1].environments.TEST.target",
+            "environments[1].approval_ttl",
+            "environments[1].approvers[1]",
+            "mail.sender",
+        ],
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_names_and_kind_mismatches_are_refused() {
+    let text = LOCAL
+        .replace("- name: state", "- name: web")
+        .replace("kind: state ", "kind: web ");
+    let err = BatonConfig::from_yaml(&text).unwrap_err();
+    let got = paths(err.clone());
+    assert!(got.contains(&"components[1].name".to_string()), "{err}");
+    assert!(
+        got.contains(&"components[1].cloudflare".to_string()),
+        "{err}"
+    );
+    assert!(got.contains(&"components[1].anypoint".to_string()), "{err}");
+    assert!(
+        got.contains(&"components[1].environments.TEST.branch".to_string()),
+        "{err}"
+    );
+}
+
+#[test]
+fn durations_parse_in_the_documented_units() {
+    assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+    assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1_800)));
+    assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
+    assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
+    assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
+    assert_eq!(parse_duration("1w"), None);
+    assert_eq!(parse_duration("h"), None);
+}

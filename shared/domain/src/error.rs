@@ -1,0 +1,79 @@
+//! The error every port and handler returns, classified the way retries need it.
+
+use std::fmt;
+
+/// How a failure should be treated by whoever called us (the SQS event source, Step
+/// Functions, an HTTP client). The names Step Functions matches on come from
+/// [`ErrorKind::error_type`], never from Rust type names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Worth retrying: throttling, 5xx, timeouts, an optimistic-lock conflict.
+    Transient,
+    /// The input is wrong; retrying the same input cannot succeed.
+    Invalid,
+    /// A person rejected the release.
+    Rejected,
+    /// A newer release replaced this one.
+    Superseded,
+    /// A deployment ran and failed.
+    DeployFailed,
+    /// Something that should not happen: a bug or a broken invariant.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The `errorType` a Lambda reports and a state machine's Retry/Catch matches.
+    pub fn error_type(self) -> &'static str {
+        match self {
+            ErrorKind::Transient => "Baton.Transient",
+            ErrorKind::Invalid => "Baton.Invalid",
+            ErrorKind::Rejected => "Baton.Rejected",
+            ErrorKind::Superseded => "Baton.Superseded",
+            ErrorKind::DeployFailed => "Baton.DeployFailed",
+            ErrorKind::Internal => "Baton.Internal",
+        }
+    }
+}
+
+/// A classified failure with a message for people: what went wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct BatonError {
+    /// How callers should treat it.
+    pub kind: ErrorKind,
+    /// What went wrong, in words an operator can act on.
+    pub message: String,
+}
+
+impl fmt::Display for BatonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.error_type(), self.message)
+    }
+}
+
+impl BatonError {
+    /// A failure worth retrying.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Transient,
+            message: message.into(),
+        }
+    }
+    /// Input that cannot succeed as it is.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Invalid,
+            message: message.into(),
+        }
+    }
+    /// A broken invariant.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Internal,
+            message: message.into(),
+        }
+    }
+    /// Whether a retry of the same request may succeed.
+    pub fn is_transient(&self) -> bool {
+        self.kind == ErrorKind::Transient
+    }
+}

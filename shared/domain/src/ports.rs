@@ -1,0 +1,157 @@
+//! The ports: what handlers need from the outside world. Adapters implement them (DynamoDB,
+//! S3, Step Functions); handlers depend only on these traits.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::config::BatonConfig;
+use crate::error::BatonError;
+use crate::package::{Package, RejectedPackage};
+use crate::release::{PackageRef, Release, ReleaseCursor, ReleaseId, Snapshot};
+
+/// Where the configuration comes from.
+#[async_trait]
+pub trait ConfigSource: Send + Sync {
+    /// The current, validated configuration. Implementations cache it.
+    async fn config(&self) -> Result<Arc<BatonConfig>, BatonError>;
+}
+
+/// An uploaded object, read whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// S3 key.
+    pub key: String,
+    /// ETag: identifies this upload of the key.
+    pub etag: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// User metadata (`x-amz-meta-*`), keys without the prefix.
+    pub user_metadata: BTreeMap<String, String>,
+}
+
+/// The result of reading an upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The object, within the size allowed.
+    Object(StoredObject),
+    /// No such object (deleted since the event was sent).
+    Missing,
+    /// The object is larger than allowed; it was not downloaded.
+    TooLarge {
+        /// Its size.
+        size: u64,
+        /// Its ETag.
+        etag: String,
+    },
+}
+
+/// The artefact bucket.
+#[async_trait]
+pub trait Artefacts: Send + Sync {
+    /// Reads `key` if it is at most `max_bytes` long.
+    async fn fetch(&self, key: &str, max_bytes: u64) -> Result<Fetched, BatonError>;
+}
+
+/// What Baton has decided about a registered package, besides the package itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum PackageOutcome {
+    /// Waiting for the first package of other components.
+    Waiting {
+        /// Those components.
+        missing: Vec<String>,
+    },
+    /// A release with a higher version of this component already exists.
+    Superseded {
+        /// The latest release when this was decided.
+        release: Option<ReleaseId>,
+    },
+}
+
+/// The result of registering a package.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Registration {
+    /// Newly registered.
+    New,
+    /// The same version with the same bytes was already registered: a repeated event or upload.
+    Duplicate {
+        /// The first release that holds it, if any.
+        release: Option<ReleaseId>,
+    },
+    /// The same version was registered with other bytes.
+    Conflict {
+        /// The package as first registered; it stays.
+        existing: Box<Package>,
+    },
+}
+
+/// The result of trying to create a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Creation {
+    /// Created.
+    Created,
+    /// Another release was created since the cursor was read: plan again.
+    CursorMoved,
+    /// The triggering package is already in a release (a retry, or a concurrent upload's
+    /// release picked it up).
+    AlreadyReleased(ReleaseId),
+}
+
+/// The result of starting a release's workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Started {
+    /// A new execution.
+    Started,
+    /// An execution with the release's name already exists.
+    AlreadyStarted,
+}
+
+/// Baton's records: packages, releases, rejections.
+#[async_trait]
+pub trait ReleaseStore: Send + Sync {
+    /// Registers a package once, by component and version.
+    async fn register_package(&self, package: &Package) -> Result<Registration, BatonError>;
+    /// Raises the component's head to this package if its version is higher.
+    async fn advance_head(&self, package: &PackageRef) -> Result<(), BatonError>;
+    /// The highest registered version of each component.
+    async fn heads(&self) -> Result<Snapshot, BatonError>;
+    /// The last release made.
+    async fn release_cursor(&self) -> Result<ReleaseCursor, BatonError>;
+    /// The registered packages behind these references.
+    async fn packages(&self, refs: &[PackageRef]) -> Result<Vec<Package>, BatonError>;
+    /// Creates `release` atomically: only if the cursor is still `cursor`, and only if
+    /// `trigger` is in no release yet. Every changed package is marked with the release.
+    async fn create_release(
+        &self,
+        release: &Release,
+        cursor: &ReleaseCursor,
+        trigger: &PackageRef,
+    ) -> Result<Creation, BatonError>;
+    /// Notes why a package made no release.
+    async fn note_outcome(
+        &self,
+        package: &PackageRef,
+        outcome: &PackageOutcome,
+    ) -> Result<(), BatonError>;
+    /// A release by id.
+    async fn release(&self, id: &ReleaseId) -> Result<Option<Release>, BatonError>;
+    /// Records a refused upload, once per uploaded object.
+    async fn record_rejection(&self, rejected: &RejectedPackage) -> Result<(), BatonError>;
+}
+
+/// The release workflow (the Step Functions state machine).
+#[async_trait]
+pub trait Workflow: Send + Sync {
+    /// Starts the release's workflow, named by its id; idempotent.
+    async fn start(&self, release: &Release) -> Result<Started, BatonError>;
+}
+
+#[async_trait]
+impl<T: ConfigSource + ?Sized> ConfigSource for Arc<T> {
+    async fn config(&self) -> Result<Arc<BatonConfig>, BatonError> {
+        (**self).config().await
+    }
+}

@@ -1,0 +1,272 @@
+//! Validation of a web package: a zip of a static site, as Cloudflare Pages will serve it.
+
+use std::io::{Cursor, Read};
+
+use crate::config::{WEB_MAX_FILE_BYTES, WEB_MAX_FILES};
+use crate::package::{PackageContents, RejectCode, Rejection};
+
+/// The limits a web package is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebLimits {
+    /// Largest single file, uncompressed.
+    pub max_file_bytes: u64,
+    /// Most files.
+    pub max_files: usize,
+    /// Largest total, uncompressed.
+    pub max_total_bytes: u64,
+}
+
+impl WebLimits {
+    /// Cloudflare's per-file and file-count limits with the given total.
+    pub fn with_total(max_total_bytes: u64) -> Self {
+        WebLimits {
+            max_file_bytes: WEB_MAX_FILE_BYTES,
+            max_files: WEB_MAX_FILES,
+            max_total_bytes,
+        }
+    }
+}
+
+fn invalid(reason: String) -> Rejection {
+    Rejection::new(RejectCode::InvalidContent, reason)
+}
+
+/// Checks a site zip: readable, `index.html` at the root, no entry that could escape the
+/// site folder (`..`, absolute paths, symlinks), and within the limits. Every entry is
+/// decompressed, so a corrupt entry (bad CRC) or a size that lies in the header is caught.
+pub fn validate_site_zip(bytes: &[u8], limits: &WebLimits) -> Result<PackageContents, Rejection> {
+    if bytes.is_empty() {
+        return Err(Rejection::new(
+            RejectCode::Empty,
+            "the package is empty (0 bytes); upload the zip of the site build",
+        ));
+    }
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| invalid(format!("the package is not a readable zip ({e}); upload a zip of the site build, e.g. `cd dist && zip -r ../site.zip .`")))?;
+    let entries = archive.len();
+    if entries > limits.max_files {
+        return Err(Rejection::new(
+            RejectCode::TooLarge,
+            format!(
+                "the site has {entries} entries; at most {} files are allowed",
+                limits.max_files
+            ),
+        ));
+    }
+    let mut files = 0usize;
+    let mut total: u64 = 0;
+    let mut has_index = false;
+    for i in 0..entries {
+        let mut entry = archive.by_index(i).map_err(|e| {
+            invalid(format!(
+                "zip entry {i} cannot be read ({e}); rebuild the zip"
+            ))
+        })?;
+        let name = entry
+            .name()
+            .map_err(|e| {
+                invalid(format!(
+                    "zip entry {i} has an unreadable name ({e}); rebuild the zip"
+                ))
+            })?
+            .to_string();
+        check_entry_path(&name)?;
+        if entry
+            .unix_mode()
+            .is_some_and(|mode| mode & 0o170000 == 0o120000)
+        {
+            return Err(invalid(format!(
+                "zip entry '{name}' is a symbolic link; zip the files themselves (zip without -y)"
+            )));
+        }
+        if entry.is_dir() {
+            continue;
+        }
+        files += 1;
+        if name == "index.html" {
+            has_index = true;
+        }
+        // Read at most one byte past each limit: a header may understate the real size.
+        let file_budget = limits
+            .max_file_bytes
+            .min(limits.max_total_bytes.saturating_sub(total))
+            + 1;
+        let read = std::io::copy(&mut (&mut entry).take(file_budget), &mut std::io::sink())
+            .map_err(|e| {
+                invalid(format!(
+                    "zip entry '{name}' is corrupt ({e}); rebuild the zip"
+                ))
+            })?;
+        if read > limits.max_file_bytes {
+            return Err(Rejection::new(
+                RejectCode::TooLarge,
+                format!(
+                    "file '{name}' is larger than {} MiB, the most Cloudflare Pages serves per file",
+                    limits.max_file_bytes / (1024 * 1024)
+                ),
+            ));
+        }
+        total += read;
+        if total > limits.max_total_bytes {
+            return Err(Rejection::new(
+                RejectCode::TooLarge,
+                format!(
+                    "the site is larger than {} MiB uncompressed, this component's max_total_mib",
+                    limits.max_total_bytes / (1024 * 1024)
+                ),
+            ));
+        }
+    }
+    if !has_index {
+        return Err(invalid(
+            "the zip has no index.html at its root; zip the contents of the build folder, not the folder itself".to_string(),
+        ));
+    }
+    Ok(PackageContents::Web {
+        files,
+        bytes: total,
+    })
+}
+
+fn check_entry_path(name: &str) -> Result<(), Rejection> {
+    let normalised = name.replace('\\', "/");
+    let is_absolute = normalised.starts_with('/') || normalised.as_bytes().get(1) == Some(&b':');
+    if is_absolute {
+        return Err(invalid(format!(
+            "zip entry '{name}' has an absolute path; entries must be relative to the site root"
+        )));
+    }
+    if normalised.split('/').any(|segment| segment == "..") {
+        return Err(invalid(format!(
+            "zip entry '{name}' contains '..' (path traversal); entries must stay inside the site root"
+        )));
+    }
+    if name.contains('\0') {
+        return Err(invalid(format!("zip entry {name:?} contains a NUL byte")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use zip::write::SimpleFileOptions;
+
+    use super::*;
+
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, body) in files {
+            out.start_file(*name, SimpleFileOptions::default()).unwrap();
+            out.write_all(body).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    fn limits() -> WebLimits {
+        WebLimits::with_total(10 * 1024 * 1024)
+    }
+
+    #[test]
+    fn a_site_with_index_html_is_accepted_and_counted() {
+        let zip = zip_of(&[
+            ("index.html", b"<h1>hi</h1>"),
+            ("assets/app.js", b"console.log(1)"),
+            ("_headers", b"/*\n  X: y"),
+        ]);
+        assert_eq!(
+            validate_site_zip(&zip, &limits()).unwrap(),
+            PackageContents::Web {
+                files: 3,
+                bytes: 11 + 14 + 9
+            }
+        );
+    }
+
+    #[test]
+    fn each_bad_site_is_refused_with_its_reason() {
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (Vec::new(), "empty"),
+            (
+                b"PK\x03\x04 not really a zip".to_vec(),
+                "not a readable zip",
+            ),
+            (
+                zip_of(&[("dist/index.html", b"x")]),
+                "no index.html at its root",
+            ),
+            (
+                zip_of(&[("index.html", b"x"), ("../evil.sh", b"x")]),
+                "path traversal",
+            ),
+            (
+                zip_of(&[("index.html", b"x"), ("a/../../evil", b"x")]),
+                "path traversal",
+            ),
+            (
+                zip_of(&[("index.html", b"x"), ("/etc/passwd", b"x")]),
+                "absolute path",
+            ),
+            (
+                zip_of(&[("index.html", b"x"), ("C:/x", b"x")]),
+                "absolute path",
+            ),
+        ];
+        for (zip, expected) in cases {
+            let err = validate_site_zip(&zip, &limits()).unwrap_err();
+            assert!(
+                err.reason.contains(expected),
+                "expected '{expected}', got '{}'",
+                err.reason
+            );
+        }
+    }
+
+    #[test]
+    fn symlinks_are_refused() {
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        out.start_file("index.html", SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(b"x").unwrap();
+        out.add_symlink("link", "/etc/passwd", SimpleFileOptions::default())
+            .unwrap();
+        let zip = out.finish().unwrap().into_inner();
+        let err = validate_site_zip(&zip, &limits()).unwrap_err();
+        assert!(err.reason.contains("symbolic link"), "{}", err.reason);
+    }
+
+    #[test]
+    fn limits_on_files_and_sizes_hold() {
+        let tight = WebLimits {
+            max_file_bytes: 10,
+            max_files: 2,
+            max_total_bytes: 15,
+        };
+        let err = validate_site_zip(
+            &zip_of(&[("index.html", b"x"), ("a", b"x"), ("b", b"x")]),
+            &tight,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, RejectCode::TooLarge);
+        assert!(err.reason.contains("at most 2 files"), "{}", err.reason);
+        let err = validate_site_zip(&zip_of(&[("index.html", &[b'x'; 11])]), &tight).unwrap_err();
+        assert!(err.reason.contains("larger than"), "{}", err.reason);
+        let err = validate_site_zip(
+            &zip_of(&[("index.html", &[b'x'; 9]), ("b", &[b'x'; 9])]),
+            &tight,
+        )
+        .unwrap_err();
+        assert!(err.reason.contains("max_total_mib"), "{}", err.reason);
+    }
+
+    #[test]
+    fn a_corrupted_entry_is_caught() {
+        let mut zip = zip_of(&[("index.html", b"hello world, hello world")]);
+        // Flip a byte of the stored data (after the 30-byte local header and the name).
+        let at = 30 + "index.html".len() + 2;
+        zip[at] ^= 0xff;
+        let err = validate_site_zip(&zip, &limits()).unwrap_err();
+        assert_eq!(err.code, RejectCode::InvalidContent, "{}", err.reason);
+    }
+}
