@@ -1,1 +1,103 @@
-fn main() {}
+//! `baton-local`: runs Baton's local stack in the foreground until Ctrl-C.
+//!
+//! ```text
+//! baton-local up [--region R] [--aws-port N] [--http-port N] [--moto-port N] [--bucket B] [--config FILE]
+//! ```
+//! Each flag also has an environment variable: BATON_REGION, BATON_AWS_PORT, BATON_HTTP_PORT,
+//! BATON_MOTO_PORT, BATON_BUCKET, BATON_CONFIG.
+
+use anyhow::{Context, Result, bail};
+use baton_local::{LocalStack, StackOptions};
+
+fn usage() -> &'static str {
+    "usage: baton-local up [--region R] [--aws-port N] [--http-port N] [--moto-port N] [--bucket B] [--config FILE]"
+}
+
+fn options(args: &[String]) -> Result<StackOptions> {
+    let mut o = StackOptions::default();
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let port = |v: &str, what: &str| {
+        v.parse::<u16>()
+            .with_context(|| format!("{what} must be a port number, not '{v}'"))
+    };
+    if let Some(v) = env("BATON_REGION") {
+        o.region = v;
+    }
+    if let Some(v) = env("BATON_AWS_PORT") {
+        o.aws_port = port(&v, "BATON_AWS_PORT")?;
+    }
+    if let Some(v) = env("BATON_HTTP_PORT") {
+        o.http_port = port(&v, "BATON_HTTP_PORT")?;
+    }
+    if let Some(v) = env("BATON_MOTO_PORT") {
+        o.moto_port = port(&v, "BATON_MOTO_PORT")?;
+    }
+    if let Some(v) = env("BATON_BUCKET") {
+        o.bucket = v;
+    }
+    let mut config_path = env("BATON_CONFIG");
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .with_context(|| format!("{flag} needs a value; {}", usage()))
+        };
+        match flag.as_str() {
+            "--region" => o.region = value()?,
+            "--aws-port" => o.aws_port = port(&value()?, "--aws-port")?,
+            "--http-port" => o.http_port = port(&value()?, "--http-port")?,
+            "--moto-port" => o.moto_port = port(&value()?, "--moto-port")?,
+            "--bucket" => o.bucket = value()?,
+            "--config" => config_path = Some(value()?),
+            other => bail!("unknown option '{other}'; {}", usage()),
+        }
+    }
+    if let Some(path) = config_path {
+        o.config_yaml = Some(std::fs::read_to_string(&path).with_context(|| format!("reading --config {path}"))?);
+    }
+    o.moto_log = Some(o.root.join(".local/moto.log"));
+    Ok(o)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("up") => {}
+        _ => bail!("{}", usage()),
+    }
+    let options = options(&args[1..])?;
+    if let Some(log) = &options.moto_log {
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let started = std::time::Instant::now();
+    let stack = LocalStack::start(options).await?;
+    println!("\nBaton local stack is up ({} ms)", started.elapsed().as_millis());
+    println!("  region         {}", stack.region);
+    println!("  AWS endpoint   {}   (AWS_ENDPOINT_URL)", stack.aws_endpoint);
+    println!("  HTTP API       {}", stack.http_url);
+    println!("  bucket         {}", stack.bucket);
+    println!("  table          {}", stack.resource_name("Table")?);
+    println!("  uploads queue  {}", stack.queue_url("UploadsQueue")?);
+    println!("  dead letters   {}", stack.queue_url("UploadsDeadLetterQueue")?);
+    println!("  state machine  {}", stack.state_machine_arn("ReleaseStateMachine")?);
+    println!("\nPush a package as CI does:");
+    println!(
+        "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={} aws --endpoint-url {} s3 cp samples/state/manifest.yaml s3://{}/packages/state/1.0.0/manifest.yaml --metadata commit=3f2c1d9,branch=main,notes=\"First cut\"",
+        stack.region, stack.aws_endpoint, stack.bucket
+    );
+    println!("\nReleases are reported below as they are created. Ctrl-C stops the stack.\n");
+    tokio::signal::ctrl_c().await?;
+    println!("stopping");
+    stack.stop().await;
+    Ok(())
+}

@@ -36,9 +36,7 @@ pub fn init_json_logs() {
 pub async fn run<F: Function + 'static>(function: F) -> Result<(), lambda_runtime::Error> {
     let function = &function;
     lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: LambdaEvent<Value>| async move {
-            function.invoke(event.payload).await.map_err(FunctionError)
-        },
+        move |event: LambdaEvent<Value>| async move { function.invoke(event.payload).await.map_err(FunctionError) },
     ))
     .await
 }

@@ -23,9 +23,7 @@ pub fn config_source(ctx: &AwsContext) -> Arc<S3ConfigSource> {
 /// Builds the ingest handler.
 pub fn ingest(ctx: &AwsContext, config: Arc<S3ConfigSource>) -> Result<AwsIngest, BatonError> {
     let state_machine = ctx.settings.state_machine_arn.clone().ok_or_else(|| {
-        BatonError::internal(
-            "BATON_STATE_MACHINE_ARN is not set; ingest starts the release workflow",
-        )
+        BatonError::internal("BATON_STATE_MACHINE_ARN is not set; ingest starts the release workflow")
     })?;
     Ok(Ingest::new(
         config,

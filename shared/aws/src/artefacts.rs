@@ -29,41 +29,23 @@ impl Artefacts for S3Artefacts {
     async fn fetch(&self, key: &str, max_bytes: u64) -> Result<Fetched, BatonError> {
         // One GetObject: its headers give size, ETag and metadata before the body is read,
         // so an oversized object is refused without downloading it.
-        let output = match self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
+        let output = match self.s3.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(output) => output,
             Err(err) => {
                 if matches!(err.as_service_error(), Some(GetObjectError::NoSuchKey(_))) {
                     return Ok(Fetched::Missing);
                 }
-                return Err(sdk_error(
-                    &format!("reading s3://{}/{key}", self.bucket),
-                    err,
-                ));
+                return Err(sdk_error(&format!("reading s3://{}/{key}", self.bucket), err));
             }
         };
-        let etag = output
-            .e_tag()
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_string();
+        let etag = output.e_tag().unwrap_or_default().trim_matches('"').to_string();
         let size = output.content_length().unwrap_or(0).max(0) as u64;
         if size > max_bytes {
             return Ok(Fetched::TooLarge { size, etag });
         }
         let user_metadata = output
             .metadata()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                    .collect()
-            })
+            .map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect())
             .unwrap_or_default();
         let bytes = output
             .body

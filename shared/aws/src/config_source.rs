@@ -63,9 +63,7 @@ impl ConfigSource for S3ConfigSource {
         let output = match request.send().await {
             Ok(output) => output,
             Err(err) => {
-                let not_modified = err
-                    .raw_response()
-                    .is_some_and(|r| r.status().as_u16() == 304);
+                let not_modified = err.raw_response().is_some_and(|r| r.status().as_u16() == 304);
                 if let (true, Some(c)) = (not_modified, cached.as_mut()) {
                     c.checked_at = Instant::now();
                     return Ok(c.config.clone());

@@ -22,20 +22,26 @@ pub const DEFAULT_CONFIG_KEY: &str = "config/baton.yaml";
 impl Settings {
     /// Reads the settings from the environment, naming any variable that is missing.
     pub fn from_env() -> Result<Self, BatonError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the process environment in Lambda; the template's
+    /// resolved variables in the local stack).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, BatonError> {
         let required = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| BatonError::internal(format!("environment variable {name} is not set; the SAM template sets it for every function")))
+            lookup(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                BatonError::internal(format!(
+                    "environment variable {name} is not set; the SAM template sets it for every function"
+                ))
+            })
         };
         Ok(Settings {
             table: required("BATON_TABLE")?,
             bucket: required("BATON_BUCKET")?,
-            config_key: std::env::var("BATON_CONFIG_KEY")
-                .unwrap_or_else(|_| DEFAULT_CONFIG_KEY.to_string()),
-            state_machine_arn: std::env::var("BATON_STATE_MACHINE_ARN")
-                .ok()
-                .filter(|v| !v.is_empty()),
+            config_key: lookup("BATON_CONFIG_KEY")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| DEFAULT_CONFIG_KEY.to_string()),
+            state_machine_arn: lookup("BATON_STATE_MACHINE_ARN").filter(|v| !v.is_empty()),
         })
     }
 }

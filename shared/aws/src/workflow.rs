@@ -55,10 +55,7 @@ impl Workflow for SfnWorkflow {
             {
                 Ok(Started::AlreadyStarted)
             }
-            Err(err) => Err(sdk_error(
-                &format!("starting the workflow of {}", release.id),
-                err,
-            )),
+            Err(err) => Err(sdk_error(&format!("starting the workflow of {}", release.id), err)),
         }
     }
 }

@@ -250,10 +250,7 @@ impl BatonConfig {
             );
         }
         if !looks_like_email(&self.mail.sender) {
-            problem(
-                "mail.sender".into(),
-                "must be an email address verified in SES",
-            );
+            problem("mail.sender".into(), "must be an email address verified in SES");
         }
 
         if self.environments.is_empty() {
@@ -278,10 +275,7 @@ impl BatonConfig {
                 );
             }
             if env.approvers.is_empty() {
-                problem(
-                    format!("{at}.approvers"),
-                    "at least one approver email is needed",
-                );
+                problem(format!("{at}.approvers"), "at least one approver email is needed");
             }
             for (j, who) in env.approvers.iter().enumerate() {
                 if !looks_like_email(who) {
@@ -289,9 +283,7 @@ impl BatonConfig {
                 }
             }
             match parse_duration(&env.approval_ttl) {
-                Some(ttl)
-                    if ttl >= Duration::from_secs(1)
-                        && ttl <= Duration::from_secs(365 * 86_400) => {}
+                Some(ttl) if ttl >= Duration::from_secs(1) && ttl <= Duration::from_secs(365 * 86_400) => {}
                 _ => problem(
                     format!("{at}.approval_ttl"),
                     "must be a duration between 1s and 365d, written like 90s, 30m, 24h or 7d",
@@ -331,10 +323,7 @@ impl BatonConfig {
                                 ("api_token_secret", &cf.api_token_secret),
                             ] {
                                 if value.trim().is_empty() {
-                                    problem(
-                                        format!("{at}.cloudflare.{field}"),
-                                        "must not be empty",
-                                    );
+                                    problem(format!("{at}.cloudflare.{field}"), "must not be empty");
                                 }
                             }
                         }
@@ -355,10 +344,9 @@ impl BatonConfig {
                             format!("{at}.anypoint"),
                             "a state component needs its Anypoint settings (credentials_secret)",
                         ),
-                        Some(a) if a.credentials_secret.trim().is_empty() => problem(
-                            format!("{at}.anypoint.credentials_secret"),
-                            "must not be empty",
-                        ),
+                        Some(a) if a.credentials_secret.trim().is_empty() => {
+                            problem(format!("{at}.anypoint.credentials_secret"), "must not be empty")
+                        }
                         Some(_) => {}
                     }
                     if c.cloudflare.is_some() {
@@ -368,10 +356,7 @@ impl BatonConfig {
                         );
                     }
                     if c.max_total_mib.is_some() {
-                        problem(
-                            format!("{at}.max_total_mib"),
-                            "applies to web components only",
-                        );
+                        problem(format!("{at}.max_total_mib"), "applies to web components only");
                     }
                 }
             }
@@ -394,10 +379,7 @@ impl BatonConfig {
                 }
                 let required: &[(&str, &Option<String>)] = match c.kind {
                     ComponentKind::Web => &[("branch", &settings.branch)],
-                    ComponentKind::State => &[
-                        ("environment", &settings.environment),
-                        ("target", &settings.target),
-                    ],
+                    ComponentKind::State => &[("environment", &settings.environment), ("target", &settings.target)],
                 };
                 for (field, value) in required {
                     if value.as_deref().is_none_or(|v| v.trim().is_empty()) {
@@ -408,10 +390,7 @@ impl BatonConfig {
                     }
                 }
                 let forbidden: &[(&str, &Option<String>)] = match c.kind {
-                    ComponentKind::Web => &[
-                        ("environment", &settings.environment),
-                        ("target", &settings.target),
-                    ],
+                    ComponentKind::Web => &[("environment", &settings.environment), ("target", &settings.target)],
                     ComponentKind::State => &[("branch", &settings.branch)],
                 };
                 for (field, value) in forbidden {

@@ -175,12 +175,9 @@ impl Manifest {
                 "is not UTF-8 text; upload the YAML manifest (see docs/manifest.md)",
             )
         })?;
-        let version_probe: serde_yaml::Value = serde_yaml::from_str(text)
-            .map_err(|e| invalid("manifest", &format!("is not valid YAML or JSON: {e}")))?;
-        match version_probe
-            .get("schemaVersion")
-            .and_then(serde_yaml::Value::as_u64)
-        {
+        let version_probe: serde_yaml::Value =
+            serde_yaml::from_str(text).map_err(|e| invalid("manifest", &format!("is not valid YAML or JSON: {e}")))?;
+        match version_probe.get("schemaVersion").and_then(serde_yaml::Value::as_u64) {
             Some(v) if v == u64::from(SCHEMA_VERSION) => {}
             Some(v) => {
                 return Err(invalid(
@@ -212,10 +209,7 @@ impl Manifest {
 
     fn validate(&self, environments: &[&str]) -> Result<(), Rejection> {
         if self.applications.is_empty() {
-            return Err(invalid(
-                "applications",
-                "is empty; list at least one application",
-            ));
+            return Err(invalid("applications", "is empty; list at least one application"));
         }
         let mut names = BTreeSet::new();
         for (i, app) in self.applications.iter().enumerate() {
@@ -232,20 +226,11 @@ impl Manifest {
             if !names.insert(app.name.to_ascii_lowercase()) {
                 return Err(invalid(
                     &format!("{at}.name"),
-                    &format!(
-                        "'{}' appears twice; application names must be unique",
-                        app.name
-                    ),
+                    &format!("'{}' appears twice; application names must be unique", app.name),
                 ));
             }
-            for (field, value) in [
-                ("groupId", &app.asset.group_id),
-                ("artifactId", &app.asset.artifact_id),
-            ] {
-                if value.trim().is_empty()
-                    || value.contains(char::is_whitespace)
-                    || value.contains('/')
-                {
+            for (field, value) in [("groupId", &app.asset.group_id), ("artifactId", &app.asset.artifact_id)] {
+                if value.trim().is_empty() || value.contains(char::is_whitespace) || value.contains('/') {
                     return Err(invalid(
                         &format!("{at}.asset.{field}"),
                         "must be a non-empty Exchange coordinate without spaces or '/'",
@@ -255,12 +240,7 @@ impl Manifest {
             if let Err(e) = Version::parse(&app.asset.version) {
                 return Err(invalid(&format!("{at}.asset.version"), &e.to_string()));
             }
-            check_sizing(
-                &at,
-                Some(&app.runtime_version),
-                Some(app.replicas),
-                Some(app.v_cores),
-            )?;
+            check_sizing(&at, Some(&app.runtime_version), Some(app.replicas), Some(app.v_cores))?;
             check_properties(&format!("{at}.properties"), &app.properties)?;
             check_secure(&format!("{at}.secureProperties"), &app.secure_properties)?;
             for (env, o) in &app.environments {
@@ -287,25 +267,16 @@ impl Manifest {
         self.applications
             .iter()
             .map(|app| {
-                let o = app
-                    .environments
-                    .get(environment)
-                    .cloned()
-                    .unwrap_or_default();
-                let mut properties: BTreeMap<String, String> = app
-                    .properties
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.as_text()))
-                    .collect();
+                let o = app.environments.get(environment).cloned().unwrap_or_default();
+                let mut properties: BTreeMap<String, String> =
+                    app.properties.iter().map(|(k, v)| (k.clone(), v.as_text())).collect();
                 properties.extend(o.properties.iter().map(|(k, v)| (k.clone(), v.as_text())));
                 let mut secure_properties = app.secure_properties.clone();
                 secure_properties.extend(o.secure_properties);
                 ResolvedApplication {
                     name: app.name.clone(),
                     asset: app.asset.clone(),
-                    runtime_version: o
-                        .runtime_version
-                        .unwrap_or_else(|| app.runtime_version.clone()),
+                    runtime_version: o.runtime_version.unwrap_or_else(|| app.runtime_version.clone()),
                     replicas: o.replicas.unwrap_or(app.replicas),
                     v_cores: o.v_cores.unwrap_or(app.v_cores),
                     properties,
@@ -358,9 +329,7 @@ fn check_sizing(
         {
             return Err(invalid(
                 &format!("{at}.runtimeVersion"),
-                &format!(
-                    "'{runtime}' is not a Mule 4 runtime version such as 4.9.0 or 4.6.0:40e-java17"
-                ),
+                &format!("'{runtime}' is not a Mule 4 runtime version such as 4.9.0 or 4.6.0:40e-java17"),
             ));
         }
     }
@@ -383,10 +352,7 @@ fn check_sizing(
     Ok(())
 }
 
-fn check_properties(
-    at: &str,
-    properties: &BTreeMap<String, PropertyValue>,
-) -> Result<(), Rejection> {
+fn check_properties(at: &str, properties: &BTreeMap<String, PropertyValue>) -> Result<(), Rejection> {
     for (key, value) in properties {
         let lower = key.to_ascii_lowercase();
         let text = value.as_text();

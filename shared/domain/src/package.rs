@@ -26,8 +26,7 @@ pub struct PackageKey {
 impl PackageKey {
     /// Reads an (already URL-decoded) object key against the configuration.
     pub fn parse(key: &str, config: &BatonConfig) -> Result<(Self, ComponentKind), Rejection> {
-        let layout_hint =
-            "upload to packages/<component>/<version>/<file>, e.g. packages/web/1.4.0/site.zip";
+        let layout_hint = "upload to packages/<component>/<version>/<file>, e.g. packages/web/1.4.0/site.zip";
         let Some(rest) = key.strip_prefix(PACKAGE_PREFIX) else {
             return Err(Rejection::new(
                 RejectCode::BadLayout,
@@ -38,9 +37,7 @@ impl PackageKey {
         if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
             return Err(Rejection::new(
                 RejectCode::BadLayout,
-                format!(
-                    "key '{key}' does not have the layout packages/<component>/<version>/<file>; {layout_hint}"
-                ),
+                format!("key '{key}' does not have the layout packages/<component>/<version>/<file>; {layout_hint}"),
             ));
         }
         let (component, version, file) = (parts[0], parts[1], parts[2]);
@@ -54,8 +51,7 @@ impl PackageKey {
                 ),
             ));
         };
-        let version = Version::parse(version)
-            .map_err(|e| Rejection::new(RejectCode::BadVersion, e.to_string()))?;
+        let version = Version::parse(version).map_err(|e| Rejection::new(RejectCode::BadVersion, e.to_string()))?;
         Ok((
             PackageKey {
                 component: component.to_string(),
@@ -252,11 +248,7 @@ mod tests {
                 RejectCode::BadLayout,
                 "does not have the layout",
             ),
-            (
-                "packages/web/1.0.0/",
-                RejectCode::BadLayout,
-                "does not have the layout",
-            ),
+            ("packages/web/1.0.0/", RejectCode::BadLayout, "does not have the layout"),
             (
                 "uploads/web/1.0.0/site.zip",
                 RejectCode::BadLayout,

@@ -131,11 +131,7 @@ pub trait ReleaseStore: Send + Sync {
         trigger: &PackageRef,
     ) -> Result<Creation, BatonError>;
     /// Notes why a package made no release.
-    async fn note_outcome(
-        &self,
-        package: &PackageRef,
-        outcome: &PackageOutcome,
-    ) -> Result<(), BatonError>;
+    async fn note_outcome(&self, package: &PackageRef, outcome: &PackageOutcome) -> Result<(), BatonError>;
     /// A release by id.
     async fn release(&self, id: &ReleaseId) -> Result<Option<Release>, BatonError>;
     /// Records a refused upload, once per uploaded object.

@@ -235,11 +235,7 @@ impl Release {
     ) -> Release {
         let notes = changes
             .iter()
-            .filter_map(|c| {
-                changed
-                    .iter()
-                    .find(|p| p.component == c.component && p.version == c.to)
-            })
+            .filter_map(|c| changed.iter().find(|p| p.component == c.component && p.version == c.to))
             .map(|p| ReleaseNote {
                 component: p.component.clone(),
                 version: p.version.clone(),

@@ -25,12 +25,10 @@ pub struct VersionError {
 impl Version {
     /// Parses a SemVer 2.0 version.
     pub fn parse(input: &str) -> Result<Self, VersionError> {
-        semver::Version::parse(input)
-            .map(Version)
-            .map_err(|e| VersionError {
-                input: input.to_string(),
-                detail: e.to_string(),
-            })
+        semver::Version::parse(input).map(Version).map_err(|e| VersionError {
+            input: input.to_string(),
+            detail: e.to_string(),
+        })
     }
 }
 
@@ -96,10 +94,7 @@ mod tests {
     fn rejects_what_is_not_semver_with_a_hint() {
         for bad in ["v1.0.0", "1.0", "01.0.0", "latest", "1.0.0-", ""] {
             let err = Version::parse(bad).unwrap_err();
-            assert!(
-                err.to_string().contains("not a SemVer 2.0 version"),
-                "{bad}: {err}"
-            );
+            assert!(err.to_string().contains("not a SemVer 2.0 version"), "{bad}: {err}");
         }
     }
 }

@@ -57,24 +57,15 @@ pub fn validate_site_zip(bytes: &[u8], limits: &WebLimits) -> Result<PackageCont
     let mut total: u64 = 0;
     let mut has_index = false;
     for i in 0..entries {
-        let mut entry = archive.by_index(i).map_err(|e| {
-            invalid(format!(
-                "zip entry {i} cannot be read ({e}); rebuild the zip"
-            ))
-        })?;
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| invalid(format!("zip entry {i} cannot be read ({e}); rebuild the zip")))?;
         let name = entry
             .name()
-            .map_err(|e| {
-                invalid(format!(
-                    "zip entry {i} has an unreadable name ({e}); rebuild the zip"
-                ))
-            })?
+            .map_err(|e| invalid(format!("zip entry {i} has an unreadable name ({e}); rebuild the zip")))?
             .to_string();
         check_entry_path(&name)?;
-        if entry
-            .unix_mode()
-            .is_some_and(|mode| mode & 0o170000 == 0o120000)
-        {
+        if entry.unix_mode().is_some_and(|mode| mode & 0o170000 == 0o120000) {
             return Err(invalid(format!(
                 "zip entry '{name}' is a symbolic link; zip the files themselves (zip without -y)"
             )));
@@ -87,16 +78,9 @@ pub fn validate_site_zip(bytes: &[u8], limits: &WebLimits) -> Result<PackageCont
             has_index = true;
         }
         // Read at most one byte past each limit: a header may understate the real size.
-        let file_budget = limits
-            .max_file_bytes
-            .min(limits.max_total_bytes.saturating_sub(total))
-            + 1;
+        let file_budget = limits.max_file_bytes.min(limits.max_total_bytes.saturating_sub(total)) + 1;
         let read = std::io::copy(&mut (&mut entry).take(file_budget), &mut std::io::sink())
-            .map_err(|e| {
-                invalid(format!(
-                    "zip entry '{name}' is corrupt ({e}); rebuild the zip"
-                ))
-            })?;
+            .map_err(|e| invalid(format!("zip entry '{name}' is corrupt ({e}); rebuild the zip")))?;
         if read > limits.max_file_bytes {
             return Err(Rejection::new(
                 RejectCode::TooLarge,
@@ -119,13 +103,11 @@ pub fn validate_site_zip(bytes: &[u8], limits: &WebLimits) -> Result<PackageCont
     }
     if !has_index {
         return Err(invalid(
-            "the zip has no index.html at its root; zip the contents of the build folder, not the folder itself".to_string(),
+            "the zip has no index.html at its root; zip the contents of the build folder, not the folder itself"
+                .to_string(),
         ));
     }
-    Ok(PackageContents::Web {
-        files,
-        bytes: total,
-    })
+    Ok(PackageContents::Web { files, bytes: total })
 }
 
 fn check_entry_path(name: &str) -> Result<(), Rejection> {
@@ -188,30 +170,15 @@ mod tests {
     fn each_bad_site_is_refused_with_its_reason() {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (Vec::new(), "empty"),
-            (
-                b"PK\x03\x04 not really a zip".to_vec(),
-                "not a readable zip",
-            ),
-            (
-                zip_of(&[("dist/index.html", b"x")]),
-                "no index.html at its root",
-            ),
-            (
-                zip_of(&[("index.html", b"x"), ("../evil.sh", b"x")]),
-                "path traversal",
-            ),
+            (b"PK\x03\x04 not really a zip".to_vec(), "not a readable zip"),
+            (zip_of(&[("dist/index.html", b"x")]), "no index.html at its root"),
+            (zip_of(&[("index.html", b"x"), ("../evil.sh", b"x")]), "path traversal"),
             (
                 zip_of(&[("index.html", b"x"), ("a/../../evil", b"x")]),
                 "path traversal",
             ),
-            (
-                zip_of(&[("index.html", b"x"), ("/etc/passwd", b"x")]),
-                "absolute path",
-            ),
-            (
-                zip_of(&[("index.html", b"x"), ("C:/x", b"x")]),
-                "absolute path",
-            ),
+            (zip_of(&[("index.html", b"x"), ("/etc/passwd", b"x")]), "absolute path"),
+            (zip_of(&[("index.html", b"x"), ("C:/x", b"x")]), "absolute path"),
         ];
         for (zip, expected) in cases {
             let err = validate_site_zip(&zip, &limits()).unwrap_err();
@@ -226,8 +193,7 @@ mod tests {
     #[test]
     fn symlinks_are_refused() {
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        out.start_file("index.html", SimpleFileOptions::default())
-            .unwrap();
+        out.start_file("index.html", SimpleFileOptions::default()).unwrap();
         out.write_all(b"x").unwrap();
         out.add_symlink("link", "/etc/passwd", SimpleFileOptions::default())
             .unwrap();
@@ -243,20 +209,12 @@ mod tests {
             max_files: 2,
             max_total_bytes: 15,
         };
-        let err = validate_site_zip(
-            &zip_of(&[("index.html", b"x"), ("a", b"x"), ("b", b"x")]),
-            &tight,
-        )
-        .unwrap_err();
+        let err = validate_site_zip(&zip_of(&[("index.html", b"x"), ("a", b"x"), ("b", b"x")]), &tight).unwrap_err();
         assert_eq!(err.code, RejectCode::TooLarge);
         assert!(err.reason.contains("at most 2 files"), "{}", err.reason);
         let err = validate_site_zip(&zip_of(&[("index.html", &[b'x'; 11])]), &tight).unwrap_err();
         assert!(err.reason.contains("larger than"), "{}", err.reason);
-        let err = validate_site_zip(
-            &zip_of(&[("index.html", &[b'x'; 9]), ("b", &[b'x'; 9])]),
-            &tight,
-        )
-        .unwrap_err();
+        let err = validate_site_zip(&zip_of(&[("index.html", &[b'x'; 9]), ("b", &[b'x'; 9])]), &tight).unwrap_err();
         assert!(err.reason.contains("max_total_mib"), "{}", err.reason);
     }
 

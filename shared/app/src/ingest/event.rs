@@ -70,8 +70,8 @@ struct Object {
 
 /// Reads a message body. An error means the body is not an S3 notification at all.
 pub fn parse(body: &str) -> Result<Notification, String> {
-    let parsed: Body = serde_json::from_str(body)
-        .map_err(|e| format!("the message is not an S3 event notification: {e}"))?;
+    let parsed: Body =
+        serde_json::from_str(body).map_err(|e| format!("the message is not an S3 event notification: {e}"))?;
     if parsed.sns_type.as_deref() == Some("Notification") {
         if let Some(inner) = parsed.message {
             return parse(&inner);
@@ -144,8 +144,7 @@ mod tests {
     fn test_events_and_sns_envelopes_are_understood() {
         let test = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-27T10:00:00Z","Bucket":"baton-artefacts","RequestId":"x","HostId":"y"}"#;
         assert_eq!(parse(test).unwrap(), Notification::Test);
-        let sns =
-            serde_json::json!({"Type":"Notification","MessageId":"m","Message": MOTO}).to_string();
+        let sns = serde_json::json!({"Type":"Notification","MessageId":"m","Message": MOTO}).to_string();
         assert!(matches!(parse(&sns).unwrap(), Notification::Uploads(u) if u.len() == 1));
     }
 

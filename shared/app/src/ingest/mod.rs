@@ -70,10 +70,7 @@ where
                 Ok(())
             }
             Ok(Notification::Uploads(uploads)) => {
-                for upload in uploads
-                    .iter()
-                    .filter(|u| u.event_name.starts_with("ObjectCreated"))
-                {
+                for upload in uploads.iter().filter(|u| u.event_name.starts_with("ObjectCreated")) {
                     self.handle_upload(upload).await?;
                 }
                 Ok(())

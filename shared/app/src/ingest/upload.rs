@@ -6,14 +6,12 @@ use baton_domain::config::{ComponentKind, STATE_MAX_BYTES};
 use baton_domain::manifest::Manifest;
 use baton_domain::package::{PackageContents, RejectCode};
 use baton_domain::ports::{
-    Artefacts, ConfigSource, Creation, Fetched, PackageOutcome, Registration, ReleaseStore,
-    Workflow,
+    Artefacts, ConfigSource, Creation, Fetched, PackageOutcome, Registration, ReleaseStore, Workflow,
 };
 use baton_domain::release::{PackageRef, ReleasePlan, plan_release};
 use baton_domain::web::{WebLimits, validate_site_zip};
 use baton_domain::{
-    BatonConfig, BatonError, Package, PackageKey, PackageMetadata, RejectedPackage, Rejection,
-    Release, ReleaseId,
+    BatonConfig, BatonError, Package, PackageKey, PackageMetadata, RejectedPackage, Rejection, Release, ReleaseId,
 };
 use chrono::Utc;
 
@@ -56,13 +54,9 @@ where
             Fetched::TooLarge { size, etag } => {
                 let rejection = Rejection::new(
                     RejectCode::TooLarge,
-                    format!(
-                        "the package is {size} bytes; a {kind} package may be at most {max_bytes} bytes"
-                    ),
+                    format!("the package is {size} bytes; a {kind} package may be at most {max_bytes} bytes"),
                 );
-                return self
-                    .reject(upload, &etag, rejection, PackageMetadata::default())
-                    .await;
+                return self.reject(upload, &etag, rejection, PackageMetadata::default()).await;
             }
         };
         let metadata = PackageMetadata::from_user_metadata(&object.user_metadata);
@@ -85,9 +79,7 @@ where
             Registration::New => {
                 tracing::info!(component = %package.component, version = %package.version, sha256 = %package.sha256, "package registered")
             }
-            Registration::Duplicate {
-                release: Some(release),
-            } => {
+            Registration::Duplicate { release: Some(release) } => {
                 tracing::info!(component = %package.component, version = %package.version, release = %release, "package already registered and released");
                 return self.ensure_started(&release).await;
             }
@@ -113,11 +105,7 @@ where
         self.release_if_new(&config, &trigger).await
     }
 
-    async fn release_if_new(
-        &self,
-        config: &BatonConfig,
-        trigger: &PackageRef,
-    ) -> Result<(), BatonError> {
+    async fn release_if_new(&self, config: &BatonConfig, trigger: &PackageRef) -> Result<(), BatonError> {
         for attempt in 0..RELEASE_ATTEMPTS {
             let heads = self.store.heads().await?;
             let cursor = self.store.release_cursor().await?;
@@ -174,11 +162,7 @@ where
                 &trigger.object_key,
                 Utc::now(),
             );
-            match self
-                .store
-                .create_release(&release, &cursor, trigger)
-                .await?
-            {
+            match self.store.create_release(&release, &cursor, trigger).await? {
                 Creation::Created => {
                     let versions: Vec<String> = release
                         .snapshot
@@ -249,9 +233,7 @@ fn validate(
 ) -> Result<PackageContents, Rejection> {
     match kind {
         ComponentKind::Web => validate_site_zip(bytes, &WebLimits::with_total(max_total_bytes)),
-        ComponentKind::State => {
-            Manifest::parse(bytes, &config.environment_names()).map(|m| m.contents())
-        }
+        ComponentKind::State => Manifest::parse(bytes, &config.environment_names()).map(|m| m.contents()),
     }
 }
 

@@ -147,11 +147,7 @@ impl RejectedItem {
             pk: format!("REJECTED#{}", rejected.object_key),
             sk: rejected.object_tag.clone(),
             gsi1pk: "REJECTED".into(),
-            gsi1sk: format!(
-                "{}#{}",
-                rejected.rejected_at.to_rfc3339(),
-                rejected.object_key
-            ),
+            gsi1sk: format!("{}#{}", rejected.rejected_at.to_rfc3339(), rejected.object_key),
             entity: "rejected-package".into(),
             rejected: rejected.clone(),
         }
@@ -160,14 +156,12 @@ impl RejectedItem {
 
 /// Serialises an entity to an item.
 pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, BatonError> {
-    serde_dynamo::to_item(value)
-        .map_err(|e| BatonError::internal(format!("cannot store item: {e}")))
+    serde_dynamo::to_item(value).map_err(|e| BatonError::internal(format!("cannot store item: {e}")))
 }
 
 /// Reads an entity from an item.
 pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, BatonError> {
-    serde_dynamo::from_item(item)
-        .map_err(|e| BatonError::internal(format!("stored item has an unexpected shape: {e}")))
+    serde_dynamo::from_item(item).map_err(|e| BatonError::internal(format!("stored item has an unexpected shape: {e}")))
 }
 
 /// A string attribute value.

@@ -3,8 +3,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use baton_domain::ports::{Creation, PackageOutcome, Registration, ReleaseStore};
 use baton_domain::release::{PackageRef, ReleaseCursor, Snapshot};
@@ -84,9 +83,7 @@ impl ReleaseStore for DynamoStore {
         let existing_item = match result {
             Ok(_) => return Ok(Registration::New),
             Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(e)) if e.item().is_some() => {
-                    e.item().cloned()
-                }
+                Some(PutItemError::ConditionalCheckFailedException(e)) if e.item().is_some() => e.item().cloned(),
                 Some(PutItemError::ConditionalCheckFailedException(_)) => None,
                 _ => {
                     return Err(sdk_error(
@@ -102,11 +99,7 @@ impl ReleaseStore for DynamoStore {
             None => self
                 .package_item(&package.component, &package.version)
                 .await?
-                .ok_or_else(|| {
-                    BatonError::transient(
-                        "the package record changed while it was registered; retry",
-                    )
-                })?,
+                .ok_or_else(|| BatonError::transient("the package record changed while it was registered; retry"))?,
         };
         if existing.package.sha256 == package.sha256 {
             Ok(Registration::Duplicate {
@@ -148,10 +141,7 @@ impl ReleaseStore for DynamoStore {
                 Ok(_) => return Ok(()),
                 Err(err) if is_conditional_failure(&err) => continue,
                 Err(err) => {
-                    return Err(sdk_error(
-                        &format!("raising the {} head", package.component),
-                        err,
-                    ));
+                    return Err(sdk_error(&format!("raising the {} head", package.component), err));
                 }
             }
         }
@@ -202,10 +192,7 @@ impl ReleaseStore for DynamoStore {
             let mut pending = Some(
                 KeysAndAttributes::builder()
                     .set_keys(Some(
-                        chunk
-                            .iter()
-                            .map(|r| package_key(&r.component, &r.version))
-                            .collect(),
+                        chunk.iter().map(|r| package_key(&r.component, &r.version)).collect(),
                     ))
                     .consistent_read(true)
                     .build()
@@ -278,10 +265,7 @@ impl ReleaseStore for DynamoStore {
             kind: "created".into(),
             actor: "baton".into(),
             at: release.created_at.to_rfc3339(),
-            detail: format!(
-                "Release {} created from {}",
-                release.number, release.triggered_by
-            ),
+            detail: format!("Release {} created from {}", release.number, release.triggered_by),
         };
         let build = |e: aws_sdk_dynamodb::error::BuildError| BatonError::internal(e.to_string());
         let mut items = vec![
@@ -304,9 +288,7 @@ impl ReleaseStore for DynamoStore {
                         .table_name(&self.table)
                         .set_key(Some(package_key(&trigger.component, &trigger.version)))
                         .update_expression("SET release_id = :r")
-                        .condition_expression(
-                            "attribute_exists(pk) AND attribute_not_exists(release_id)",
-                        )
+                        .condition_expression("attribute_exists(pk) AND attribute_not_exists(release_id)")
                         .expression_attribute_values(":r", rid.clone())
                         .build()
                         .map_err(build)?,
@@ -357,8 +339,7 @@ impl ReleaseStore for DynamoStore {
                     .and_then(|e| aws_smithy_types::error::metadata::ProvideErrorMetadata::code(e))
                     .unwrap_or_default()
                     .to_string();
-                if code != "TransactionCanceledException" && code != "TransactionConflictException"
-                {
+                if code != "TransactionCanceledException" && code != "TransactionConflictException" {
                     return Err(sdk_error(&format!("creating {}", release.id), err));
                 }
                 // A condition failed or a concurrent transaction interfered. Which one matters:
@@ -375,13 +356,8 @@ impl ReleaseStore for DynamoStore {
         }
     }
 
-    async fn note_outcome(
-        &self,
-        package: &PackageRef,
-        outcome: &PackageOutcome,
-    ) -> Result<(), BatonError> {
-        let value = serde_dynamo::to_attribute_value(outcome)
-            .map_err(|e| BatonError::internal(e.to_string()))?;
+    async fn note_outcome(&self, package: &PackageRef, outcome: &PackageOutcome) -> Result<(), BatonError> {
+        let value = serde_dynamo::to_attribute_value(outcome).map_err(|e| BatonError::internal(e.to_string()))?;
         let result = self
             .db
             .update_item()

@@ -39,10 +39,7 @@ fn every_semantic_problem_is_reported_with_its_field() {
         .replace("TEST: { branch: test }", "QA: { branch: test }")
         .replace("sender: baton@example.com", "sender: nobody")
         .replace("approval_ttl: 72h", "approval_ttl: soon")
-        .replace(
-            "target: cloudhub-eu-west-1 }\n      PROD",
-            "target: '' }\n      PROD",
-        )
+        .replace("target: cloudhub-eu-west-1 }\n      PROD", "target: '' }\n      PROD")
         .replace("cab@example.com", "cab");
     let err = BatonConfig::from_yaml(&text).unwrap_err();
     let mut got = paths(err.clone());
@@ -69,10 +66,7 @@ fn duplicate_names_and_kind_mismatches_are_refused() {
     let err = BatonConfig::from_yaml(&text).unwrap_err();
     let got = paths(err.clone());
     assert!(got.contains(&"components[1].name".to_string()), "{err}");
-    assert!(
-        got.contains(&"components[1].cloudflare".to_string()),
-        "{err}"
-    );
+    assert!(got.contains(&"components[1].cloudflare".to_string()), "{err}");
     assert!(got.contains(&"components[1].anypoint".to_string()), "{err}");
     assert!(
         got.contains(&"components[1].environments.TEST.branch".to_string()),

@@ -15,19 +15,10 @@ fn the_sample_manifest_is_valid_and_resolves_per_environment() {
     let prod = m.resolve("PROD");
     assert_eq!((test[0].replicas, test[0].v_cores), (1, 0.1));
     assert_eq!((prod[0].replicas, prod[0].v_cores), (2, 0.2));
-    assert_eq!(
-        prod[0].properties.get("log.level").map(String::as_str),
-        Some("WARN")
-    );
-    assert_eq!(
-        prod[0].properties.get("http.port").map(String::as_str),
-        Some("8081")
-    );
+    assert_eq!(prod[0].properties.get("log.level").map(String::as_str), Some("WARN"));
+    assert_eq!(prod[0].properties.get("http.port").map(String::as_str), Some("8081"));
     assert_eq!(test[0].properties.get("log.level"), None);
-    assert_eq!(
-        prod[0].secure_properties["db.password"].secret,
-        "baton/patient-api/db"
-    );
+    assert_eq!(prod[0].secure_properties["db.password"].secret, "baton/patient-api/db");
     let PackageContents::State { applications } = m.contents() else {
         panic!("state contents")
     };

@@ -14,19 +14,12 @@ fn pkg(component: &str, version: &str, sha: &str) -> PackageRef {
 }
 
 fn snap(items: &[PackageRef]) -> Snapshot {
-    items
-        .iter()
-        .map(|p| (p.component.clone(), p.clone()))
-        .collect()
+    items.iter().map(|p| (p.component.clone(), p.clone())).collect()
 }
 
 #[test]
 fn waits_until_every_component_has_a_package() {
-    let plan = plan_release(
-        &config(),
-        &snap(&[pkg("web", "1.0.0", "a")]),
-        &ReleaseCursor::default(),
-    );
+    let plan = plan_release(&config(), &snap(&[pkg("web", "1.0.0", "a")]), &ReleaseCursor::default());
     assert_eq!(
         plan,
         ReleasePlan::Waiting {
@@ -60,10 +53,7 @@ fn an_unchanged_head_set_makes_no_release() {
         release: Some(ReleaseId::from_number(4)),
         snapshot: heads.clone(),
     };
-    assert_eq!(
-        plan_release(&config(), &heads, &cursor),
-        ReleasePlan::UpToDate
-    );
+    assert_eq!(plan_release(&config(), &heads, &cursor), ReleasePlan::UpToDate);
 }
 
 #[test]

@@ -1,0 +1,31 @@
+# Baton: the commands a developer and CI use. See README.md.
+SHELL := /bin/bash
+CARGO ?= cargo
+
+.PHONY: setup build up demo test lint fmt clean
+
+setup: ## Install the local stack's pinned moto into .venv (idempotent)
+	@infra/local/setup.sh
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+up: setup ## Run the local stack in the foreground until Ctrl-C
+	$(CARGO) run -q -p baton-local -- up
+
+demo: setup ## Start the stack, push the sample packages, show the release
+	@infra/local/demo.sh
+
+test: setup ## Unit and end-to-end tests (the e2e tests start their own stacks)
+	$(CARGO) test --workspace --all-targets
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf .venv .local

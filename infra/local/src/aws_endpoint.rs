@@ -1,0 +1,156 @@
+//! The AWS endpoint of the local stack: the Lambda Invoke API served in process, every other
+//! request forwarded to moto.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+use crate::functions::Registry;
+
+/// What the endpoint needs.
+pub struct EndpointState {
+    /// moto's base URL.
+    pub moto_url: String,
+    /// The functions, once provisioned.
+    pub registry: OnceLock<Arc<Registry>>,
+    /// The client requests are forwarded with.
+    pub client: reqwest::Client,
+}
+
+/// The endpoint's routes.
+pub fn router(state: Arc<EndpointState>) -> Router {
+    Router::new()
+        .route("/2015-03-31/functions/{name}/invocations", post(invoke))
+        .fallback(forward)
+        .with_state(state)
+}
+
+fn lambda_error(status: StatusCode, kind: &str, message: String) -> Response {
+    let mut response = (status, axum::Json(json!({ "Type": "User", "message": message }))).into_response();
+    if let Ok(v) = HeaderValue::from_str(kind) {
+        response.headers_mut().insert("x-amzn-ErrorType", v);
+    }
+    response
+}
+
+/// `Invoke`, with Lambda's contract: a function error is a 200 with `X-Amz-Function-Error`
+/// and a body of `errorType` and `errorMessage`.
+async fn invoke(
+    State(state): State<Arc<EndpointState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(registry) = state.registry.get().cloned() else {
+        return lambda_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceException",
+            "the local stack is still provisioning".into(),
+        );
+    };
+    let decoded = percent_encoding::percent_decode_str(&name)
+        .decode_utf8_lossy()
+        .into_owned();
+    let Some(function) = registry.find(&decoded) else {
+        return lambda_error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFoundException",
+            format!("Function not found: {decoded}"),
+        );
+    };
+    let payload: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => {
+                return lambda_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestContentException",
+                    format!("Could not parse request body into json: {e}"),
+                );
+            }
+        }
+    };
+    let handler = function.handler.clone();
+    let name = function.name.clone();
+    if headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok()) == Some("Event") {
+        tokio::spawn(async move {
+            if let Err(e) = handler.invoke(payload).await {
+                tracing::warn!(function = %name, error = %e, "asynchronous invocation failed");
+            }
+        });
+        return StatusCode::ACCEPTED.into_response();
+    }
+    let (body, error) = match handler.invoke(payload).await {
+        Ok(v) => (v, None),
+        Err(e) => {
+            tracing::warn!(function = %name, error_type = e.kind.error_type(), error = %e.message, "function error");
+            (
+                json!({ "errorType": e.kind.error_type(), "errorMessage": e.message }),
+                Some("Unhandled"),
+            )
+        }
+    };
+    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert("x-amz-executed-version", HeaderValue::from_static("$LATEST"));
+    if let Some(error) = error {
+        response
+            .headers_mut()
+            .insert("x-amz-function-error", HeaderValue::from_static(error));
+    }
+    response
+}
+
+const HOP_BY_HOP: [&str; 6] = [
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "upgrade",
+    "proxy-connection",
+    "content-length",
+];
+
+/// Forwards a request to moto unchanged (the Host header too, so URLs moto builds, such as
+/// queue URLs, name this endpoint).
+async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("could not read the request body: {e}")).into_response(),
+    };
+    let mut outgoing = state
+        .client
+        .request(parts.method.clone(), format!("{}{path}", state.moto_url))
+        .body(body);
+    for (name, value) in parts.headers.iter() {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    match outgoing.send().await {
+        Ok(answer) => {
+            let status = answer.status();
+            let headers = answer.headers().clone();
+            let bytes = answer.bytes().await.unwrap_or_default();
+            let mut response = Response::new(Body::from(bytes));
+            *response.status_mut() = status;
+            for (name, value) in headers.iter() {
+                if !HOP_BY_HOP.contains(&name.as_str()) {
+                    response.headers_mut().append(name, value.clone());
+                }
+            }
+            response
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("moto did not answer: {e}")).into_response(),
+    }
+}

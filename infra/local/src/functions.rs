@@ -1,0 +1,150 @@
+//! The template's Lambda functions, each backed by its handler running in this process.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+use aws_config::SdkConfig;
+use baton_app::{Function, wiring};
+use baton_aws::{AwsContext, Settings};
+use serde_json::Value;
+
+use crate::template::{ACCOUNT_ID, Template, string_map};
+
+/// An SQS event source of a function.
+#[derive(Debug, Clone)]
+pub struct SqsSource {
+    /// Queue name.
+    pub queue_name: String,
+    /// Queue ARN.
+    pub queue_arn: String,
+    /// Most messages per batch.
+    pub batch_size: i32,
+    /// Whether the function reports partial batch failures.
+    pub report_failures: bool,
+}
+
+/// An HTTP API route of a function.
+#[derive(Debug, Clone)]
+pub struct HttpRoute {
+    /// Method, or `ANY`.
+    pub method: String,
+    /// Path template, e.g. `/releases/{id}` or `/{proxy+}`.
+    pub path: String,
+}
+
+/// One deployed function.
+pub struct LocalFunction {
+    /// Function name.
+    pub name: String,
+    /// Function ARN.
+    pub arn: String,
+    /// Cargo binary the template builds it from.
+    pub binary: String,
+    /// SQS event sources.
+    pub sqs: Vec<SqsSource>,
+    /// HTTP routes.
+    pub http: Vec<HttpRoute>,
+    /// The handler.
+    pub handler: Arc<dyn Function>,
+}
+
+/// Every function of the stack.
+#[derive(Default)]
+pub struct Registry {
+    /// The functions.
+    pub functions: Vec<LocalFunction>,
+}
+
+impl Registry {
+    /// Builds every function of `template`, its handler wired to `sdk` (the runner's endpoint).
+    pub fn build(template: &Template, sdk: &SdkConfig, region: &str) -> Result<Registry> {
+        let mut functions = Vec::new();
+        for r in template.of_kind(&["AWS::Serverless::Function"]) {
+            let binary = r
+                .metadata
+                .pointer("/BuildProperties/Binary")
+                .and_then(Value::as_str)
+                .unwrap_or(&r.logical_id)
+                .to_string();
+            let mut env = template.global_env.clone();
+            env.extend(string_map(
+                r.properties.pointer("/Environment/Variables").unwrap_or(&Value::Null),
+            ));
+            let mut sqs = Vec::new();
+            let mut http = Vec::new();
+            for (_, event) in r
+                .properties
+                .get("Events")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let p = event.get("Properties").cloned().unwrap_or(Value::Null);
+                match event.get("Type").and_then(Value::as_str) {
+                    Some("SQS") => {
+                        let queue_arn = p.get("Queue").and_then(Value::as_str).unwrap_or_default().to_string();
+                        sqs.push(SqsSource {
+                            queue_name: queue_arn.rsplit(':').next().unwrap_or_default().to_string(),
+                            queue_arn,
+                            batch_size: p.get("BatchSize").and_then(Value::as_i64).unwrap_or(10).clamp(1, 10) as i32,
+                            report_failures: p
+                                .get("FunctionResponseTypes")
+                                .and_then(Value::as_array)
+                                .is_some_and(|t| t.iter().any(|x| x == "ReportBatchItemFailures")),
+                        });
+                    }
+                    Some("HttpApi") => http.push(HttpRoute {
+                        method: p
+                            .get("Method")
+                            .and_then(Value::as_str)
+                            .unwrap_or("ANY")
+                            .to_ascii_uppercase(),
+                        path: p.get("Path").and_then(Value::as_str).unwrap_or("/{proxy+}").to_string(),
+                    }),
+                    other => bail!(
+                        "{}: event type {other:?} is not served by the local stack",
+                        r.logical_id
+                    ),
+                }
+            }
+            let handler = handler_for(&binary, &env, sdk)?;
+            functions.push(LocalFunction {
+                arn: format!("arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{}", r.name),
+                name: r.name.clone(),
+                binary,
+                sqs,
+                http,
+                handler,
+            });
+        }
+        Ok(Registry { functions })
+    }
+
+    /// Finds a function by name, ARN (with or without a qualifier) or partial ARN.
+    pub fn find(&self, name_or_arn: &str) -> Option<&LocalFunction> {
+        let name = match name_or_arn.split_once(":function:") {
+            Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+            None => name_or_arn.split(':').next().unwrap_or(name_or_arn),
+        };
+        self.functions.iter().find(|f| f.name == name)
+    }
+}
+
+/// The handler a function binary runs, built exactly as its `main` builds it.
+fn handler_for(binary: &str, env: &BTreeMap<String, String>, sdk: &SdkConfig) -> Result<Arc<dyn Function>> {
+    let settings =
+        Settings::from_lookup(|name| env.get(name).cloned()).map_err(|e| anyhow::anyhow!("{binary}: {e}"))?;
+    let ctx = AwsContext {
+        sdk: sdk.clone(),
+        settings,
+        s3_path_style: true,
+    };
+    let config = wiring::config_source(&ctx);
+    Ok(match binary {
+        "ingest" => Arc::new(wiring::ingest(&ctx, config).map_err(|e| anyhow::anyhow!("{binary}: {e}"))?),
+        other => bail!(
+            "the template builds a function from binary '{other}', which the local stack does not know; add it to infra/local/src/functions.rs"
+        ),
+    })
+}

@@ -1,0 +1,195 @@
+//! API Gateway (HTTP API, payload format 2.0) in front of the HTTP functions, plus the local
+//! stack's own pages under `/_local/`.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use crate::functions::Registry;
+
+/// The HTTP API's routes.
+pub fn router(registry: Arc<OnceLock<Arc<Registry>>>) -> Router {
+    Router::new()
+        .route("/_local/health", get(|| async { "ok" }))
+        .fallback(route)
+        .with_state(registry)
+}
+
+/// Whether `path` matches a route template (`{name}` one segment, `{name+}` the rest).
+fn matches(template: &str, path: &str) -> Option<Map<String, Value>> {
+    let mut params = Map::new();
+    let mut actual = path.trim_start_matches('/').split('/');
+    for part in template.trim_start_matches('/').split('/') {
+        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix("+}")) {
+            let rest: Vec<&str> = actual.by_ref().collect();
+            params.insert(name.to_string(), Value::String(rest.join("/")));
+            return Some(params);
+        }
+        let segment = actual.next()?;
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            Some(name) if !segment.is_empty() => {
+                params.insert(name.to_string(), Value::String(segment.to_string()));
+            }
+            Some(_) => return None,
+            None if part == segment => {}
+            None => return None,
+        }
+    }
+    actual.next().is_none().then_some(params)
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))).into_response()
+}
+
+async fn route(State(registry): State<Arc<OnceLock<Arc<Registry>>>>, request: Request) -> Response {
+    let Some(registry) = registry.get().cloned() else {
+        return not_found();
+    };
+    let method = request.method().as_str().to_string();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().unwrap_or("").to_string();
+    let found = registry.functions.iter().find_map(|f| {
+        f.http.iter().find_map(|r| {
+            let method_ok = r.method == "ANY" || r.method == method;
+            matches(&r.path, &path)
+                .filter(|_| method_ok)
+                .map(|params| (f, r.clone(), params))
+        })
+    });
+    let Some((function, route, params)) = found else {
+        return not_found();
+    };
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 10 * 1024 * 1024).await.unwrap_or_default();
+    let headers: Map<String, Value> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                Value::String(v.to_str().unwrap_or_default().to_string()),
+            )
+        })
+        .collect();
+    let query_parameters: Map<String, Value> = url_pairs(&query);
+    let text = String::from_utf8(body.to_vec());
+    let (body_value, base64) = match text {
+        Ok(t) => (Value::String(t), false),
+        Err(e) => (Value::String(base64_encode(e.as_bytes())), true),
+    };
+    let event = json!({
+        "version": "2.0",
+        "routeKey": format!("{} {}", route.method, route.path),
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "queryStringParameters": if query_parameters.is_empty() { Value::Null } else { Value::Object(query_parameters) },
+        "pathParameters": if params.is_empty() { Value::Null } else { Value::Object(params) },
+        "requestContext": {
+            "accountId": crate::template::ACCOUNT_ID,
+            "apiId": "local",
+            "domainName": parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"),
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                      "userAgent": parts.headers.get("user-agent").and_then(|h| h.to_str().ok()).unwrap_or("") },
+            "requestId": format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)),
+            "routeKey": format!("{} {}", route.method, route.path),
+            "stage": "$default",
+        },
+        "body": body_value,
+        "isBase64Encoded": base64,
+    });
+    match function.handler.invoke(event).await {
+        Ok(answer) => to_response(answer),
+        Err(e) => {
+            tracing::warn!(function = %function.name, error = %e, "HTTP function failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                axum::Json(json!({"message": "Internal Server Error"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A function's answer as API Gateway turns it into HTTP (format 2.0: an object with
+/// `statusCode` is a full response; anything else is a 200 JSON body).
+fn to_response(answer: Value) -> Response {
+    let Some(status) = answer.get("statusCode").and_then(Value::as_u64) else {
+        return (StatusCode::OK, axum::Json(answer)).into_response();
+    };
+    let body = answer.get("body").and_then(Value::as_str).unwrap_or_default();
+    let bytes = if answer.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+        base64_decode(body)
+    } else {
+        body.as_bytes().to_vec()
+    };
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::BAD_GATEWAY);
+    for (k, v) in answer.get("headers").and_then(Value::as_object).into_iter().flatten() {
+        if let (Ok(name), Some(Ok(value))) = (HeaderName::try_from(k.as_str()), v.as_str().map(HeaderValue::from_str)) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    for cookie in answer.get("cookies").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(Ok(value)) = cookie.as_str().map(HeaderValue::from_str) {
+            response.headers_mut().append("set-cookie", value);
+        }
+    }
+    response
+}
+
+fn url_pairs(query: &str) -> Map<String, Value> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(k), Value::String(decode(v)))
+        })
+        .collect()
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_templates_match_like_api_gateway() {
+        assert!(matches("/", "/").is_some());
+        assert_eq!(matches("/releases/{id}", "/releases/rel-4").unwrap()["id"], "rel-4");
+        assert!(matches("/releases/{id}", "/releases/rel-4/x").is_none());
+        assert!(matches("/releases/{id}", "/releases/").is_none());
+        assert_eq!(matches("/{proxy+}", "/a/b/c").unwrap()["proxy"], "a/b/c");
+    }
+
+    #[test]
+    fn base64_round_trips() {
+        for input in [&b""[..], b"a", b"ab", b"abc", b"\xff\x00\x10binary"] {
+            assert_eq!(base64_decode(&base64_encode(input)), input);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! moto, the AWS emulator, as a child process of the runner.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tokio::process::{Child, Command};
+
+/// A running moto server; killed when dropped.
+pub struct Moto {
+    child: Child,
+    /// Its base URL.
+    pub url: String,
+}
+
+/// Whether something already listens on `port`.
+pub fn port_in_use(port: u16) -> bool {
+    std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(200),
+    )
+    .is_ok()
+}
+
+/// A free local port, chosen by the OS.
+pub fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The moto_server executable: `BATON_MOTO_SERVER`, else the project's venv.
+pub fn moto_executable(root: &Path) -> Result<PathBuf> {
+    if let Ok(path) = std::env::var("BATON_MOTO_SERVER") {
+        return Ok(PathBuf::from(path));
+    }
+    let path = root.join(".venv/bin/moto_server");
+    if !path.exists() {
+        bail!(
+            "{} is missing: run `make setup` (it installs the pinned moto into .venv)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+impl Moto {
+    /// Starts moto on `port`. `lambda_port` is where its state machine interpreter sends
+    /// Lambda and other service calls (`MOTO_PORT`): the runner's AWS endpoint.
+    pub async fn start(root: &Path, port: u16, lambda_port: u16, log: Option<&Path>) -> Result<Moto> {
+        if port_in_use(port) {
+            bail!(
+                "port {port} is already in use by another process; stop it or choose another moto port (--moto-port)"
+            );
+        }
+        let exe = moto_executable(root)?;
+        let stderr = match log {
+            Some(path) => {
+                Stdio::from(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)
+            }
+            None => Stdio::null(),
+        };
+        let child = Command::new(&exe)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_PORT", lambda_port.to_string())
+            .env("AWS_DEFAULT_REGION", "eu-west-1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        moto.wait_ready().await?;
+        moto.configure().await?;
+        Ok(moto)
+    }
+
+    async fn wait_ready(&self) -> Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if client.get(format!("{}/moto-api/", self.url)).send().await.is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("moto did not answer on {} within 20 s", self.url);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Turns on real state machine execution (moto only stores definitions by default).
+    async fn configure(&self) -> Result<()> {
+        let response = reqwest::Client::new()
+            .post(format!("{}/moto-api/config", self.url))
+            .json(&serde_json::json!({"stepfunctions": {"execute_state_machine": true}}))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!(
+                "moto refused the state machine execution setting: {}",
+                response.status()
+            );
+        }
+        Ok(())
+    }
+
+    /// Stops moto.
+    pub async fn stop(&mut self) {
+        let _ = self.child.kill().await;
+    }
+}
