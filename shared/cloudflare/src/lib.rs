@@ -1,0 +1,1 @@
+//! Cloudflare Pages Direct Upload API client (what wrangler pages deploy does).
