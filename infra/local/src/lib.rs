@@ -4,6 +4,7 @@
 //! for the HTTP functions. Resources come from `template.yaml`, nothing else.
 
 pub mod aws_endpoint;
+pub mod demo;
 pub mod functions;
 pub mod http_api;
 pub mod moto;

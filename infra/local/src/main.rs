@@ -1,19 +1,27 @@
-//! `baton-local`: runs Baton's local stack in the foreground until Ctrl-C.
+//! `baton-local`: Baton's local stack.
 //!
 //! ```text
-//! baton-local up [--region R] [--aws-port N] [--http-port N] [--moto-port N] [--bucket B] [--config FILE]
+//! baton-local up   [options]          run the stack in the foreground until Ctrl-C
+//! baton-local demo [options] [--exit] run the stack, push the sample packages, report the release
+//!
+//! options: --region R --aws-port N --http-port N --moto-port N --bucket B --config FILE
 //! ```
-//! Each flag also has an environment variable: BATON_REGION, BATON_AWS_PORT, BATON_HTTP_PORT,
+//! Each option also has an environment variable: BATON_REGION, BATON_AWS_PORT, BATON_HTTP_PORT,
 //! BATON_MOTO_PORT, BATON_BUCKET, BATON_CONFIG.
 
-use anyhow::{Context, Result, bail};
-use baton_local::{LocalStack, StackOptions};
+use std::time::{Duration, Instant};
 
-fn usage() -> &'static str {
-    "usage: baton-local up [--region R] [--aws-port N] [--http-port N] [--moto-port N] [--bucket B] [--config FILE]"
+use anyhow::{Context, Result, bail};
+use baton_local::{LocalStack, StackOptions, demo};
+
+const USAGE: &str = "usage: baton-local up|demo [--region R] [--aws-port N] [--http-port N] [--moto-port N] [--bucket B] [--config FILE] [--exit]";
+
+struct Command {
+    options: StackOptions,
+    exit_after_demo: bool,
 }
 
-fn options(args: &[String]) -> Result<StackOptions> {
+fn parse(args: &[String]) -> Result<Command> {
     let mut o = StackOptions::default();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let port = |v: &str, what: &str| {
@@ -36,12 +44,13 @@ fn options(args: &[String]) -> Result<StackOptions> {
         o.bucket = v;
     }
     let mut config_path = env("BATON_CONFIG");
+    let mut exit_after_demo = false;
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let mut value = || {
             it.next()
                 .cloned()
-                .with_context(|| format!("{flag} needs a value; {}", usage()))
+                .with_context(|| format!("{flag} needs a value; {USAGE}"))
         };
         match flag.as_str() {
             "--region" => o.region = value()?,
@@ -50,14 +59,41 @@ fn options(args: &[String]) -> Result<StackOptions> {
             "--moto-port" => o.moto_port = port(&value()?, "--moto-port")?,
             "--bucket" => o.bucket = value()?,
             "--config" => config_path = Some(value()?),
-            other => bail!("unknown option '{other}'; {}", usage()),
+            "--exit" => exit_after_demo = true,
+            other => bail!("unknown option '{other}'; {USAGE}"),
         }
     }
     if let Some(path) = config_path {
         o.config_yaml = Some(std::fs::read_to_string(&path).with_context(|| format!("reading --config {path}"))?);
     }
-    o.moto_log = Some(o.root.join(".local/moto.log"));
-    Ok(o)
+    let log = o.root.join(".local/moto.log");
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    o.moto_log = Some(log);
+    Ok(Command {
+        options: o,
+        exit_after_demo,
+    })
+}
+
+fn print_stack(stack: &LocalStack, started: Instant) -> Result<()> {
+    println!("\nBaton local stack is up ({} ms)", started.elapsed().as_millis());
+    println!("  region         {}", stack.region);
+    println!("  AWS endpoint   {}   (AWS_ENDPOINT_URL)", stack.aws_endpoint);
+    println!("  HTTP API       {}", stack.http_url);
+    println!("  bucket         {}", stack.bucket);
+    println!("  table          {}", stack.resource_name("Table")?);
+    println!("  uploads queue  {}", stack.queue_url("UploadsQueue")?);
+    println!("  dead letters   {}", stack.queue_url("UploadsDeadLetterQueue")?);
+    println!("  state machine  {}", stack.state_machine_arn("ReleaseStateMachine")?);
+    println!("  moto log       .local/moto.log");
+    println!("\nPush a package as CI does:");
+    println!(
+        "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={} \\\n    aws --endpoint-url {} s3 cp samples/state/manifest.yaml s3://{}/packages/state/1.0.0/manifest.yaml \\\n    --metadata commit=3f2c1d9,branch=main,notes=\"Patient API 1.4.2\"",
+        stack.region, stack.aws_endpoint, stack.bucket
+    );
+    Ok(())
 }
 
 #[tokio::main]
@@ -69,32 +105,27 @@ async fn main() -> Result<()> {
         .with_target(false)
         .init();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("up") => {}
-        _ => bail!("{}", usage()),
+    let Some(verb) = args.first().map(String::as_str) else {
+        bail!("{USAGE}")
+    };
+    if !matches!(verb, "up" | "demo") {
+        bail!("unknown command '{verb}'; {USAGE}");
     }
-    let options = options(&args[1..])?;
-    if let Some(log) = &options.moto_log {
-        if let Some(dir) = log.parent() {
-            std::fs::create_dir_all(dir)?;
+    let command = parse(&args[1..])?;
+    let root = command.options.root.clone();
+    let started = Instant::now();
+    let stack = LocalStack::start(command.options).await?;
+    print_stack(&stack, started)?;
+    if verb == "demo" {
+        println!("\nPushing the sample packages as CI would:");
+        demo::push_samples(&stack, &root, "1.0.0").await?;
+        let release = demo::wait_for_release(&stack, 1, Duration::from_secs(30)).await?;
+        println!("\n{}", demo::describe(&release));
+        if command.exit_after_demo {
+            stack.stop().await;
+            return Ok(());
         }
     }
-    let started = std::time::Instant::now();
-    let stack = LocalStack::start(options).await?;
-    println!("\nBaton local stack is up ({} ms)", started.elapsed().as_millis());
-    println!("  region         {}", stack.region);
-    println!("  AWS endpoint   {}   (AWS_ENDPOINT_URL)", stack.aws_endpoint);
-    println!("  HTTP API       {}", stack.http_url);
-    println!("  bucket         {}", stack.bucket);
-    println!("  table          {}", stack.resource_name("Table")?);
-    println!("  uploads queue  {}", stack.queue_url("UploadsQueue")?);
-    println!("  dead letters   {}", stack.queue_url("UploadsDeadLetterQueue")?);
-    println!("  state machine  {}", stack.state_machine_arn("ReleaseStateMachine")?);
-    println!("\nPush a package as CI does:");
-    println!(
-        "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={} aws --endpoint-url {} s3 cp samples/state/manifest.yaml s3://{}/packages/state/1.0.0/manifest.yaml --metadata commit=3f2c1d9,branch=main,notes=\"First cut\"",
-        stack.region, stack.aws_endpoint, stack.bucket
-    );
     println!("\nReleases are reported below as they are created. Ctrl-C stops the stack.\n");
     tokio::signal::ctrl_c().await?;
     println!("stopping");

@@ -51,10 +51,10 @@ impl S3ConfigSource {
 impl ConfigSource for S3ConfigSource {
     async fn config(&self) -> Result<Arc<BatonConfig>, BatonError> {
         let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref() {
-            if c.checked_at.elapsed() < RECHECK_AFTER {
-                return Ok(c.config.clone());
-            }
+        if let Some(c) = cached.as_ref()
+            && c.checked_at.elapsed() < RECHECK_AFTER
+        {
+            return Ok(c.config.clone());
         }
         let mut request = self.s3.get_object().bucket(&self.bucket).key(&self.key);
         if let Some(c) = cached.as_ref() {

@@ -333,21 +333,21 @@ fn check_sizing(
             ));
         }
     }
-    if let Some(replicas) = replicas {
-        if !(1..=8).contains(&replicas) {
-            return Err(invalid(
-                &format!("{at}.replicas"),
-                &format!("is {replicas}; use 1 to 8"),
-            ));
-        }
+    if let Some(replicas) = replicas
+        && !(1..=8).contains(&replicas)
+    {
+        return Err(invalid(
+            &format!("{at}.replicas"),
+            &format!("is {replicas}; use 1 to 8"),
+        ));
     }
-    if let Some(v) = v_cores {
-        if !VCORE_SIZES.iter().any(|s| (s - v).abs() < 1e-9) {
-            return Err(invalid(
-                &format!("{at}.vCores"),
-                &format!("is {v}; use one of 0.1, 0.2, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4"),
-            ));
-        }
+    if let Some(v) = v_cores
+        && !VCORE_SIZES.iter().any(|s| (s - v).abs() < 1e-9)
+    {
+        return Err(invalid(
+            &format!("{at}.vCores"),
+            &format!("is {v}; use one of 0.1, 0.2, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4"),
+        ));
     }
     Ok(())
 }

@@ -72,10 +72,10 @@ struct Object {
 pub fn parse(body: &str) -> Result<Notification, String> {
     let parsed: Body =
         serde_json::from_str(body).map_err(|e| format!("the message is not an S3 event notification: {e}"))?;
-    if parsed.sns_type.as_deref() == Some("Notification") {
-        if let Some(inner) = parsed.message {
-            return parse(&inner);
-        }
+    if parsed.sns_type.as_deref() == Some("Notification")
+        && let Some(inner) = parsed.message
+    {
+        return parse(&inner);
     }
     if parsed.event.as_deref() == Some("s3:TestEvent") {
         return Ok(Notification::Test);

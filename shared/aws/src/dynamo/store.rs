@@ -56,11 +56,11 @@ impl DynamoStore {
     }
 }
 
-fn is_conditional_failure<E: std::fmt::Debug>(
+fn is_conditional_failure<E>(
     err: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> bool
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+    E: std::fmt::Debug + aws_smithy_types::error::metadata::ProvideErrorMetadata,
 {
     err.as_service_error()
         .and_then(|e| e.code())

@@ -1,0 +1,122 @@
+//! The demo: pushes the sample packages as CI would and reports what Baton made of them.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use baton_aws::DynamoStore;
+use baton_domain::Release;
+use baton_domain::ports::ReleaseStore;
+
+use crate::LocalStack;
+
+/// Zips a site folder (the React build output) the way CI would: paths relative to its root.
+pub fn zip_folder(dir: &Path) -> Result<Vec<u8>> {
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files)?;
+    files.sort();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, path) in files {
+        out.start_file(name, zip::write::SimpleFileOptions::default())?;
+        out.write_all(&std::fs::read(&path)?)?;
+    }
+    Ok(out.finish()?.into_inner())
+}
+
+fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, std::path::PathBuf)>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(root, &path, files)?;
+        } else {
+            let name = path.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
+            files.push((name, path));
+        }
+    }
+    Ok(())
+}
+
+/// Uploads the sample manifest and site as version `version`, with CI's metadata.
+pub async fn push_samples(stack: &LocalStack, root: &Path, version: &str) -> Result<()> {
+    let s3 = crate::path_style_s3(&stack.sdk);
+    let manifest = std::fs::read(root.join("samples/state/manifest.yaml")).context("reading the sample manifest")?;
+    let site = zip_folder(&root.join("samples/web/site"))?;
+    let uploads = [
+        (
+            format!("packages/state/{version}/manifest.yaml"),
+            manifest,
+            "3f2c1d9",
+            "Patient API 1.4.2 and Admissions API 2.1.0",
+        ),
+        (
+            format!("packages/web/{version}/site.zip"),
+            site,
+            "aa11bb2",
+            "Patient Portal home page",
+        ),
+    ];
+    for (key, body, commit, notes) in uploads {
+        s3.put_object()
+            .bucket(&stack.bucket)
+            .key(&key)
+            .body(body.into())
+            .metadata("commit", commit)
+            .metadata("branch", "main")
+            .metadata("build-url", "https://ci.example.com/baton-demo/1")
+            .metadata("notes", notes)
+            .send()
+            .await
+            .with_context(|| format!("uploading {key}"))?;
+        println!("  uploaded s3://{}/{key}", stack.bucket);
+    }
+    Ok(())
+}
+
+/// Waits for the newest release to exist and returns it.
+pub async fn wait_for_release(stack: &LocalStack, number: u64, timeout: Duration) -> Result<Release> {
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), stack.resource_name("Table")?);
+    let deadline = Instant::now() + timeout;
+    loop {
+        let cursor = store.release_cursor().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if cursor.number >= number
+            && let Some(id) = cursor.release
+            && let Some(release) = store.release(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?
+        {
+            return Ok(release);
+        }
+        if Instant::now() > deadline {
+            bail!("no release {number} within {} s; see the log above", timeout.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A release in words.
+pub fn describe(release: &Release) -> String {
+    let mut out = format!(
+        "Release {} ({}), created {}\n",
+        release.number,
+        release.id,
+        release.created_at.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    for change in &release.changes {
+        let from = change
+            .from
+            .as_ref()
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "nothing".into());
+        out.push_str(&format!("  {}: {} -> {}\n", change.component, from, change.to));
+    }
+    for note in &release.notes {
+        out.push_str(&format!(
+            "  note {} {}: {} (commit {})\n",
+            note.component,
+            note.version,
+            note.metadata.notes.as_deref().unwrap_or("-"),
+            note.metadata.commit.as_deref().unwrap_or("-")
+        ));
+    }
+    out.push_str(&format!("  content hash {}\n", release.content_hash));
+    out
+}
