@@ -6,11 +6,13 @@ pub mod artefacts;
 pub mod config_source;
 pub mod dynamo;
 pub mod errors;
+pub mod secrets;
 pub mod settings;
 pub mod workflow;
 
 pub use artefacts::S3Artefacts;
 pub use config_source::S3ConfigSource;
 pub use dynamo::DynamoStore;
+pub use secrets::SecretsManager;
 pub use settings::{AwsContext, Settings};
 pub use workflow::SfnWorkflow;

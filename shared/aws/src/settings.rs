@@ -84,6 +84,11 @@ impl AwsContext {
         aws_sdk_dynamodb::Client::new(&self.sdk)
     }
 
+    /// A Secrets Manager client for this context.
+    pub fn secretsmanager(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.sdk)
+    }
+
     /// A Step Functions client for this context.
     pub fn sfn(&self) -> aws_sdk_sfn::Client {
         aws_sdk_sfn::Client::new(&self.sdk)

@@ -5,10 +5,12 @@
 //! implement the ports; unit tests exercise the rules here directly.
 
 pub mod config;
+pub mod deployment;
 pub mod error;
 pub mod manifest;
 pub mod package;
 pub mod ports;
+pub mod reconcile;
 pub mod release;
 pub mod version;
 pub mod web;

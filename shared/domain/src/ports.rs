@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::config::BatonConfig;
+use crate::deployment::{ComponentDeployment, EnvironmentState};
 use crate::error::BatonError;
 use crate::package::{Package, RejectedPackage};
 use crate::release::{PackageRef, Release, ReleaseCursor, ReleaseId, Snapshot};
@@ -136,6 +137,36 @@ pub trait ReleaseStore: Send + Sync {
     async fn release(&self, id: &ReleaseId) -> Result<Option<Release>, BatonError>;
     /// Records a refused upload, once per uploaded object.
     async fn record_rejection(&self, rejected: &RejectedPackage) -> Result<(), BatonError>;
+}
+
+/// Deployment records and each environment's live state.
+#[async_trait]
+pub trait DeploymentStore: Send + Sync {
+    /// The record of one component of a release in one environment.
+    async fn deployment(
+        &self,
+        release: &ReleaseId,
+        environment: &str,
+        component: &str,
+    ) -> Result<Option<ComponentDeployment>, BatonError>;
+    /// Writes (creates or replaces) a deployment record.
+    async fn put_deployment(&self, deployment: &ComponentDeployment) -> Result<(), BatonError>;
+    /// What runs in `environment`.
+    async fn environment_state(&self, environment: &str) -> Result<EnvironmentState, BatonError>;
+    /// Replaces the environment's state if its current release is still `expected_current`
+    /// (optimistic concurrency); `false` if it moved.
+    async fn record_environment(
+        &self,
+        state: &EnvironmentState,
+        expected_current: Option<&ReleaseId>,
+    ) -> Result<bool, BatonError>;
+}
+
+/// Secrets (AWS Secrets Manager), by name.
+#[async_trait]
+pub trait Secrets: Send + Sync {
+    /// The secret string of `name`.
+    async fn secret(&self, name: &str) -> Result<String, BatonError>;
 }
 
 /// The release workflow (the Step Functions state machine).

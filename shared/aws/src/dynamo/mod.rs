@@ -14,6 +14,7 @@
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.
 
+mod deployments;
 mod items;
 mod store;
 

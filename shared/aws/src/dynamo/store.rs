@@ -31,7 +31,15 @@ impl DynamoStore {
         }
     }
 
-    async fn get(&self, key: Item, what: &str) -> Result<Option<Item>, BatonError> {
+    pub(crate) fn db(&self) -> &aws_sdk_dynamodb::Client {
+        &self.db
+    }
+
+    pub(crate) fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub(crate) async fn get(&self, key: Item, what: &str) -> Result<Option<Item>, BatonError> {
         let out = self
             .db
             .get_item()
@@ -56,7 +64,7 @@ impl DynamoStore {
     }
 }
 
-fn is_conditional_failure<E>(
+pub(crate) fn is_conditional_failure<E>(
     err: &aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
 ) -> bool
 where

@@ -1,0 +1,49 @@
+//! AWS Secrets Manager as the [`Secrets`] port. Values are cached for the life of the process
+//! (one cold start): secrets rotate rarely, and a rotation is picked up by the next cold start.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use baton_domain::BatonError;
+use baton_domain::ports::Secrets;
+use tokio::sync::Mutex;
+
+use crate::errors::sdk_error;
+
+/// Reads secrets by name or ARN.
+pub struct SecretsManager {
+    client: aws_sdk_secretsmanager::Client,
+    cache: Mutex<HashMap<String, String>>,
+}
+
+impl SecretsManager {
+    /// A reader over `client`.
+    pub fn new(client: aws_sdk_secretsmanager::Client) -> Self {
+        SecretsManager {
+            client,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[async_trait]
+impl Secrets for SecretsManager {
+    async fn secret(&self, name: &str) -> Result<String, BatonError> {
+        if let Some(value) = self.cache.lock().await.get(name) {
+            return Ok(value.clone());
+        }
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(name)
+            .send()
+            .await
+            // The message names the secret, never its value.
+            .map_err(|e| sdk_error(&format!("reading secret {name}"), e))?;
+        let value = out.secret_string().map(str::to_string).ok_or_else(|| {
+            BatonError::internal(format!("secret {name} has no string value; store it as text or JSON"))
+        })?;
+        self.cache.lock().await.insert(name.to_string(), value.clone());
+        Ok(value)
+    }
+}

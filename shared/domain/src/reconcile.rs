@@ -1,0 +1,261 @@
+//! Reconciling CloudHub 2.0 to a manifest: what to create, update, leave alone, and report.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::ResolvedApplication;
+
+/// An application as CloudHub runs it now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveApplication {
+    /// Application (deployment) name.
+    pub name: String,
+    /// CloudHub's deployment id.
+    pub deployment_id: String,
+    /// Exchange asset version it runs (or is being moved to).
+    pub asset_version: Option<String>,
+    /// Replicas.
+    pub replicas: Option<u32>,
+    /// vCores.
+    pub v_cores: Option<f64>,
+    /// Runtime version.
+    pub runtime_version: Option<String>,
+    /// Plain properties, when the platform returns them.
+    pub properties: Option<BTreeMap<String, String>>,
+    /// Deployment status (`APPLIED`, `APPLYING`, `FAILED`, ...).
+    pub status: String,
+}
+
+/// What to do with one application.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum AppAction {
+    /// Not running yet: create it.
+    Create {
+        /// Desired state.
+        desired: Box<ResolvedApplication>,
+    },
+    /// Running with other settings: patch it.
+    Update {
+        /// Desired state.
+        desired: Box<ResolvedApplication>,
+        /// CloudHub's deployment id.
+        deployment_id: String,
+        /// What differs, in words (`asset 1.4.2 -> 1.5.0`, `replicas 1 -> 2`).
+        changes: Vec<String>,
+    },
+    /// Already as desired.
+    Unchanged {
+        /// Name.
+        name: String,
+        /// Asset version.
+        version: String,
+    },
+    /// Running but not in the manifest: reported, never deleted.
+    Orphaned {
+        /// Name.
+        name: String,
+    },
+}
+
+impl AppAction {
+    /// The application's name.
+    pub fn name(&self) -> &str {
+        match self {
+            AppAction::Create { desired } | AppAction::Update { desired, .. } => &desired.name,
+            AppAction::Unchanged { name, .. } | AppAction::Orphaned { name } => name,
+        }
+    }
+
+    /// Whether the action changes CloudHub.
+    pub fn changes_anything(&self) -> bool {
+        matches!(self, AppAction::Create { .. } | AppAction::Update { .. })
+    }
+}
+
+/// The reconciliation plan for one environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReconcilePlan {
+    /// One action per application, manifest order first, then orphans by name.
+    pub actions: Vec<AppAction>,
+}
+
+impl ReconcilePlan {
+    /// The applications the plan changes.
+    pub fn changed(&self) -> impl Iterator<Item = &AppAction> {
+        self.actions.iter().filter(|a| a.changes_anything())
+    }
+
+    /// A one-line summary per application, for people.
+    pub fn summary(&self) -> BTreeMap<String, String> {
+        self.actions
+            .iter()
+            .map(|a| {
+                let text = match a {
+                    AppAction::Create { desired } => format!("create at {}", desired.asset.version),
+                    AppAction::Update { changes, .. } => format!("update: {}", changes.join(", ")),
+                    AppAction::Unchanged { version, .. } => format!("unchanged at {version}"),
+                    AppAction::Orphaned { .. } => "orphaned: running but not in the manifest (left alone)".to_string(),
+                };
+                (a.name().to_string(), text)
+            })
+            .collect()
+    }
+}
+
+/// Diffs the manifest, resolved for an environment, against what runs there. A failed
+/// deployment counts as a difference, so a retry re-applies it.
+pub fn plan(desired: &[ResolvedApplication], live: &[LiveApplication]) -> ReconcilePlan {
+    let mut actions = Vec::new();
+    for want in desired {
+        let Some(have) = live.iter().find(|l| l.name.eq_ignore_ascii_case(&want.name)) else {
+            actions.push(AppAction::Create {
+                desired: Box::new(want.clone()),
+            });
+            continue;
+        };
+        let mut changes = Vec::new();
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".into());
+        if have.asset_version.as_deref() != Some(want.asset.version.as_str()) {
+            changes.push(format!(
+                "asset {} -> {}",
+                shown(&have.asset_version),
+                want.asset.version
+            ));
+        }
+        if have.replicas.is_some_and(|r| r != want.replicas) {
+            changes.push(format!(
+                "replicas {} -> {}",
+                have.replicas.unwrap_or_default(),
+                want.replicas
+            ));
+        }
+        if have.v_cores.is_some_and(|v| (v - want.v_cores).abs() > 1e-9) {
+            changes.push(format!(
+                "vCores {} -> {}",
+                have.v_cores.unwrap_or_default(),
+                want.v_cores
+            ));
+        }
+        if let Some(runtime) = &have.runtime_version
+            && !runtime.starts_with(want.runtime_version.as_str())
+        {
+            changes.push(format!("runtime {runtime} -> {}", want.runtime_version));
+        }
+        if let Some(properties) = &have.properties
+            && properties != &want.properties
+        {
+            changes.push("properties".to_string());
+        }
+        if have.status == "FAILED" && changes.is_empty() {
+            changes.push("last deployment failed; re-applying".to_string());
+        }
+        if changes.is_empty() {
+            actions.push(AppAction::Unchanged {
+                name: want.name.clone(),
+                version: want.asset.version.clone(),
+            });
+        } else {
+            actions.push(AppAction::Update {
+                desired: Box::new(want.clone()),
+                deployment_id: have.deployment_id.clone(),
+                changes,
+            });
+        }
+    }
+    let mut orphans: Vec<&LiveApplication> = live
+        .iter()
+        .filter(|l| !desired.iter().any(|d| d.name.eq_ignore_ascii_case(&l.name)))
+        .collect();
+    orphans.sort_by(|a, b| a.name.cmp(&b.name));
+    actions.extend(
+        orphans
+            .into_iter()
+            .map(|o| AppAction::Orphaned { name: o.name.clone() }),
+    );
+    ReconcilePlan { actions }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Manifest;
+
+    fn desired() -> Vec<ResolvedApplication> {
+        let text = include_str!("../../../samples/state/manifest.yaml");
+        Manifest::parse(text.as_bytes(), &["TEST", "PROD"])
+            .unwrap()
+            .resolve("TEST")
+    }
+
+    fn live(name: &str, version: &str) -> LiveApplication {
+        LiveApplication {
+            name: name.into(),
+            deployment_id: format!("dep-{name}"),
+            asset_version: Some(version.into()),
+            replicas: Some(1),
+            v_cores: Some(0.1),
+            runtime_version: Some("4.9.0:12e-java17".into()),
+            properties: None,
+            status: "APPLIED".into(),
+        }
+    }
+
+    #[test]
+    fn an_empty_environment_creates_everything() {
+        let p = plan(&desired(), &[]);
+        assert_eq!(p.actions.len(), 2);
+        assert!(p.actions.iter().all(|a| matches!(a, AppAction::Create { .. })));
+        assert_eq!(p.changed().count(), 2);
+    }
+
+    #[test]
+    fn versions_and_sizes_are_diffed_and_orphans_reported() {
+        let mut admissions = live("admissions-api", "2.1.0");
+        admissions.replicas = Some(3);
+        let p = plan(
+            &desired(),
+            &[live("patient-api", "1.4.2"), admissions, live("legacy-api", "0.9.0")],
+        );
+        assert_eq!(
+            p.actions[0],
+            AppAction::Unchanged {
+                name: "patient-api".into(),
+                version: "1.4.2".into()
+            }
+        );
+        match &p.actions[1] {
+            AppAction::Update {
+                changes, deployment_id, ..
+            } => {
+                assert_eq!(changes, &vec!["replicas 3 -> 1".to_string()]);
+                assert_eq!(deployment_id, "dep-admissions-api");
+            }
+            other => panic!("expected an update, got {other:?}"),
+        }
+        assert_eq!(
+            p.actions[2],
+            AppAction::Orphaned {
+                name: "legacy-api".into()
+            }
+        );
+        assert_eq!(p.changed().count(), 1);
+        assert!(p.summary()["legacy-api"].contains("left alone"));
+    }
+
+    #[test]
+    fn a_new_asset_version_is_an_update_and_a_failed_one_is_retried() {
+        let p = plan(
+            &desired(),
+            &[live("patient-api", "1.4.1"), live("admissions-api", "2.1.0")],
+        );
+        assert!(
+            matches!(&p.actions[0], AppAction::Update { changes, .. } if changes == &vec!["asset 1.4.1 -> 1.4.2".to_string()])
+        );
+        let mut failed = live("admissions-api", "2.1.0");
+        failed.status = "FAILED".into();
+        let p = plan(&desired(), &[live("patient-api", "1.4.2"), failed]);
+        assert!(matches!(&p.actions[1], AppAction::Update { .. }));
+    }
+}
