@@ -2,6 +2,9 @@
 //! and the glue that runs one on the Lambda runtime. The local stack calls the same
 //! handlers in process.
 
+pub mod deploy_cloudhub;
+pub mod deploy_context;
+pub mod deploy_pages;
 pub mod function;
 pub mod ingest;
 pub mod lambda;

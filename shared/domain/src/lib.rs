@@ -9,6 +9,7 @@ pub mod deployment;
 pub mod error;
 pub mod manifest;
 pub mod package;
+pub mod platforms;
 pub mod ports;
 pub mod reconcile;
 pub mod release;

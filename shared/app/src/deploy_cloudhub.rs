@@ -1,0 +1,323 @@
+//! `deploy-cloudhub`: reconciles CloudHub 2.0 in one environment to a release's manifest.
+//!
+//! Actions, each idempotent:
+//! - `plan`: what would change (create, update, unchanged, orphaned); changes nothing;
+//! - `start`: refuses, changing nothing, if any asset version is missing from Exchange (naming
+//!   every one); otherwise creates and patches the applications that differ;
+//! - `poll`: `{"done": true}` once every application is APPLIED and RUNNING at its version; a
+//!   `Baton.DeployFailed` naming the application and the reason if one failed;
+//! - `rollback` / `poll-rollback`: the same, towards the environment's previous manifest.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use baton_domain::config::ComponentKind;
+use baton_domain::deployment::{DeployStatus, PlatformDetail};
+use baton_domain::manifest::{Manifest, ResolvedApplication};
+use baton_domain::platforms::{CloudHub, CloudHubTarget, Rollout};
+use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, Fetched, ReleaseStore, Secrets};
+use baton_domain::reconcile::{AppAction, ReconcilePlan, plan};
+use baton_domain::{BatonError, ErrorKind};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::Function;
+use crate::deploy_context::{DeployContext, DeployRequest, answer};
+
+/// Anypoint's control plane, unless the configuration names another.
+pub const ANYPOINT_API: &str = "https://anypoint.mulesoft.com";
+
+/// The deploy-cloudhub handler over its ports.
+pub struct DeployCloudHub<C, A, S, H, K> {
+    config: C,
+    artefacts: A,
+    store: S,
+    cloudhub: H,
+    secrets: K,
+}
+
+impl<C, A, S, H, K> DeployCloudHub<C, A, S, H, K>
+where
+    C: ConfigSource,
+    A: Artefacts,
+    S: ReleaseStore + DeploymentStore,
+    H: CloudHub,
+    K: Secrets,
+{
+    /// The handler over these adapters.
+    pub fn new(config: C, artefacts: A, store: S, cloudhub: H, secrets: K) -> Self {
+        DeployCloudHub {
+            config,
+            artefacts,
+            store,
+            cloudhub,
+            secrets,
+        }
+    }
+
+    async fn target(&self, ctx: &DeployContext) -> Result<CloudHubTarget, BatonError> {
+        let anypoint = ctx
+            .component
+            .anypoint
+            .as_ref()
+            .ok_or_else(|| BatonError::invalid(format!("{} has no anypoint settings", ctx.component.name)))?;
+        let secret = self.secrets.secret(&anypoint.credentials_secret).await?;
+        let credentials: Value = serde_json::from_str(&secret).map_err(|_| {
+            BatonError::invalid(format!(
+                "secret {} must be JSON {{\"client_id\": ..., \"client_secret\": ...}}",
+                anypoint.credentials_secret
+            ))
+        })?;
+        let field = |name: &str| {
+            credentials
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| BatonError::invalid(format!("secret {} has no {name}", anypoint.credentials_secret)))
+        };
+        Ok(CloudHubTarget {
+            base_url: anypoint.base_url.clone().unwrap_or_else(|| ANYPOINT_API.to_string()),
+            client_id: field("client_id")?,
+            client_secret: field("client_secret")?,
+            environment: ctx.settings.environment.clone().unwrap_or_default(),
+            target_id: ctx.settings.target.clone().unwrap_or_default(),
+        })
+    }
+
+    /// The manifest at `object_key`, resolved for the environment.
+    async fn desired(
+        &self,
+        ctx: &DeployContext,
+        object_key: &str,
+        environment: &str,
+    ) -> Result<Vec<ResolvedApplication>, BatonError> {
+        let bytes = match self
+            .artefacts
+            .fetch(object_key, baton_domain::config::STATE_MAX_BYTES)
+            .await?
+        {
+            Fetched::Object(o) => o.bytes,
+            Fetched::Missing => {
+                return Err(BatonError::invalid(format!(
+                    "{object_key} is missing from the artefact bucket"
+                )));
+            }
+            Fetched::TooLarge { size, .. } => {
+                return Err(BatonError::invalid(format!(
+                    "{object_key} is {size} bytes, over the limit"
+                )));
+            }
+        };
+        let manifest = Manifest::parse(&bytes, &ctx.config.environment_names())
+            .map_err(|r| BatonError::invalid(format!("{object_key}: {}", r.reason)))?;
+        Ok(manifest.resolve(environment))
+    }
+
+    async fn plan_for(
+        &self,
+        target: &CloudHubTarget,
+        desired: &[ResolvedApplication],
+    ) -> Result<ReconcilePlan, BatonError> {
+        let live = self.cloudhub.applications(target).await?;
+        Ok(plan(desired, &live))
+    }
+
+    /// Secret values for an application's secure properties. Errors name the property, never a value.
+    async fn secure_values(&self, app: &ResolvedApplication) -> Result<BTreeMap<String, String>, BatonError> {
+        let mut values = BTreeMap::new();
+        for (property, reference) in &app.secure_properties {
+            let secret = self.secrets.secret(&reference.secret).await?;
+            let value = match &reference.key {
+                None => secret,
+                Some(key) => serde_json::from_str::<Value>(&secret)
+                    .ok()
+                    .and_then(|v| {
+                        v.get(key)
+                            .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                    })
+                    .ok_or_else(|| {
+                        BatonError::invalid(format!(
+                            "{}: secure property {property} refers to key '{key}' of secret {}, which has no such key",
+                            app.name, reference.secret
+                        ))
+                    })?,
+            };
+            values.insert(property.clone(), value);
+        }
+        Ok(values)
+    }
+
+    async fn apply(
+        &self,
+        target: &CloudHubTarget,
+        desired: &[ResolvedApplication],
+    ) -> Result<ReconcilePlan, BatonError> {
+        let planned = self.plan_for(target, desired).await?;
+        let changed: Vec<ResolvedApplication> = planned
+            .changed()
+            .filter_map(|a| match a {
+                AppAction::Create { desired } | AppAction::Update { desired, .. } => Some((**desired).clone()),
+                _ => None,
+            })
+            .collect();
+        let missing = self.cloudhub.missing_assets(target, &changed).await?;
+        if !missing.is_empty() {
+            return Err(BatonError::invalid(format!(
+                "nothing was deployed: these asset versions are not in Exchange: {}; publish them first (each API's own pipeline does)",
+                missing.join(", ")
+            )));
+        }
+        for action in planned.changed() {
+            let (app, existing) = match action {
+                AppAction::Create { desired } => (desired, None),
+                AppAction::Update {
+                    desired, deployment_id, ..
+                } => (desired, Some(deployment_id.as_str())),
+                _ => continue,
+            };
+            let secure = self.secure_values(app).await?;
+            self.cloudhub.apply(target, app, existing, &secure).await?;
+        }
+        Ok(planned)
+    }
+
+    /// `None` when every application is live at its version; the waiting list otherwise.
+    async fn progress(
+        &self,
+        target: &CloudHubTarget,
+        desired: &[ResolvedApplication],
+    ) -> Result<Vec<String>, BatonError> {
+        let mut waiting = Vec::new();
+        for app in desired {
+            match self.cloudhub.rollout(target, &app.name, &app.asset.version).await? {
+                Rollout::Done => {}
+                Rollout::InProgress(state) => waiting.push(format!("{}: {state}", app.name)),
+                Rollout::Failed(reason) => {
+                    return Err(BatonError {
+                        kind: ErrorKind::DeployFailed,
+                        message: format!("{} {} failed on CloudHub: {reason}", app.name, app.asset.version),
+                    });
+                }
+            }
+        }
+        Ok(waiting)
+    }
+
+    async fn run(&self, request: &DeployRequest) -> Result<Value, BatonError> {
+        let ctx = DeployContext::load(request, ComponentKind::State, &self.config, &self.store).await?;
+        let env = request.environment.as_str();
+        let existing = self.store.deployment(&ctx.release.id, env, &ctx.component.name).await?;
+        match request.action.as_str() {
+            "plan" => {
+                let target = self.target(&ctx).await?;
+                let desired = self.desired(&ctx, &ctx.package.object_key, env).await?;
+                let planned = self.plan_for(&target, &desired).await?;
+                Ok(
+                    json!({ "component": ctx.component.name, "environment": env, "plan": planned.summary(), "actions": planned.actions }),
+                )
+            }
+            "start" => {
+                if let Some(done) = existing
+                    .as_ref()
+                    .filter(|d| matches!(d.status, DeployStatus::Succeeded))
+                {
+                    return answer(done);
+                }
+                let target = self.target(&ctx).await?;
+                let desired = self.desired(&ctx, &ctx.package.object_key, env).await?;
+                let planned = self.apply(&target, &desired).await?;
+                let mut record = ctx.record(env, existing.as_ref());
+                record.detail = Some(PlatformDetail::CloudHub {
+                    applications: planned.summary(),
+                });
+                self.store.put_deployment(&record).await?;
+                tracing::info!(release = %ctx.release.id, environment = env, changed = planned.changed().count(), "CloudHub reconciliation started");
+                answer(&record)
+            }
+            "poll" => {
+                let mut record =
+                    existing.ok_or_else(|| BatonError::invalid("poll before start: no deployment recorded"))?;
+                if record.status == DeployStatus::Succeeded {
+                    return Ok(json!({ "done": true, "deployment": record }));
+                }
+                let target = self.target(&ctx).await?;
+                let desired = self.desired(&ctx, &ctx.package.object_key, env).await?;
+                record.updated_at = Utc::now();
+                match self.progress(&target, &desired).await {
+                    Ok(waiting) if waiting.is_empty() => {
+                        record.status = DeployStatus::Succeeded;
+                        self.store.put_deployment(&record).await?;
+                        Ok(json!({ "done": true, "deployment": record }))
+                    }
+                    Ok(waiting) => Ok(json!({ "done": false, "waiting": waiting })),
+                    Err(err) if err.kind == ErrorKind::DeployFailed => {
+                        record.status = DeployStatus::Failed;
+                        record.error = Some(err.message.clone());
+                        self.store.put_deployment(&record).await?;
+                        Err(err)
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+            "rollback" | "poll-rollback" => self.rollback(request, &ctx, existing).await,
+            other => Err(BatonError::invalid(format!(
+                "deploy-cloudhub does not know action '{other}'; use plan, start, poll, rollback or poll-rollback"
+            ))),
+        }
+    }
+
+    async fn rollback(
+        &self,
+        request: &DeployRequest,
+        ctx: &DeployContext,
+        existing: Option<baton_domain::deployment::ComponentDeployment>,
+    ) -> Result<Value, BatonError> {
+        let env = request.environment.as_str();
+        let Some(mut record) = existing else {
+            return Ok(
+                json!({ "done": true, "status": "unchanged", "component": ctx.component.name, "environment": env }),
+            );
+        };
+        let state = self.store.environment_state(env).await?;
+        let Some(previous) = state.live(&ctx.component.name).cloned() else {
+            record.status = DeployStatus::RolledBack;
+            record.error =
+                Some("no earlier manifest in this environment; applications left as they are (never deleted)".into());
+            self.store.put_deployment(&record).await?;
+            return Ok(json!({ "done": true, "deployment": record }));
+        };
+        let target = self.target(ctx).await?;
+        let desired = self.desired(ctx, &previous.package.object_key, env).await?;
+        if request.action == "rollback" {
+            self.apply(&target, &desired).await?;
+            return Ok(json!({ "done": false, "restoring": previous.package.version.to_string() }));
+        }
+        let waiting = self.progress(&target, &desired).await?;
+        if !waiting.is_empty() {
+            return Ok(json!({ "done": false, "waiting": waiting }));
+        }
+        record.status = DeployStatus::RolledBack;
+        record.error = Some(format!(
+            "rolled back to {} {}",
+            previous.package.component, previous.package.version
+        ));
+        record.updated_at = Utc::now();
+        self.store.put_deployment(&record).await?;
+        Ok(json!({ "done": true, "deployment": record }))
+    }
+}
+
+#[async_trait]
+impl<C, A, S, H, K> Function for DeployCloudHub<C, A, S, H, K>
+where
+    C: ConfigSource,
+    A: Artefacts,
+    S: ReleaseStore + DeploymentStore,
+    H: CloudHub,
+    K: Secrets,
+{
+    async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
+        let request = DeployRequest::parse(payload)?;
+        self.run(&request).await
+    }
+}

@@ -1,0 +1,130 @@
+//! What every deploy function reads first: the request, the release, and the component's
+//! settings for the environment. Bad requests are `Baton.Invalid` and change nothing.
+
+use std::sync::Arc;
+
+use baton_domain::config::{ComponentConfig, ComponentEnvironment, ComponentKind};
+use baton_domain::deployment::{ComponentDeployment, DeployStatus};
+use baton_domain::ports::{ConfigSource, ReleaseStore};
+use baton_domain::release::PackageRef;
+use baton_domain::{BatonConfig, BatonError, Release, ReleaseId};
+use chrono::Utc;
+use serde::Deserialize;
+
+/// What the state machine asks of a deploy function.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeployRequest {
+    /// `deploy` (default), `rollback`, or a function-specific action.
+    #[serde(default = "default_action")]
+    pub action: String,
+    /// The release.
+    pub release_id: ReleaseId,
+    /// The environment.
+    pub environment: String,
+    /// The component.
+    pub component: String,
+}
+
+fn default_action() -> String {
+    "deploy".to_string()
+}
+
+impl DeployRequest {
+    /// Reads a request, refusing anything malformed with what was expected.
+    pub fn parse(payload: serde_json::Value) -> Result<Self, BatonError> {
+        serde_json::from_value(payload).map_err(|e| {
+            BatonError::invalid(format!(
+                "expected {{\"action\", \"releaseId\", \"environment\", \"component\"}}: {e}"
+            ))
+        })
+    }
+}
+
+/// The release, component and environment a request names, resolved against the configuration.
+pub struct DeployContext {
+    /// The configuration.
+    pub config: Arc<BatonConfig>,
+    /// The release.
+    pub release: Release,
+    /// The component's package in the release.
+    pub package: PackageRef,
+    /// The component's settings.
+    pub component: ComponentConfig,
+    /// Its settings in the environment.
+    pub settings: ComponentEnvironment,
+}
+
+impl DeployContext {
+    /// Resolves `request`, checking that the component is of `kind`.
+    pub async fn load(
+        request: &DeployRequest,
+        kind: ComponentKind,
+        config: &impl ConfigSource,
+        store: &impl ReleaseStore,
+    ) -> Result<DeployContext, BatonError> {
+        let config = config.config().await?;
+        let component = config
+            .component(&request.component)
+            .ok_or_else(|| BatonError::invalid(format!("component '{}' is not configured", request.component)))?
+            .clone();
+        if component.kind != kind {
+            return Err(BatonError::invalid(format!(
+                "component '{}' is a {} component; this function deploys {kind} components",
+                component.name, component.kind
+            )));
+        }
+        if config.environment(&request.environment).is_none() {
+            return Err(BatonError::invalid(format!(
+                "environment '{}' is not configured",
+                request.environment
+            )));
+        }
+        let settings = component
+            .environments
+            .get(&request.environment)
+            .cloned()
+            .ok_or_else(|| {
+                BatonError::invalid(format!(
+                    "{} has no settings for {}",
+                    component.name, request.environment
+                ))
+            })?;
+        let release = store
+            .release(&request.release_id)
+            .await?
+            .ok_or_else(|| BatonError::invalid(format!("release {} does not exist", request.release_id)))?;
+        let package = release.snapshot.get(&component.name).cloned().ok_or_else(|| {
+            BatonError::invalid(format!("release {} has no package for {}", release.id, component.name))
+        })?;
+        Ok(DeployContext {
+            config,
+            release,
+            package,
+            component,
+            settings,
+        })
+    }
+
+    /// A fresh in-progress record for this deployment.
+    pub fn record(&self, environment: &str, previous: Option<&ComponentDeployment>) -> ComponentDeployment {
+        let now = Utc::now();
+        ComponentDeployment {
+            release_id: self.release.id.clone(),
+            environment: environment.to_string(),
+            component: self.component.name.clone(),
+            kind: self.component.kind,
+            package: self.package.clone(),
+            status: DeployStatus::InProgress,
+            detail: previous.and_then(|p| p.detail.clone()),
+            error: None,
+            started_at: previous.map(|p| p.started_at).unwrap_or(now),
+            updated_at: now,
+        }
+    }
+}
+
+/// The function's answer: the deployment record as JSON.
+pub fn answer(record: &ComponentDeployment) -> Result<serde_json::Value, BatonError> {
+    serde_json::to_value(record).map_err(|e| BatonError::internal(e.to_string()))
+}
