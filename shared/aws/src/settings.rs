@@ -89,6 +89,11 @@ impl AwsContext {
         aws_sdk_secretsmanager::Client::new(&self.sdk)
     }
 
+    /// An SES v2 client for this context.
+    pub fn sesv2(&self) -> aws_sdk_sesv2::Client {
+        aws_sdk_sesv2::Client::new(&self.sdk)
+    }
+
     /// A Step Functions client for this context.
     pub fn sfn(&self) -> aws_sdk_sfn::Client {
         aws_sdk_sfn::Client::new(&self.sdk)

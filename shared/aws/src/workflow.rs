@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
-use baton_domain::ports::{Started, Workflow};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use baton_domain::ports::{Started, TaskAnswer, TaskCallbacks, Workflow};
 use baton_domain::{BatonError, Release};
 use serde_json::json;
 
@@ -56,6 +57,44 @@ impl Workflow for SfnWorkflow {
                 Ok(Started::AlreadyStarted)
             }
             Err(err) => Err(sdk_error(&format!("starting the workflow of {}", release.id), err)),
+        }
+    }
+}
+
+/// Step Functions' task callbacks as the [`TaskCallbacks`] port.
+#[derive(Debug, Clone)]
+pub struct SfnCallbacks {
+    sfn: aws_sdk_sfn::Client,
+}
+
+impl SfnCallbacks {
+    /// Callbacks over `sfn`.
+    pub fn new(sfn: aws_sdk_sfn::Client) -> Self {
+        SfnCallbacks { sfn }
+    }
+}
+
+/// AWS answers `TaskTimedOut` for a token already used or timed out; moto answers
+/// `InvalidToken`; `TaskDoesNotExist` is documented too. All mean nobody waits any more.
+fn is_gone(code: Option<&str>) -> bool {
+    matches!(code, Some("TaskTimedOut" | "InvalidToken" | "TaskDoesNotExist"))
+}
+
+#[async_trait]
+impl TaskCallbacks for SfnCallbacks {
+    async fn succeed(&self, token: &str, output: &serde_json::Value) -> Result<TaskAnswer, BatonError> {
+        match self.sfn.send_task_success().task_token(token).output(output.to_string()).send().await {
+            Ok(_) => Ok(TaskAnswer::Delivered),
+            Err(err) if is_gone(err.as_service_error().and_then(|e| e.code())) => Ok(TaskAnswer::Gone),
+            Err(err) => Err(sdk_error("answering the approval task", err)),
+        }
+    }
+
+    async fn fail(&self, token: &str, error: &str, cause: &str) -> Result<TaskAnswer, BatonError> {
+        match self.sfn.send_task_failure().task_token(token).error(error).cause(cause).send().await {
+            Ok(_) => Ok(TaskAnswer::Delivered),
+            Err(err) if is_gone(err.as_service_error().and_then(|e| e.code())) => Ok(TaskAnswer::Gone),
+            Err(err) => Err(sdk_error("answering the approval task", err)),
         }
     }
 }

@@ -16,6 +16,7 @@
 
 mod deployments;
 mod items;
+mod lifecycle;
 mod store;
 
 pub use items::{PK, SK, key, release_key};

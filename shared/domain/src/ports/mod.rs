@@ -1,6 +1,10 @@
 //! The ports: what handlers need from the outside world. Adapters implement them (DynamoDB,
 //! S3, Step Functions); handlers depend only on these traits.
 
+mod lifecycle;
+
+pub use lifecycle::*;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -1,0 +1,222 @@
+//! Approvals: a release manager's yes or no for one release in one environment, asked by
+//! email with a personal link per approver. Only each token's SHA-256 is kept.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::release::ReleaseId;
+use crate::version::Version;
+
+/// Where an approval stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalStatus {
+    /// Waiting for a decision.
+    Pending,
+    /// Approved.
+    Approved,
+    /// Rejected.
+    Rejected,
+    /// Nobody decided in time.
+    Expired,
+    /// A newer release replaced it.
+    Superseded,
+}
+
+/// One component's change in the environment, as the approver sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentChange {
+    /// Component.
+    pub component: String,
+    /// What runs there now, if anything.
+    pub live: Option<Version>,
+    /// What the release brings.
+    pub next: Version,
+}
+
+/// An approval request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// Id (in links): derived from the task token, so a retried request finds its approval.
+    pub id: String,
+    /// The release.
+    pub release_id: ReleaseId,
+    /// Its number.
+    pub number: u64,
+    /// The environment.
+    pub environment: String,
+    /// The Step Functions task token to answer.
+    pub task_token: String,
+    /// When it was asked.
+    pub created_at: DateTime<Utc>,
+    /// When it lapses.
+    pub expires_at: DateTime<Utc>,
+    /// Who may decide.
+    pub approvers: Vec<String>,
+    /// SHA-256 (hex) of each approver's token, to the approver.
+    pub token_hashes: BTreeMap<String, String>,
+    /// Approvers whose mail went out.
+    pub mailed: Vec<String>,
+    /// What changes in the environment.
+    pub changes: Vec<EnvironmentChange>,
+    /// Where it stands.
+    pub status: ApprovalStatus,
+    /// Who decided (or the newer release that superseded it).
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The approver's comment.
+    pub comment: Option<String>,
+    /// The release that superseded this one.
+    pub superseded_by: Option<ReleaseId>,
+    /// Whether Step Functions has been told the decision.
+    pub task_notified: bool,
+}
+
+/// Why a link cannot be used, each with its HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkProblem {
+    /// Wrong or tampered token (403).
+    Forbidden,
+    /// Lapsed (410).
+    Expired {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Decided already (409).
+    Decided {
+        /// By whom.
+        by: String,
+        /// Approved or rejected.
+        status: ApprovalStatus,
+        /// When.
+        at: Option<DateTime<Utc>>,
+    },
+    /// A newer release replaced it (410).
+    Superseded {
+        /// The newer release.
+        by: Option<ReleaseId>,
+    },
+}
+
+impl LinkProblem {
+    /// The HTTP status for this problem.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            LinkProblem::Forbidden => 403,
+            LinkProblem::Expired { .. } | LinkProblem::Superseded { .. } => 410,
+            LinkProblem::Decided { .. } => 409,
+        }
+    }
+}
+
+/// SHA-256 (hex) of a link token.
+pub fn token_hash(token: &str) -> String {
+    crate::sha256_hex(token.as_bytes())
+}
+
+/// A link token from 32 random bytes: 256 bits, base64url without padding.
+pub fn token_from_bytes(bytes: &[u8; 32]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Compares two strings in time independent of where they differ.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Approval {
+    /// The approver a token belongs to, if any.
+    pub fn approver_for(&self, token: &str) -> Option<&str> {
+        let hash = token_hash(token);
+        // Compare against every entry, so timing says nothing about which one matched.
+        let mut found = None;
+        for (stored, approver) in &self.token_hashes {
+            if constant_time_eq(stored, &hash) {
+                found = Some(approver.as_str());
+            }
+        }
+        found
+    }
+
+    /// Checks a link: the approver it belongs to if the approval can still be decided.
+    pub fn check(&self, token: &str, now: DateTime<Utc>) -> Result<&str, LinkProblem> {
+        let approver = self.approver_for(token).ok_or(LinkProblem::Forbidden)?;
+        match self.status {
+            ApprovalStatus::Superseded => Err(LinkProblem::Superseded { by: self.superseded_by.clone() }),
+            ApprovalStatus::Expired => Err(LinkProblem::Expired { at: self.expires_at }),
+            ApprovalStatus::Approved | ApprovalStatus::Rejected => Err(LinkProblem::Decided {
+                by: self.decided_by.clone().unwrap_or_default(),
+                status: self.status,
+                at: self.decided_at,
+            }),
+            ApprovalStatus::Pending if now >= self.expires_at => Err(LinkProblem::Expired { at: self.expires_at }),
+            ApprovalStatus::Pending => Ok(approver),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn approval() -> Approval {
+        let now = Utc::now();
+        Approval {
+            id: "a1".into(),
+            release_id: ReleaseId::from_number(4),
+            number: 4,
+            environment: "TEST".into(),
+            task_token: "tt".into(),
+            created_at: now,
+            expires_at: now + chrono::Duration::hours(1),
+            approvers: vec!["rm@example.com".into(), "cab@example.com".into()],
+            token_hashes: BTreeMap::from([(token_hash("secret-1"), "rm@example.com".into()), (token_hash("secret-2"), "cab@example.com".into())]),
+            mailed: vec![],
+            changes: vec![],
+            status: ApprovalStatus::Pending,
+            decided_by: None,
+            decided_at: None,
+            comment: None,
+            superseded_by: None,
+            task_notified: false,
+        }
+    }
+
+    #[test]
+    fn a_token_identifies_its_approver_and_nothing_else_does() {
+        let a = approval();
+        assert_eq!(a.check("secret-2", Utc::now()), Ok("cab@example.com"));
+        assert_eq!(a.check("secret-3", Utc::now()), Err(LinkProblem::Forbidden));
+        assert_eq!(a.check("", Utc::now()), Err(LinkProblem::Forbidden));
+    }
+
+    #[test]
+    fn lapsed_decided_and_superseded_links_say_so_with_their_status() {
+        let a = approval();
+        let later = a.expires_at + chrono::Duration::seconds(1);
+        assert_eq!(a.check("secret-1", later).map_err(|p| p.status_code()), Err(410));
+        let mut decided = approval();
+        decided.status = ApprovalStatus::Approved;
+        decided.decided_by = Some("cab@example.com".into());
+        let problem = decided.check("secret-1", Utc::now()).unwrap_err();
+        assert_eq!(problem.status_code(), 409);
+        assert!(matches!(problem, LinkProblem::Decided { by, .. } if by == "cab@example.com"));
+        let mut old = approval();
+        old.status = ApprovalStatus::Superseded;
+        old.superseded_by = Some(ReleaseId::from_number(5));
+        assert_eq!(old.check("secret-1", Utc::now()), Err(LinkProblem::Superseded { by: Some(ReleaseId::from_number(5)) }));
+        // A wrong token learns nothing about the approval's state.
+        assert_eq!(old.check("nope", Utc::now()), Err(LinkProblem::Forbidden));
+    }
+
+    #[test]
+    fn tokens_are_256_bit_base64url() {
+        let t = token_from_bytes(&[0xfb; 32]);
+        assert_eq!(t.len(), 43);
+        assert!(t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+}
