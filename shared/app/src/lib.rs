@@ -2,12 +2,15 @@
 //! and the glue that runs one on the Lambda runtime. The local stack calls the same
 //! handlers in process.
 
+pub mod approve;
 pub mod deploy_cloudhub;
 pub mod deploy_context;
 pub mod deploy_pages;
 pub mod function;
+pub mod http;
 pub mod ingest;
 pub mod lambda;
+pub mod notify;
 pub mod wiring;
 
 pub use function::Function;

@@ -1,0 +1,262 @@
+//! `notify`: called by the state machine with a task token, it asks an environment's approvers
+//! for a decision: one approval record, one personal link and mail per approver.
+//!
+//! Idempotent: the approval's id derives from the task token, so a retried invocation finds
+//! the same approval and only mails approvers not mailed yet. Under the `supersede` policy it
+//! withdraws older pending approvals in the environment (their workflows get
+//! `Baton.Superseded`), and refuses itself if a newer release already waits there.
+
+use async_trait::async_trait;
+use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, token_from_bytes, token_hash};
+use baton_domain::config::SupersedePolicy;
+use baton_domain::ports::{
+    ApprovalStore, ConfigSource, DeploymentStore, Mailer, ReleaseEvent, ReleaseStore, TaskCallbacks, Timeline,
+};
+use baton_domain::release::ReleaseStatus;
+use baton_domain::{BatonError, ErrorKind, Release, ReleaseId};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Function;
+
+/// How much earlier than Step Functions' own timeout Baton treats a request as lapsed, so a
+/// decision is never accepted for a task that has just timed out.
+const EXPIRY_MARGIN_SECONDS: i64 = 5;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NotifyRequest {
+    release_id: ReleaseId,
+    environment: String,
+    task_token: String,
+}
+
+/// The notify handler over its ports.
+pub struct Notify<C, S, M, T> {
+    config: C,
+    store: S,
+    mailer: M,
+    callbacks: T,
+}
+
+/// The approval id for a task token: stable across retries, reveals nothing of the token.
+pub fn approval_id(task_token: &str) -> String {
+    baton_domain::sha256_hex(task_token.as_bytes())[..32].to_string()
+}
+
+impl<C, S, M, T> Notify<C, S, M, T>
+where
+    C: ConfigSource,
+    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline,
+    M: Mailer,
+    T: TaskCallbacks,
+{
+    /// The handler over these adapters.
+    pub fn new(config: C, store: S, mailer: M, callbacks: T) -> Self {
+        Notify {
+            config,
+            store,
+            mailer,
+            callbacks,
+        }
+    }
+
+    async fn changes(&self, release: &Release, environment: &str) -> Result<Vec<EnvironmentChange>, BatonError> {
+        let state = self.store.environment_state(environment).await?;
+        Ok(release
+            .snapshot
+            .values()
+            .map(|p| EnvironmentChange {
+                component: p.component.clone(),
+                live: state.live(&p.component).map(|l| l.package.version.clone()),
+                next: p.version.clone(),
+            })
+            .collect())
+    }
+
+    async fn event(
+        &self,
+        release: &ReleaseId,
+        environment: &str,
+        kind: &str,
+        actor: &str,
+        detail: String,
+    ) -> Result<(), BatonError> {
+        self.store
+            .append_event(&ReleaseEvent {
+                release_id: release.clone(),
+                at: Utc::now(),
+                kind: kind.into(),
+                actor: actor.into(),
+                environment: Some(environment.into()),
+                detail,
+            })
+            .await
+    }
+
+    /// Applies the supersede policy; `Err(Superseded)` if a newer release already waits.
+    async fn supersede(&self, approval: &Approval) -> Result<(), BatonError> {
+        for older in self.store.pending_approvals(&approval.environment).await? {
+            if older.id == approval.id {
+                continue;
+            }
+            if older.number > approval.number {
+                self.store
+                    .decide(
+                        &approval.id,
+                        ApprovalStatus::Superseded,
+                        "baton",
+                        None,
+                        Some(&older.release_id),
+                        Utc::now(),
+                    )
+                    .await?;
+                self.event(
+                    &approval.release_id,
+                    &approval.environment,
+                    "superseded",
+                    "baton",
+                    format!(
+                        "{} already waits for approval in {}",
+                        older.release_id, approval.environment
+                    ),
+                )
+                .await?;
+                return Err(BatonError {
+                    kind: ErrorKind::Superseded,
+                    message: format!("superseded by {}", older.release_id),
+                });
+            }
+            if self
+                .store
+                .decide(
+                    &older.id,
+                    ApprovalStatus::Superseded,
+                    "baton",
+                    None,
+                    Some(&approval.release_id),
+                    Utc::now(),
+                )
+                .await?
+            {
+                self.callbacks
+                    .fail(
+                        &older.task_token,
+                        ErrorKind::Superseded.error_type(),
+                        &format!("superseded by {}", approval.release_id),
+                    )
+                    .await?;
+                self.event(
+                    &older.release_id,
+                    &older.environment,
+                    "superseded",
+                    "baton",
+                    format!(
+                        "replaced by {} while waiting for approval in {}",
+                        approval.release_id, older.environment
+                    ),
+                )
+                .await?;
+                tracing::info!(release = %older.release_id, by = %approval.release_id, environment = %older.environment, "older approval superseded");
+            }
+        }
+        Ok(())
+    }
+
+    async fn run(&self, request: NotifyRequest) -> Result<Value, BatonError> {
+        let config = self.config.config().await?;
+        let env = config
+            .environment(&request.environment)
+            .ok_or_else(|| BatonError::invalid(format!("environment '{}' is not configured", request.environment)))?
+            .clone();
+        let release = self
+            .store
+            .release(&request.release_id)
+            .await?
+            .ok_or_else(|| BatonError::invalid(format!("release {} does not exist", request.release_id)))?;
+        let id = approval_id(&request.task_token);
+        let now = Utc::now();
+        let ttl = chrono::Duration::from_std(env.approval_ttl()).unwrap_or(chrono::Duration::hours(24));
+        let fresh = Approval {
+            id: id.clone(),
+            release_id: release.id.clone(),
+            number: release.number,
+            environment: env.name.clone(),
+            task_token: request.task_token.clone(),
+            created_at: now,
+            expires_at: now + ttl - chrono::Duration::seconds(EXPIRY_MARGIN_SECONDS.min(ttl.num_seconds() / 2)),
+            approvers: env.approvers.clone(),
+            token_hashes: Default::default(),
+            mailed: Vec::new(),
+            changes: self.changes(&release, &env.name).await?,
+            status: ApprovalStatus::Pending,
+            decided_by: None,
+            decided_at: None,
+            comment: None,
+            superseded_by: None,
+            task_notified: false,
+        };
+        if self.store.create_approval(&fresh).await? {
+            self.store
+                .set_release_status(&release.id, ReleaseStatus::AwaitingApproval)
+                .await?;
+            self.event(
+                &release.id,
+                &env.name,
+                "approval-requested",
+                "baton",
+                format!(
+                    "sign-off asked of {} until {}",
+                    env.approvers.join(", "),
+                    fresh.expires_at.to_rfc3339()
+                ),
+            )
+            .await?;
+        }
+        let approval = self
+            .store
+            .approval(&id)
+            .await?
+            .ok_or_else(|| BatonError::transient("approval not readable yet"))?;
+        if approval.status != ApprovalStatus::Pending {
+            return Ok(json!({ "approvalId": id, "status": approval.status }));
+        }
+        if env.on_newer_release == SupersedePolicy::Supersede {
+            self.supersede(&approval).await?;
+        }
+        for approver in approval.approvers.iter().filter(|a| !approval.mailed.contains(a)) {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes)
+                .map_err(|e| BatonError::internal(format!("no randomness for a link token: {e}")))?;
+            let token = token_from_bytes(&bytes);
+            self.store
+                .set_approver_token(&id, approver, &token_hash(&token))
+                .await?;
+            let link = format!(
+                "{}/approvals/{id}?token={token}",
+                config.public_url.trim_end_matches('/')
+            );
+            let mail = baton_html::mail::approval_request(&approval, &release, approver, &link);
+            self.mailer.send(&config.mail.sender, &mail).await?;
+            self.store.mark_mailed(&id, approver).await?;
+        }
+        tracing::info!(release = %release.id, environment = %env.name, approval = %id, "approval requested");
+        Ok(json!({ "approvalId": id }))
+    }
+}
+
+#[async_trait]
+impl<C, S, M, T> Function for Notify<C, S, M, T>
+where
+    C: ConfigSource,
+    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline,
+    M: Mailer,
+    T: TaskCallbacks,
+{
+    async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
+        let request: NotifyRequest = serde_json::from_value(payload)
+            .map_err(|e| BatonError::invalid(format!("notify expects {{releaseId, environment, taskToken}}: {e}")))?;
+        self.run(request).await
+    }
+}

@@ -1,0 +1,163 @@
+//! The approval page an emailed link opens, and the answers to a decision.
+
+use baton_domain::Release;
+use baton_domain::approval::{Approval, ApprovalStatus, LinkProblem};
+use maud::{Markup, html};
+
+use crate::{human_time, page};
+
+/// What the approval page shows.
+pub struct ApprovalView<'a> {
+    /// The approval.
+    pub approval: &'a Approval,
+    /// Its release.
+    pub release: &'a Release,
+    /// The approver whose link this is.
+    pub approver: &'a str,
+    /// The link token (posted back with the decision).
+    pub token: &'a str,
+    /// Base URL of Baton's HTTP API.
+    pub public_url: &'a str,
+}
+
+/// The changes table: component, what runs there now, what the release brings.
+pub fn changes(approval: &Approval) -> Markup {
+    html! {
+        table {
+            thead { tr { th scope="col" { "Component" } th scope="col" { "Live in " (approval.environment) " now" } th scope="col" { "This release" } } }
+            tbody {
+                @for c in &approval.changes {
+                    tr {
+                        td { (c.component) }
+                        td { @match &c.live { Some(v) => { (v.to_string()) }, None => { span.muted { "nothing yet" } } } }
+                        td {
+                            strong { (c.next.to_string()) }
+                            @if c.live.as_ref() == Some(&c.next) { " " span.muted { "(unchanged)" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Release notes and commits, escaped.
+pub fn notes(release: &Release) -> Markup {
+    html! {
+        @if release.notes.is_empty() { p.muted { "No release notes were given." } }
+        ul {
+            @for n in &release.notes {
+                li {
+                    strong { (n.component) " " (n.version.to_string()) } ": "
+                    (n.metadata.notes.as_deref().unwrap_or("no notes"))
+                    @if let Some(commit) = &n.metadata.commit { " " span.muted { "(commit " code { (commit) } ")" } }
+                    @if let Some(url) = &n.metadata.build_url { " " span.muted { "build: " (url) } }
+                }
+            }
+        }
+    }
+}
+
+/// The page a GET of the link shows. It decides nothing: only the form's POST does.
+pub fn approval_page(v: &ApprovalView) -> String {
+    let a = v.approval;
+    let title = format!("Approve release {} for {}?", a.number, a.environment);
+    page(
+        &title,
+        html! {
+            p.muted { "Baton release approval" }
+            h1 { (title) }
+            div.banner {
+                "You are signed in by your personal link as " strong { (v.approver) } ". "
+                "This request expires " strong { (human_time(a.expires_at)) } "."
+            }
+            div.card {
+                h2 { "What changes in " (a.environment) }
+                (changes(a))
+                p.muted { "Release " (v.release.id) ", content hash " code { (v.release.content_hash) } }
+            }
+            div.card {
+                h2 { "Release notes" }
+                (notes(v.release))
+            }
+            form.card method="post" action={ (v.public_url) "/approvals/" (a.id) } {
+                input type="hidden" name="token" value=(v.token);
+                label {
+                    input type="checkbox" name="confirm" value="yes" required;
+                    " I have reviewed the changes above for " (a.environment) "."
+                }
+                label for="comment" { "Comment (optional, kept in the audit trail)" }
+                textarea id="comment" name="comment" maxlength="2000" {}
+                p {
+                    button.approve type="submit" name="decision" value="approve" { "Approve for " (a.environment) }
+                    button.reject type="submit" name="decision" value="reject" { "Reject" }
+                }
+            }
+        },
+    )
+}
+
+/// The page after a decision was recorded.
+pub fn decided_page(approval: &Approval, approved: bool) -> String {
+    let (title, text) = if approved {
+        (
+            format!("Release {} approved for {}", approval.number, approval.environment),
+            "Baton is deploying it now. You will find its progress on the status page.",
+        )
+    } else {
+        (
+            format!("Release {} rejected for {}", approval.number, approval.environment),
+            "Nothing will be deployed. The release stops here.",
+        )
+    };
+    page(
+        &title,
+        html! {
+            div.banner.(if approved { "ok" } else { "bad" }) { h1 { (title) } p { (text) } }
+        },
+    )
+}
+
+/// The page for a link that cannot be used (403, 409, 410).
+pub fn problem_page(problem: &LinkProblem, approval: Option<&Approval>, public_url: &str) -> String {
+    let (title, body): (String, Markup) = match problem {
+        LinkProblem::Forbidden => (
+            "This link is not valid".into(),
+            html! { p { "The link is incomplete or has been altered. Open the link from your email again; if it still fails, ask for a new request." } },
+        ),
+        LinkProblem::Expired { at } => (
+            "This approval request has expired".into(),
+            html! { p { "It lapsed " (human_time(*at)) ". Nothing was approved. The release manager can start a new request." } },
+        ),
+        LinkProblem::Decided { by, status, at } => (
+            format!(
+                "Already {} by {by}",
+                if *status == ApprovalStatus::Approved {
+                    "approved"
+                } else {
+                    "rejected"
+                }
+            ),
+            html! { p { "This request was decided" @if let Some(at) = at { " " (human_time(*at)) } " by " strong { (by) } ". Your link no longer changes anything." } },
+        ),
+        LinkProblem::Superseded { by } => (
+            "A newer release replaced this one".into(),
+            html! {
+                p { "This release will not be deployed here: a newer one is waiting for approval instead." }
+                @if let Some(newer) = by { p { a href={ (public_url) "/releases/" (newer) } { "See release " (newer) } } }
+            },
+        ),
+    };
+    page(
+        &title,
+        html! {
+            div.banner.bad { h1 { (title) } (body) }
+            @if let Some(a) = approval { p.muted { "Release " (a.release_id) " for " (a.environment) "." } }
+        },
+    )
+}
+
+/// A page for a request Baton cannot read (bad form, unknown approval).
+pub fn message_page(title: &str, text: &str) -> String {
+    page(title, html! { div.banner.bad { h1 { (title) } p { (text) } } })
+}
