@@ -249,7 +249,25 @@ where
                         self.store.put_deployment(&record).await?;
                         Ok(json!({ "done": true, "deployment": record }))
                     }
-                    Ok(waiting) => Ok(json!({ "done": false, "waiting": waiting })),
+                    Ok(waiting) => {
+                        let deadline = ctx.config.workflow.rollout_deadline();
+                        let elapsed = (Utc::now() - record.started_at).to_std().unwrap_or_default();
+                        if elapsed <= deadline {
+                            return Ok(json!({ "done": false, "waiting": waiting }));
+                        }
+                        let message = format!(
+                            "CloudHub rollout not finished after {} s (workflow.rollout_deadline): {}",
+                            deadline.as_secs(),
+                            waiting.join("; ")
+                        );
+                        record.status = DeployStatus::Failed;
+                        record.error = Some(message.clone());
+                        self.store.put_deployment(&record).await?;
+                        Err(BatonError {
+                            kind: ErrorKind::DeployFailed,
+                            message,
+                        })
+                    }
                     Err(err) if err.kind == ErrorKind::DeployFailed => {
                         record.status = DeployStatus::Failed;
                         record.error = Some(err.message.clone());

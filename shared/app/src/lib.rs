@@ -10,6 +10,7 @@ pub mod function;
 pub mod http;
 pub mod ingest;
 pub mod lambda;
+pub mod lifecycle;
 pub mod notify;
 pub mod wiring;
 

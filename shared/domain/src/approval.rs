@@ -146,7 +146,9 @@ impl Approval {
     pub fn check(&self, token: &str, now: DateTime<Utc>) -> Result<&str, LinkProblem> {
         let approver = self.approver_for(token).ok_or(LinkProblem::Forbidden)?;
         match self.status {
-            ApprovalStatus::Superseded => Err(LinkProblem::Superseded { by: self.superseded_by.clone() }),
+            ApprovalStatus::Superseded => Err(LinkProblem::Superseded {
+                by: self.superseded_by.clone(),
+            }),
             ApprovalStatus::Expired => Err(LinkProblem::Expired { at: self.expires_at }),
             ApprovalStatus::Approved | ApprovalStatus::Rejected => Err(LinkProblem::Decided {
                 by: self.decided_by.clone().unwrap_or_default(),
@@ -174,7 +176,10 @@ mod tests {
             created_at: now,
             expires_at: now + chrono::Duration::hours(1),
             approvers: vec!["rm@example.com".into(), "cab@example.com".into()],
-            token_hashes: BTreeMap::from([(token_hash("secret-1"), "rm@example.com".into()), (token_hash("secret-2"), "cab@example.com".into())]),
+            token_hashes: BTreeMap::from([
+                (token_hash("secret-1"), "rm@example.com".into()),
+                (token_hash("secret-2"), "cab@example.com".into()),
+            ]),
             mailed: vec![],
             changes: vec![],
             status: ApprovalStatus::Pending,
@@ -208,7 +213,12 @@ mod tests {
         let mut old = approval();
         old.status = ApprovalStatus::Superseded;
         old.superseded_by = Some(ReleaseId::from_number(5));
-        assert_eq!(old.check("secret-1", Utc::now()), Err(LinkProblem::Superseded { by: Some(ReleaseId::from_number(5)) }));
+        assert_eq!(
+            old.check("secret-1", Utc::now()),
+            Err(LinkProblem::Superseded {
+                by: Some(ReleaseId::from_number(5))
+            })
+        );
         // A wrong token learns nothing about the approval's state.
         assert_eq!(old.check("nope", Utc::now()), Err(LinkProblem::Forbidden));
     }

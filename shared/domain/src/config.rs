@@ -28,6 +28,51 @@ pub struct BatonConfig {
     pub components: Vec<ComponentConfig>,
     /// Where releases go, in lifecycle order (e.g. TEST then PROD).
     pub environments: Vec<EnvironmentConfig>,
+    /// How the release workflow paces itself.
+    #[serde(default)]
+    pub workflow: WorkflowConfig,
+}
+
+/// Pacing of the release workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowConfig {
+    /// Seconds between checks of a CloudHub rollout.
+    #[serde(default = "default_poll_seconds")]
+    pub poll_seconds: u32,
+    /// Seconds between tries for an environment another release is deploying to.
+    #[serde(default = "default_lease_wait_seconds")]
+    pub lease_wait_seconds: u32,
+    /// How long a CloudHub rollout may take before it counts as failed, e.g. `30m`.
+    #[serde(default = "default_rollout_deadline")]
+    pub rollout_deadline: String,
+}
+
+fn default_poll_seconds() -> u32 {
+    15
+}
+fn default_lease_wait_seconds() -> u32 {
+    30
+}
+fn default_rollout_deadline() -> String {
+    "30m".to_string()
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        WorkflowConfig {
+            poll_seconds: default_poll_seconds(),
+            lease_wait_seconds: default_lease_wait_seconds(),
+            rollout_deadline: default_rollout_deadline(),
+        }
+    }
+}
+
+impl WorkflowConfig {
+    /// The rollout deadline. Valid after [`BatonConfig::from_yaml`].
+    pub fn rollout_deadline(&self) -> Duration {
+        parse_duration(&self.rollout_deadline).unwrap_or(Duration::from_secs(1_800))
+    }
 }
 
 /// Outgoing mail settings.
@@ -253,6 +298,18 @@ impl BatonConfig {
             problem("mail.sender".into(), "must be an email address verified in SES");
         }
 
+        if !(1..=3_600).contains(&self.workflow.poll_seconds) {
+            problem("workflow.poll_seconds".into(), "must be between 1 and 3600");
+        }
+        if !(1..=3_600).contains(&self.workflow.lease_wait_seconds) {
+            problem("workflow.lease_wait_seconds".into(), "must be between 1 and 3600");
+        }
+        if parse_duration(&self.workflow.rollout_deadline).is_none_or(|d| d < Duration::from_secs(10)) {
+            problem(
+                "workflow.rollout_deadline".into(),
+                "must be a duration of at least 10s, like 30m",
+            );
+        }
         if self.environments.is_empty() {
             problem(
                 "environments".into(),

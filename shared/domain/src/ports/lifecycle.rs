@@ -70,7 +70,12 @@ pub trait ApprovalStore: Send + Sync {
 #[async_trait]
 pub trait Leases: Send + Sync {
     /// Takes the environment for `holder` for at most `ttl`; `Err` holder if another has it.
-    async fn acquire(&self, environment: &str, holder: &ReleaseId, ttl: Duration) -> Result<Result<(), ReleaseId>, BatonError>;
+    async fn acquire(
+        &self,
+        environment: &str,
+        holder: &ReleaseId,
+        ttl: Duration,
+    ) -> Result<Result<(), ReleaseId>, BatonError>;
     /// Gives it back (only if `holder` has it).
     async fn release(&self, environment: &str, holder: &ReleaseId) -> Result<(), BatonError>;
 }

@@ -1,0 +1,297 @@
+//! `lifecycle`: the small steps of the release state machine that only read and write Baton's
+//! own records. Actions:
+//!
+//! - `prepare` `{releaseId}`: the plan the state machine iterates: environments in lifecycle
+//!   order with their approval TTL, each with the deploy waves (backend first);
+//! - `acquire-lease` `{releaseId, environment}`: `{"acquired": bool}`; one deployment per
+//!   environment at a time;
+//! - `check-gates` `{releaseId, environment}`: re-checked at deployment time; `Baton.Superseded`
+//!   if a newer release is already live there or this one was superseded;
+//! - `record` `{releaseId, environment, approvedBy}`: the environment's new live state (the
+//!   previous one kept as the rollback target), then the lease is given back;
+//! - `rollback-plan` `{releaseId, environment}`: the components this release changed there,
+//!   in reverse deploy order;
+//! - `finish` `{releaseId, outcome, environment?, error?, cause?}`: the release's final status,
+//!   the lease given back, the release manager told of failures.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
+use baton_domain::ports::{ConfigSource, DeploymentStore, Leases, Mailer, ReleaseEvent, ReleaseStore, Timeline};
+use baton_domain::release::ReleaseStatus;
+use baton_domain::{BatonConfig, BatonError, ErrorKind, Release, ReleaseId};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Function;
+
+/// Longest an environment lease lasts if its holder never gives it back (a crashed workflow).
+const LEASE_TTL: Duration = Duration::from_secs(2 * 3_600);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Step {
+    action: String,
+    release_id: ReleaseId,
+    #[serde(default)]
+    environment: Option<String>,
+    #[serde(default)]
+    approved_by: Option<String>,
+    #[serde(default)]
+    outcome: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    cause: Option<String>,
+}
+
+/// The lifecycle handler over its ports.
+pub struct Lifecycle<C, S, M> {
+    config: C,
+    store: S,
+    mailer: M,
+}
+
+impl<C, S, M> Lifecycle<C, S, M>
+where
+    C: ConfigSource,
+    S: ReleaseStore + DeploymentStore + Timeline + Leases,
+    M: Mailer,
+{
+    /// The handler over these adapters.
+    pub fn new(config: C, store: S, mailer: M) -> Self {
+        Lifecycle { config, store, mailer }
+    }
+
+    async fn event(
+        &self,
+        release: &ReleaseId,
+        environment: Option<&str>,
+        kind: &str,
+        detail: String,
+    ) -> Result<(), BatonError> {
+        self.store
+            .append_event(&ReleaseEvent {
+                release_id: release.clone(),
+                at: Utc::now(),
+                kind: kind.into(),
+                actor: "baton".into(),
+                environment: environment.map(str::to_string),
+                detail,
+            })
+            .await
+    }
+
+    fn environment<'a>(step: &'a Step, config: &BatonConfig) -> Result<&'a str, BatonError> {
+        let env = step
+            .environment
+            .as_deref()
+            .ok_or_else(|| BatonError::invalid(format!("{} needs an environment", step.action)))?;
+        if config.environment(env).is_none() {
+            return Err(BatonError::invalid(format!("environment '{env}' is not configured")));
+        }
+        Ok(env)
+    }
+
+    async fn release(&self, id: &ReleaseId) -> Result<Release, BatonError> {
+        ReleaseStore::release(&self.store, id)
+            .await?
+            .ok_or_else(|| BatonError::invalid(format!("release {id} does not exist")))
+    }
+
+    async fn run(&self, step: Step) -> Result<Value, BatonError> {
+        let config = self.config.config().await?;
+        match step.action.as_str() {
+            "prepare" => {
+                let release = self.release(&step.release_id).await?;
+                let mut waves: BTreeMap<u32, Vec<Value>> = BTreeMap::new();
+                for c in &config.components {
+                    if release.snapshot.contains_key(&c.name) {
+                        waves
+                            .entry(c.effective_wave())
+                            .or_default()
+                            .push(json!({ "component": c.name, "kind": c.kind }));
+                    }
+                }
+                let waves: Vec<Value> = waves
+                    .into_iter()
+                    .map(|(wave, components)| json!({ "wave": wave, "components": components }))
+                    .collect();
+                let environments: Vec<Value> = config
+                    .environments
+                    .iter()
+                    .map(|e| json!({ "name": e.name, "ttlSeconds": e.approval_ttl().as_secs(), "waves": waves }))
+                    .collect();
+                Ok(json!({
+                    "releaseId": release.id, "number": release.number, "environments": environments,
+                    "pollSeconds": config.workflow.poll_seconds, "leaseWaitSeconds": config.workflow.lease_wait_seconds,
+                }))
+            }
+            "acquire-lease" => {
+                let env = Self::environment(&step, &config)?;
+                match self.store.acquire(env, &step.release_id, LEASE_TTL).await? {
+                    Ok(()) => Ok(json!({ "acquired": true })),
+                    Err(holder) => Ok(json!({ "acquired": false, "heldBy": holder })),
+                }
+            }
+            "check-gates" => {
+                let env = Self::environment(&step, &config)?;
+                let release = self.release(&step.release_id).await?;
+                let state = self.store.environment_state(env).await?;
+                let newer_live = state.current.as_ref().filter(|c| c.number > release.number);
+                if release.status == ReleaseStatus::Superseded || newer_live.is_some() {
+                    let by = newer_live
+                        .map(|c| c.release_id.to_string())
+                        .unwrap_or_else(|| "a newer release".into());
+                    Leases::release(&self.store, env, &step.release_id).await?;
+                    return Err(BatonError {
+                        kind: ErrorKind::Superseded,
+                        message: format!("{by} is already live in {env}"),
+                    });
+                }
+                self.store
+                    .set_release_status(&release.id, ReleaseStatus::Deploying)
+                    .await?;
+                self.event(&release.id, Some(env), "deploying", format!("deploying to {env}"))
+                    .await?;
+                Ok(json!({ "ok": true }))
+            }
+            "record" => {
+                let env = Self::environment(&step, &config)?;
+                let release = self.release(&step.release_id).await?;
+                let mut components = BTreeMap::new();
+                for (name, package) in &release.snapshot {
+                    let deployed = self.store.deployment(&release.id, env, name).await?;
+                    components.insert(
+                        name.clone(),
+                        LiveComponent {
+                            package: package.clone(),
+                            detail: deployed.and_then(|d| d.detail),
+                        },
+                    );
+                }
+                let live = LiveRelease {
+                    release_id: release.id.clone(),
+                    number: release.number,
+                    components,
+                    since: Utc::now(),
+                    approved_by: step.approved_by.clone(),
+                };
+                for _ in 0..5 {
+                    let state = self.store.environment_state(env).await?;
+                    if state.current.as_ref().is_some_and(|c| c.release_id == release.id) {
+                        break; // recorded by an earlier try
+                    }
+                    let expected = state.current.as_ref().map(|c| c.release_id.clone());
+                    if self
+                        .store
+                        .record_environment(&state.advanced(live.clone()), expected.as_ref())
+                        .await?
+                    {
+                        break;
+                    }
+                }
+                Leases::release(&self.store, env, &release.id).await?;
+                self.event(
+                    &release.id,
+                    Some(env),
+                    "live",
+                    format!("release {} is live in {env}", release.number),
+                )
+                .await?;
+                tracing::info!(release = %release.id, environment = env, "environment recorded");
+                Ok(json!({ "recorded": env }))
+            }
+            "rollback-plan" => {
+                let env = Self::environment(&step, &config)?;
+                let release = self.release(&step.release_id).await?;
+                let mut changed = Vec::new();
+                for c in &config.components {
+                    if let Some(d) = self.store.deployment(&release.id, env, &c.name).await?
+                        && d.status != DeployStatus::RolledBack
+                    {
+                        changed.push((c.effective_wave(), json!({ "component": c.name, "kind": c.kind })));
+                    }
+                }
+                // Undo in reverse: the last wave deployed is the first put back.
+                changed.sort_by(|a, b| b.0.cmp(&a.0));
+                Ok(json!({ "components": changed.into_iter().map(|(_, c)| c).collect::<Vec<_>>() }))
+            }
+            "finish" => self.finish(&step, &config).await,
+            other => Err(BatonError::invalid(format!(
+                "lifecycle does not know action '{other}'; use prepare, acquire-lease, check-gates, record, rollback-plan or finish"
+            ))),
+        }
+    }
+
+    async fn finish(&self, step: &Step, config: &BatonConfig) -> Result<Value, BatonError> {
+        let release = self.release(&step.release_id).await?;
+        let outcome = step.outcome.as_deref().unwrap_or("Failed");
+        let status = match outcome {
+            "Released" => ReleaseStatus::Released,
+            "Rejected" => ReleaseStatus::Rejected,
+            "Expired" => ReleaseStatus::Expired,
+            "Superseded" => ReleaseStatus::Superseded,
+            "RolledBack" => ReleaseStatus::RolledBack,
+            _ => ReleaseStatus::Failed,
+        };
+        let env = step.environment.as_deref();
+        if let Some(env) = env {
+            Leases::release(&self.store, env, &release.id).await?;
+        }
+        let reason = step.cause.clone().or_else(|| step.error.clone()).unwrap_or_default();
+        let reason = readable_cause(&reason);
+        self.store.set_release_status(&release.id, status).await?;
+        let detail = match (status, env) {
+            (ReleaseStatus::Released, _) => "live in every environment".to_string(),
+            (_, Some(env)) => format!("{outcome} in {env}: {reason}"),
+            (_, None) => format!("{outcome}: {reason}"),
+        };
+        self.event(&release.id, env, &outcome.to_ascii_lowercase(), detail)
+            .await?;
+        if matches!(status, ReleaseStatus::Failed | ReleaseStatus::RolledBack) {
+            let env_name = env.unwrap_or("an environment");
+            let managers = env
+                .and_then(|e| config.environment(e))
+                .map(|e| e.approvers.clone())
+                .unwrap_or_default();
+            let words = if status == ReleaseStatus::RolledBack {
+                "failed and was rolled back"
+            } else {
+                "failed"
+            };
+            for to in managers {
+                let mail = baton_html::mail::deployment_failed(&release, env_name, &to, words, &reason);
+                self.mailer.send(&config.mail.sender, &mail).await?;
+            }
+        }
+        tracing::info!(release = %release.id, outcome, "release finished");
+        Ok(json!({ "releaseId": release.id, "status": status }))
+    }
+}
+
+/// Step Functions wraps a Lambda error's cause as JSON (`{"errorMessage": ...}`); people
+/// want the message.
+fn readable_cause(cause: &str) -> String {
+    serde_json::from_str::<Value>(cause)
+        .ok()
+        .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| cause.to_string())
+}
+
+#[async_trait]
+impl<C, S, M> Function for Lifecycle<C, S, M>
+where
+    C: ConfigSource,
+    S: ReleaseStore + DeploymentStore + Timeline + Leases,
+    M: Mailer,
+{
+    async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
+        let step: Step = serde_json::from_value(payload)
+            .map_err(|e| BatonError::invalid(format!("lifecycle expects {{action, releaseId, ...}}: {e}")))?;
+        self.run(step).await
+    }
+}
