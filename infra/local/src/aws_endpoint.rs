@@ -21,6 +21,8 @@ pub struct EndpointState {
     pub registry: OnceLock<Arc<Registry>>,
     /// The client requests are forwarded with.
     pub client: reqwest::Client,
+    /// Mails sent through SES.
+    pub outbox: crate::outbox::Outbox,
 }
 
 /// The endpoint's routes.
@@ -128,6 +130,8 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
         Ok(b) => b,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("could not read the request body: {e}")).into_response(),
     };
+    let is_mail = parts.method == axum::http::Method::POST && parts.uri.path() == "/v2/email/outbound-emails";
+    let mail_body = if is_mail { Some(body.clone()) } else { None };
     let mut outgoing = state
         .client
         .request(parts.method.clone(), format!("{}{path}", state.moto_url))
@@ -140,6 +144,9 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
     match outgoing.send().await {
         Ok(answer) => {
             let status = answer.status();
+            if let (true, Some(mail)) = (status.is_success(), &mail_body) {
+                crate::outbox::capture(&state.outbox, mail);
+            }
             let headers = answer.headers().clone();
             let bytes = answer.bytes().await.unwrap_or_default();
             let mut response = Response::new(Body::from(bytes));

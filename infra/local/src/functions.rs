@@ -143,6 +143,11 @@ fn handler_for(binary: &str, env: &BTreeMap<String, String>, sdk: &SdkConfig) ->
     let config = wiring::config_source(&ctx);
     Ok(match binary {
         "ingest" => Arc::new(wiring::ingest(&ctx, config).map_err(|e| anyhow::anyhow!("{binary}: {e}"))?),
+        "notify" => Arc::new(wiring::notify(&ctx, config)),
+        "approve" => Arc::new(wiring::approve(&ctx, config)),
+        "lifecycle" => Arc::new(wiring::lifecycle(&ctx, config)),
+        "deploy-cloudhub" => Arc::new(wiring::deploy_cloudhub(&ctx, config)),
+        "deploy-pages" => Arc::new(wiring::deploy_pages(&ctx, config)),
         other => bail!(
             "the template builds a function from binary '{other}', which the local stack does not know; add it to infra/local/src/functions.rs"
         ),

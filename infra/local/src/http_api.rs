@@ -14,11 +14,16 @@ use serde_json::{Map, Value, json};
 use crate::functions::Registry;
 
 /// The HTTP API's routes.
-pub fn router(registry: Arc<OnceLock<Arc<Registry>>>) -> Router {
+pub fn router(registry: Arc<OnceLock<Arc<Registry>>>, outbox: crate::outbox::Outbox) -> Router {
+    let local = Router::new()
+        .route("/_local/outbox", get(crate::outbox::page))
+        .route("/_local/outbox.json", get(crate::outbox::json))
+        .with_state(outbox);
     Router::new()
         .route("/_local/health", get(|| async { "ok" }))
         .fallback(route)
         .with_state(registry)
+        .merge(local)
 }
 
 /// Whether `path` matches a route template (`{name}` one segment, `{name+}` the rest).

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod functions;
 pub mod http_api;
 pub mod moto;
+pub mod outbox;
 pub mod poller;
 pub mod provision;
 pub mod template;
@@ -48,6 +49,12 @@ pub struct StackOptions {
     pub config_yaml: Option<String>,
     /// Where moto's log goes.
     pub moto_log: Option<PathBuf>,
+    /// Port of the Cloudflare Pages simulator.
+    pub cloudflare_port: u16,
+    /// Port of the Anypoint Platform simulator.
+    pub anypoint_port: u16,
+    /// How long a simulated CloudHub deployment takes to go from APPLYING to APPLIED.
+    pub cloudhub_apply_delay: std::time::Duration,
 }
 
 /// The repository root: `BATON_ROOT`, else where this crate was built from.
@@ -72,6 +79,9 @@ impl Default for StackOptions {
             root: repository_root(),
             config_yaml: None,
             moto_log: None,
+            cloudflare_port: 8787,
+            anypoint_port: 8788,
+            cloudhub_apply_delay: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -103,6 +113,12 @@ pub struct LocalStack {
     pub sdk: SdkConfig,
     /// The functions.
     pub registry: Arc<Registry>,
+    /// Mails sent through SES.
+    pub outbox: outbox::Outbox,
+    /// The Cloudflare Pages simulator.
+    pub cloudflare: baton_sim_cloudflare::RunningSim,
+    /// The Anypoint Platform simulator.
+    pub anypoint: baton_sim_anypoint::RunningSim,
     moto: Moto,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -130,7 +146,7 @@ pub fn path_style_s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {
 }
 
 impl LocalStack {
-    /// Starts moto, the endpoints and the pollers, and provisions `template.yaml`.
+    /// Starts moto, the simulators, the endpoints and the pollers, and provisions `template.yaml`.
     pub async fn start(options: StackOptions) -> Result<LocalStack> {
         let aws_listener = bind(options.aws_port, "AWS endpoint", "--aws-port").await?;
         let http_listener = bind(options.http_port, "HTTP API", "--http-port").await?;
@@ -143,79 +159,128 @@ impl LocalStack {
             options.moto_port
         };
         let moto = Moto::start(&options.root, moto_port, aws_port, options.moto_log.as_deref()).await?;
-
-        let (stop, stopped) = watch::channel(false);
-        let mut tasks = Vec::new();
-        let endpoint_state = Arc::new(aws_endpoint::EndpointState {
-            moto_url: moto.url.clone(),
-            registry: OnceLock::new(),
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()?,
-        });
-        tasks.push(serve(
-            aws_listener,
-            aws_endpoint::router(endpoint_state.clone()),
-            stopped.clone(),
-        ));
-        let http_registry = Arc::new(OnceLock::new());
-        tasks.push(serve(
-            http_listener,
-            http_api::router(http_registry.clone()),
-            stopped.clone(),
-        ));
+        let cloudflare =
+            baton_sim_cloudflare::start(baton_sim_cloudflare::SimConfig::default(), options.cloudflare_port)
+                .await
+                .with_context(|| format!("starting the Cloudflare simulator on port {}", options.cloudflare_port))?;
+        let anypoint_config = baton_sim_anypoint::SimConfig::default().with_apply_delay(options.cloudhub_apply_delay);
+        let anypoint = baton_sim_anypoint::start(anypoint_config, options.anypoint_port)
+            .await
+            .with_context(|| format!("starting the Anypoint simulator on port {}", options.anypoint_port))?;
 
         let sdk = local_sdk_config(&aws_endpoint, &options.region).await;
         let parameters = BTreeMap::from([("ArtefactBucketName".to_string(), options.bucket.clone())]);
-        let template_path = options.root.join("template.yaml");
         let template = Template::load(
-            &template_path,
+            &options.root.join("template.yaml"),
             &options.stack_name,
             &options.region,
             &aws_endpoint,
             &parameters,
         )?;
-        let clients = provision::Clients {
-            dynamodb: aws_sdk_dynamodb::Client::new(&sdk),
-            s3: path_style_s3(&sdk),
-            sqs: aws_sdk_sqs::Client::new(&sdk),
-            sfn: aws_sdk_sfn::Client::new(&sdk),
+        let (stop, _) = watch::channel(false);
+        let mut stack = LocalStack {
+            aws_endpoint,
+            http_url,
+            region: options.region.clone(),
+            bucket: options.bucket.clone(),
+            template,
+            sdk,
+            registry: Arc::new(Registry::default()),
+            outbox: outbox::Outbox::default(),
+            cloudflare,
+            anypoint,
+            moto,
+            stop,
+            tasks: Vec::new(),
         };
-        provision::provision(&template, &options.root, &clients, &options.region).await?;
-        upload_config(&options, &http_url, &clients.s3).await?;
+        let functions = stack.serve(aws_listener, http_listener)?;
+        let clients = provision::Clients {
+            dynamodb: aws_sdk_dynamodb::Client::new(&stack.sdk),
+            s3: path_style_s3(&stack.sdk),
+            sqs: aws_sdk_sqs::Client::new(&stack.sdk),
+            sfn: aws_sdk_sfn::Client::new(&stack.sdk),
+            ses: aws_sdk_sesv2::Client::new(&stack.sdk),
+        };
+        provision::provision(&stack.template, &options.root, &clients, &options.region).await?;
+        seed_secrets(&options.root, &aws_sdk_secretsmanager::Client::new(&stack.sdk)).await?;
+        let endpoints = Endpoints {
+            http_url: stack.http_url.clone(),
+            cloudflare: stack.cloudflare.url(),
+            anypoint: stack.anypoint.url(),
+        };
+        upload_config(&options, &endpoints, &clients.s3).await?;
+        stack.run_functions(functions)?;
+        Ok(stack)
+    }
 
-        let registry = Arc::new(Registry::build(&template, &sdk, &options.region)?);
-        let _ = endpoint_state.registry.set(registry.clone());
-        let _ = http_registry.set(registry.clone());
+    /// Serves the AWS endpoint and the HTTP API; the functions come once provisioned.
+    fn serve(&mut self, aws_listener: TcpListener, http_listener: TcpListener) -> Result<FunctionSlots> {
+        let (stop, stopped) = watch::channel(false);
+        self.stop = stop;
+        let endpoint = Arc::new(aws_endpoint::EndpointState {
+            moto_url: self.moto.url.clone(),
+            registry: OnceLock::new(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            outbox: self.outbox.clone(),
+        });
+        self.tasks.push(serve(
+            aws_listener,
+            aws_endpoint::router(endpoint.clone()),
+            stopped.clone(),
+        ));
+        let http = Arc::new(OnceLock::new());
+        self.tasks.push(serve(
+            http_listener,
+            http_api::router(http.clone(), self.outbox.clone()),
+            stopped,
+        ));
+        Ok(FunctionSlots { endpoint, http })
+    }
+
+    /// Builds every function's handler afresh and starts the SQS pollers.
+    fn run_functions(&mut self, slots: FunctionSlots) -> Result<()> {
+        let registry = Arc::new(Registry::build(&self.template, &self.sdk, &self.region)?);
+        let _ = slots.endpoint.registry.set(registry.clone());
+        let _ = slots.http.set(registry.clone());
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk);
         for function in &registry.functions {
             for source in &function.sqs {
-                let queue_url = format!("{aws_endpoint}/{}/{}", template::ACCOUNT_ID, source.queue_name);
-                // Lambda polls a queue with several pollers at once; three is enough to
-                // exercise concurrent batches locally.
+                let queue_url = format!("{}/{}/{}", self.aws_endpoint, template::ACCOUNT_ID, source.queue_name);
+                // Lambda polls a queue with several pollers at once; three exercise concurrent
+                // batches locally.
                 for _ in 0..3 {
-                    tasks.push(tokio::spawn(poller::run(
-                        clients.sqs.clone(),
+                    self.tasks.push(tokio::spawn(poller::run(
+                        sqs.clone(),
                         queue_url.clone(),
                         source.clone(),
-                        options.region.clone(),
+                        self.region.clone(),
                         function.handler.clone(),
-                        stopped.clone(),
+                        self.stop.subscribe(),
                     )));
                 }
             }
         }
-        Ok(LocalStack {
-            aws_endpoint,
-            http_url,
-            region: options.region,
-            bucket: options.bucket,
-            template,
-            sdk,
-            registry,
-            moto,
-            stop,
-            tasks,
-        })
+        self.registry = registry;
+        Ok(())
+    }
+
+    /// Restarts the functions' host as a fresh one would start: servers, pollers and every
+    /// handler (with its caches) are dropped and built again on the same ports. moto and the
+    /// simulators keep running, so AWS state and waiting executions survive.
+    pub async fn restart_functions(&mut self) -> Result<()> {
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            task.abort();
+            let _ = task.await;
+        }
+        self.registry = Arc::new(Registry::default());
+        let port = |url: &str| url.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).unwrap_or(0);
+        let aws_listener = bind(port(&self.aws_endpoint), "AWS endpoint", "--aws-port").await?;
+        let http_listener = bind(port(&self.http_url), "HTTP API", "--http-port").await?;
+        let slots = self.serve(aws_listener, http_listener)?;
+        self.run_functions(slots)
     }
 
     /// The physical name of the resource `logical_id` (e.g. `Table`, `UploadsQueue`).
@@ -246,7 +311,7 @@ impl LocalStack {
         ))
     }
 
-    /// Stops pollers, servers and moto.
+    /// Stops pollers, servers, simulators and moto.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
         for task in self.tasks.drain(..) {
@@ -254,6 +319,12 @@ impl LocalStack {
         }
         self.moto.stop().await;
     }
+}
+
+/// Where the functions plug in once they are built.
+struct FunctionSlots {
+    endpoint: Arc<aws_endpoint::EndpointState>,
+    http: Arc<OnceLock<Arc<Registry>>>,
 }
 
 impl Drop for LocalStack {
@@ -281,15 +352,48 @@ fn serve(listener: TcpListener, router: axum::Router, mut stopped: watch::Receiv
     })
 }
 
-/// Uploads `baton.yaml` to the bucket, its `public_url` pointed at this stack's HTTP API.
-async fn upload_config(options: &StackOptions, http_url: &str, s3: &aws_sdk_s3::Client) -> Result<()> {
+/// Where this stack's services listen, for the uploaded configuration.
+struct Endpoints {
+    http_url: String,
+    cloudflare: String,
+    anypoint: String,
+}
+
+/// Seeds the local secrets (`infra/local/secrets.local.json`), which match the simulators.
+async fn seed_secrets(root: &Path, client: &aws_sdk_secretsmanager::Client) -> Result<()> {
+    let path = root.join("infra/local/secrets.local.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let secrets: BTreeMap<String, serde_json::Value> = serde_json::from_str(&text)?;
+    for (name, value) in secrets.iter().filter(|(name, _)| !name.starts_with('_')) {
+        let value = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
+        client
+            .create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .with_context(|| format!("creating secret {name}"))?;
+    }
+    Ok(())
+}
+
+/// Uploads `baton.yaml` to the bucket, pointed at this stack's HTTP API and simulators.
+async fn upload_config(options: &StackOptions, endpoints: &Endpoints, s3: &aws_sdk_s3::Client) -> Result<()> {
     let path = options.root.join("infra/config/baton.local.yaml");
     let text = match &options.config_yaml {
         Some(text) => text.clone(),
         None => std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?,
     };
     let mut config = BatonConfig::from_yaml(&text).map_err(|e| anyhow!("{e}"))?;
-    config.public_url = http_url.to_string();
+    config.public_url = endpoints.http_url.clone();
+    for component in &mut config.components {
+        if let Some(cloudflare) = component.cloudflare.as_mut() {
+            cloudflare.api_base_url = Some(endpoints.cloudflare.clone());
+        }
+        if let Some(anypoint) = component.anypoint.as_mut() {
+            anypoint.base_url = Some(endpoints.anypoint.clone());
+        }
+    }
     let body = serde_yaml::to_string(&config)?;
     s3.put_object()
         .bucket(&options.bucket)

@@ -28,6 +28,8 @@ pub struct Clients {
     pub sqs: aws_sdk_sqs::Client,
     /// Step Functions.
     pub sfn: aws_sdk_sfn::Client,
+    /// SES v2.
+    pub ses: aws_sdk_sesv2::Client,
 }
 
 fn text(v: &Value, pointer: &str) -> Option<String> {
@@ -68,6 +70,16 @@ pub async fn provision(template: &Template, template_dir: &Path, clients: &Clien
         create_bucket(bucket, clients, region)
             .await
             .with_context(|| format!("creating bucket {}", bucket.logical_id))?;
+    }
+    for identity in template.of_kind(&["AWS::SES::EmailIdentity"]) {
+        let email = text(&identity.properties, "/EmailIdentity").unwrap_or_default();
+        clients
+            .ses
+            .create_email_identity()
+            .email_identity(&email)
+            .send()
+            .await
+            .with_context(|| format!("creating the SES identity {email}"))?;
     }
     for machine in template.of_kind(&["AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"]) {
         create_state_machine(machine, template_dir, clients)

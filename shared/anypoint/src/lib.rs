@@ -22,6 +22,7 @@ mod error;
 mod exchange;
 mod lenient;
 mod path;
+pub mod port;
 mod readiness;
 mod retry;
 mod spec;

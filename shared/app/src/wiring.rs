@@ -1,18 +1,40 @@
-//! Builds each function's handler from AWS adapters. Used by the functions' `main` and by the
+//! Builds each function's handler from its adapters. Used by the functions' `main` and by the
 //! local stack, so both run exactly the same code.
 
 use std::sync::Arc;
 
-use baton_aws::{AwsContext, DynamoStore, S3Artefacts, S3ConfigSource, SfnWorkflow};
+use baton_anypoint::port::AnypointPlatform;
+use baton_aws::{
+    AwsContext, DynamoStore, S3Artefacts, S3ConfigSource, SecretsManager, SesMailer, SfnCallbacks, SfnWorkflow,
+};
+use baton_cloudflare::port::CloudflarePages;
 use baton_domain::BatonError;
 
+use crate::approve::Approve;
+use crate::deploy_cloudhub::DeployCloudHub;
+use crate::deploy_pages::DeployPages;
 use crate::ingest::Ingest;
-
-/// The ingest handler on AWS.
-pub type AwsIngest = Ingest<Arc<S3ConfigSource>, S3Artefacts, DynamoStore, SfnWorkflow>;
+use crate::lifecycle::Lifecycle;
+use crate::notify::Notify;
 
 /// The configuration source every function of one context shares.
-pub fn config_source(ctx: &AwsContext) -> Arc<S3ConfigSource> {
+pub type Config = Arc<S3ConfigSource>;
+
+/// The ingest handler on AWS.
+pub type AwsIngest = Ingest<Config, S3Artefacts, DynamoStore, SfnWorkflow>;
+/// The notify handler on AWS.
+pub type AwsNotify = Notify<Config, DynamoStore, SesMailer, SfnCallbacks>;
+/// The approve handler on AWS.
+pub type AwsApprove = Approve<Config, DynamoStore, SesMailer, SfnCallbacks>;
+/// The lifecycle handler on AWS.
+pub type AwsLifecycle = Lifecycle<Config, DynamoStore, SesMailer>;
+/// The deploy-pages handler on AWS.
+pub type AwsDeployPages = DeployPages<Config, S3Artefacts, DynamoStore, CloudflarePages, SecretsManager>;
+/// The deploy-cloudhub handler on AWS.
+pub type AwsDeployCloudHub = DeployCloudHub<Config, S3Artefacts, DynamoStore, AnypointPlatform, SecretsManager>;
+
+/// The configuration source.
+pub fn config_source(ctx: &AwsContext) -> Config {
     Arc::new(S3ConfigSource::new(
         ctx.s3(),
         &ctx.settings.bucket,
@@ -20,15 +42,66 @@ pub fn config_source(ctx: &AwsContext) -> Arc<S3ConfigSource> {
     ))
 }
 
+fn store(ctx: &AwsContext) -> DynamoStore {
+    DynamoStore::new(ctx.dynamodb(), &ctx.settings.table)
+}
+
 /// Builds the ingest handler.
-pub fn ingest(ctx: &AwsContext, config: Arc<S3ConfigSource>) -> Result<AwsIngest, BatonError> {
+pub fn ingest(ctx: &AwsContext, config: Config) -> Result<AwsIngest, BatonError> {
     let state_machine = ctx.settings.state_machine_arn.clone().ok_or_else(|| {
         BatonError::internal("BATON_STATE_MACHINE_ARN is not set; ingest starts the release workflow")
     })?;
     Ok(Ingest::new(
         config,
         S3Artefacts::new(ctx.s3(), &ctx.settings.bucket),
-        DynamoStore::new(ctx.dynamodb(), &ctx.settings.table),
+        store(ctx),
         SfnWorkflow::new(ctx.sfn(), state_machine),
     ))
+}
+
+/// Builds the notify handler.
+pub fn notify(ctx: &AwsContext, config: Config) -> AwsNotify {
+    Notify::new(
+        config,
+        store(ctx),
+        SesMailer::new(ctx.sesv2()),
+        SfnCallbacks::new(ctx.sfn()),
+    )
+}
+
+/// Builds the approve handler.
+pub fn approve(ctx: &AwsContext, config: Config) -> AwsApprove {
+    Approve::new(
+        config,
+        store(ctx),
+        SesMailer::new(ctx.sesv2()),
+        SfnCallbacks::new(ctx.sfn()),
+    )
+}
+
+/// Builds the lifecycle handler.
+pub fn lifecycle(ctx: &AwsContext, config: Config) -> AwsLifecycle {
+    Lifecycle::new(config, store(ctx), SesMailer::new(ctx.sesv2()))
+}
+
+/// Builds the deploy-cloudhub handler.
+pub fn deploy_cloudhub(ctx: &AwsContext, config: Config) -> AwsDeployCloudHub {
+    DeployCloudHub::new(
+        config,
+        S3Artefacts::new(ctx.s3(), &ctx.settings.bucket),
+        store(ctx),
+        AnypointPlatform::new(),
+        SecretsManager::new(ctx.secretsmanager()),
+    )
+}
+
+/// Builds the deploy-pages handler.
+pub fn deploy_pages(ctx: &AwsContext, config: Config) -> AwsDeployPages {
+    DeployPages::new(
+        config,
+        S3Artefacts::new(ctx.s3(), &ctx.settings.bucket),
+        store(ctx),
+        CloudflarePages::new(),
+        SecretsManager::new(ctx.secretsmanager()),
+    )
 }

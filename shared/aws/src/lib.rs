@@ -14,7 +14,7 @@ pub mod workflow;
 pub use artefacts::S3Artefacts;
 pub use config_source::S3ConfigSource;
 pub use dynamo::DynamoStore;
+pub use mailer::SesMailer;
 pub use secrets::SecretsManager;
 pub use settings::{AwsContext, Settings};
-pub use mailer::SesMailer;
 pub use workflow::{SfnCallbacks, SfnWorkflow};

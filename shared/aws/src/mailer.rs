@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
-use baton_domain::ports::{Mail, Mailer};
 use baton_domain::BatonError;
+use baton_domain::ports::{Mail, Mailer};
 
 use crate::errors::sdk_error;
 
@@ -21,7 +21,11 @@ impl SesMailer {
 }
 
 fn content(text: &str) -> Result<Content, BatonError> {
-    Content::builder().data(text).charset("UTF-8").build().map_err(|e| BatonError::internal(e.to_string()))
+    Content::builder()
+        .data(text)
+        .charset("UTF-8")
+        .build()
+        .map_err(|e| BatonError::internal(e.to_string()))
 }
 
 #[async_trait]
@@ -29,7 +33,12 @@ impl Mailer for SesMailer {
     async fn send(&self, from: &str, mail: &Mail) -> Result<(), BatonError> {
         let message = Message::builder()
             .subject(content(&mail.subject)?)
-            .body(Body::builder().text(content(&mail.text)?).html(content(&mail.html)?).build())
+            .body(
+                Body::builder()
+                    .text(content(&mail.text)?)
+                    .html(content(&mail.html)?)
+                    .build(),
+            )
             .build();
         self.ses
             .send_email()

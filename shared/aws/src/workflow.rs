@@ -83,7 +83,14 @@ fn is_gone(code: Option<&str>) -> bool {
 #[async_trait]
 impl TaskCallbacks for SfnCallbacks {
     async fn succeed(&self, token: &str, output: &serde_json::Value) -> Result<TaskAnswer, BatonError> {
-        match self.sfn.send_task_success().task_token(token).output(output.to_string()).send().await {
+        match self
+            .sfn
+            .send_task_success()
+            .task_token(token)
+            .output(output.to_string())
+            .send()
+            .await
+        {
             Ok(_) => Ok(TaskAnswer::Delivered),
             Err(err) if is_gone(err.as_service_error().and_then(|e| e.code())) => Ok(TaskAnswer::Gone),
             Err(err) => Err(sdk_error("answering the approval task", err)),
@@ -91,7 +98,15 @@ impl TaskCallbacks for SfnCallbacks {
     }
 
     async fn fail(&self, token: &str, error: &str, cause: &str) -> Result<TaskAnswer, BatonError> {
-        match self.sfn.send_task_failure().task_token(token).error(error).cause(cause).send().await {
+        match self
+            .sfn
+            .send_task_failure()
+            .task_token(token)
+            .error(error)
+            .cause(cause)
+            .send()
+            .await
+        {
             Ok(_) => Ok(TaskAnswer::Delivered),
             Err(err) if is_gone(err.as_service_error().and_then(|e| e.code())) => Ok(TaskAnswer::Gone),
             Err(err) => Err(sdk_error("answering the approval task", err)),

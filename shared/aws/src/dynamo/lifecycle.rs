@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::items::{from_item, key, release_key, s, to_item};
-use super::store::{is_conditional_failure, DynamoStore};
+use super::store::{DynamoStore, is_conditional_failure};
 use crate::errors::sdk_error;
 
 #[derive(Serialize, Deserialize)]
@@ -101,7 +101,11 @@ impl Timeline for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_error("reading a release's events", e))?;
-        out.items.unwrap_or_default().into_iter().map(|i| from_item::<EventItem>(i).map(|e| e.event)).collect()
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| from_item::<EventItem>(i).map(|e| e.event))
+            .collect()
     }
 }
 
@@ -137,7 +141,11 @@ impl ApprovalStore for DynamoStore {
     }
 
     async fn approval(&self, id: &str) -> Result<Option<Approval>, BatonError> {
-        let item: Option<ApprovalItem> = self.get(approval_key(id), "an approval").await?.map(from_item).transpose()?;
+        let item: Option<ApprovalItem> = self
+            .get(approval_key(id), "an approval")
+            .await?
+            .map(from_item)
+            .transpose()?;
         Ok(item.map(|i| i.approval))
     }
 
@@ -200,7 +208,12 @@ impl ApprovalStore for DynamoStore {
             .expression_attribute_values(":by", s(by))
             .expression_attribute_values(":at", s(at.to_rfc3339()))
             .expression_attribute_values(":c", comment.map(s).unwrap_or(AttributeValue::Null(true)))
-            .expression_attribute_values(":sup", superseded_by.map(|r| s(r.as_str())).unwrap_or(AttributeValue::Null(true)))
+            .expression_attribute_values(
+                ":sup",
+                superseded_by
+                    .map(|r| s(r.as_str()))
+                    .unwrap_or(AttributeValue::Null(true)),
+            )
             .send()
             .await;
         match result {
@@ -234,13 +247,22 @@ impl ApprovalStore for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_error("listing pending approvals", e))?;
-        out.items.unwrap_or_default().into_iter().map(|i| from_item::<ApprovalItem>(i).map(|a| a.approval)).collect()
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| from_item::<ApprovalItem>(i).map(|a| a.approval))
+            .collect()
     }
 }
 
 #[async_trait]
 impl Leases for DynamoStore {
-    async fn acquire(&self, environment: &str, holder: &ReleaseId, ttl: Duration) -> Result<Result<(), ReleaseId>, BatonError> {
+    async fn acquire(
+        &self,
+        environment: &str,
+        holder: &ReleaseId,
+        ttl: Duration,
+    ) -> Result<Result<(), ReleaseId>, BatonError> {
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
         let mut item = key(format!("LEASE#{environment}"), "LEASE");
@@ -262,7 +284,9 @@ impl Leases for DynamoStore {
         match result {
             Ok(_) => Ok(Ok(())),
             Err(err) if is_conditional_failure(&err) => {
-                let current = self.get(key(format!("LEASE#{environment}"), "LEASE"), "a lease").await?;
+                let current = self
+                    .get(key(format!("LEASE#{environment}"), "LEASE"), "a lease")
+                    .await?;
                 let other = current
                     .and_then(|i| match i.get("holder") {
                         Some(AttributeValue::S(h)) => Some(ReleaseId(h.clone())),
