@@ -92,6 +92,9 @@ impl StackOptions {
         StackOptions {
             aws_port: 0,
             http_port: 0,
+            cloudflare_port: 0,
+            anypoint_port: 0,
+            cloudhub_apply_delay: std::time::Duration::from_millis(300),
             ..StackOptions::default()
         }
     }

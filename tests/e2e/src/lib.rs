@@ -10,6 +10,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use baton_local::{LocalStack, StackOptions};
 
+pub mod journey;
+
 pub use baton_local;
 
 /// One DynamoDB item.
