@@ -39,8 +39,15 @@ impl Harness {
         Self::start_with(StackOptions::ephemeral()).await
     }
 
-    /// Starts a stack with these options.
+    /// Starts a stack with these options. Warnings and errors of the functions are shown with
+    /// a failing test's output (`RUST_LOG` widens it).
     pub async fn start_with(options: StackOptions) -> Result<Harness> {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,aws_smithy_runtime=error,aws_config=error"));
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(filter)
+            .try_init();
         let stack = LocalStack::start(options).await?;
         let sdk = stack.sdk.clone();
         Ok(Harness {
