@@ -14,7 +14,7 @@ up: setup ## Run the local stack in the foreground until Ctrl-C
 	$(CARGO) run -q -p baton-local -- up
 
 demo: setup ## Start the stack, push the sample packages, show the release
-	$(CARGO) run -q -p baton-local -- demo $(DEMO_FLAGS)
+	$(CARGO) run -q -p baton-local -- demo $(if $(filter-out 0,$(AUTO_APPROVE)),--auto-approve --exit,) $(DEMO_FLAGS)
 
 test: setup ## Unit and end-to-end tests (the e2e tests start their own stacks)
 	$(CARGO) test --workspace --all-targets

@@ -120,3 +120,64 @@ pub fn describe(release: &Release) -> String {
     out.push_str(&format!("  content hash {}\n", release.content_hash));
     out
 }
+
+/// Approves release `number` for `environment` from its mailed link, as a person would.
+pub async fn approve_from_mail(stack: &LocalStack, number: u64, environment: &str) -> Result<bool> {
+    let subject = format!("Approve release {number} for {environment}?");
+    let link = stack
+        .outbox
+        .lock()
+        .ok()
+        .and_then(|mails| mails.iter().find(|m| m.subject.contains(&subject)).and_then(|m| m.links.first().cloned()));
+    let Some(link) = link else { return Ok(false) };
+    let (base, token) = link.split_once("?token=").context("approval link without a token")?;
+    let form = [("token", token), ("decision", "approve"), ("confirm", "yes"), ("comment", "approved by make demo")];
+    let answer = reqwest::Client::new().post(base).form(&form).send().await?;
+    Ok(answer.status().is_success())
+}
+
+/// Prints the release's timeline as it grows until it ends; with `auto_approve`, approves each
+/// environment as its mail arrives.
+pub async fn follow(stack: &LocalStack, number: u64, environments: &[String], auto_approve: bool, timeout: Duration) -> Result<Release> {
+    use baton_domain::ports::Timeline;
+    use baton_domain::release::ReleaseStatus;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), stack.resource_name("Table")?);
+    let id = baton_domain::ReleaseId::from_number(number);
+    let deadline = Instant::now() + timeout;
+    let mut shown = 0;
+    let mut approved: Vec<String> = Vec::new();
+    loop {
+        let events = store.events(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        for event in events.iter().skip(shown) {
+            let env = event.environment.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
+            println!("  {}  {:<20}{env} {} — {}", event.at.format("%H:%M:%S"), event.kind, event.actor, event.detail);
+        }
+        shown = events.len();
+        if auto_approve {
+            let pending: Vec<&String> = environments.iter().filter(|e| !approved.contains(e)).collect();
+            for env in pending {
+                if approve_from_mail(stack, number, env).await? {
+                    approved.push(env.clone());
+                }
+            }
+        }
+        let release = store.release(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.context("release vanished")?;
+        let ended = matches!(
+            release.status,
+            ReleaseStatus::Released | ReleaseStatus::Rejected | ReleaseStatus::Expired | ReleaseStatus::Superseded | ReleaseStatus::Failed | ReleaseStatus::RolledBack
+        );
+        if ended {
+            // One more read so the final events are printed.
+            let events = store.events(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            for event in events.iter().skip(shown) {
+                let env = event.environment.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
+                println!("  {}  {:<20}{env} {} — {}", event.at.format("%H:%M:%S"), event.kind, event.actor, event.detail);
+            }
+            return Ok(release);
+        }
+        if Instant::now() > deadline {
+            bail!("release {number} did not finish within {} s", timeout.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}

@@ -176,11 +176,14 @@ where
                 kind: if approved { "approved" } else { "rejected" }.into(),
                 actor: approver.clone(),
                 environment: Some(approval.environment.clone()),
-                detail: json!({
-                    "comment": comment, "channel": "email link", "ip": request.source_ip,
-                    "user_agent": request.user_agent, "content_hash_seen": approval.changes.iter().map(|c| format!("{}={}", c.component, c.next)).collect::<Vec<_>>(),
-                })
-                .to_string(),
+                detail: format!(
+                    "{} via the email link{} (from {}, {}; saw {})",
+                    if approved { "approved" } else { "rejected" },
+                    comment.as_deref().map(|c| format!(": \u{201c}{c}\u{201d}")).unwrap_or_default(),
+                    if request.source_ip.is_empty() { "unknown address" } else { request.source_ip.as_str() },
+                    if request.user_agent.is_empty() { "unknown browser" } else { request.user_agent.as_str() },
+                    approval.changes.iter().map(|c| format!("{} {}", c.component, c.next)).collect::<Vec<_>>().join(", "),
+                ),
             })
             .await?;
         let answer = self.deliver(&approval, approved, &approver).await?;
