@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup build up demo test lint fmt clean
+.PHONY: setup build up demo test lint fmt clean bench
 
 setup: ## Install the local stack's pinned moto into .venv (idempotent)
 	@infra/local/setup.sh
@@ -29,3 +29,6 @@ fmt:
 clean:
 	$(CARGO) clean
 	rm -rf .venv .local
+
+bench: ## Measured figures (see docs/performance.md)
+	$(CARGO) run -q --profile bench -p baton-bench
