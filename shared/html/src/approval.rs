@@ -74,13 +74,15 @@ pub fn approval_page(v: &ApprovalView) -> String {
             div.card {
                 h2 { "What changes in " (a.environment) }
                 (changes(a))
-                p.muted { "Release " (v.release.id) ", content hash " code { (v.release.content_hash) } }
+                p.muted { "Release " (v.release.id) ", content hash " code { (v.release.content_hash) } ". "
+                a href={ (v.public_url) "/releases/" (v.release.id) } { "Its timeline and deployments" } }
             }
             div.card {
                 h2 { "Release notes" }
                 (notes(v.release))
             }
-            form.card method="post" action={ (v.public_url) "/approvals/" (a.id) } {
+            // Relative, so the form posts back to whatever origin served the page (CSP form-action 'self').
+        form.card method="post" action={ "/approvals/" (a.id) } {
                 input type="hidden" name="token" value=(v.token);
                 label {
                     input type="checkbox" name="confirm" value="yes" required;
