@@ -33,7 +33,7 @@ impl Harness {
 
     /// Waits for mails whose subject contains `subject`, until at least `count` exist.
     pub async fn wait_for_mails(&self, subject: &str, count: usize) -> Result<Vec<SentMail>> {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let found: Vec<SentMail> = self
                 .mails()
@@ -45,7 +45,7 @@ impl Harness {
             }
             if Instant::now() > deadline {
                 let subjects: Vec<String> = self.mails().into_iter().map(|m| m.subject).collect();
-                bail!("no {count} mail(s) about '{subject}' within 60 s; sent: {subjects:?}");
+                bail!("no {count} mail(s) about '{subject}' within 120 s; sent: {subjects:?}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -167,6 +167,6 @@ impl Harness {
     pub async fn release_samples(&self, version: &str, number: u64) -> Result<Release> {
         let root = baton_local::repository_root();
         baton_local::demo::push_samples(&self.stack, &root, version).await?;
-        baton_local::demo::wait_for_release(&self.stack, number, Duration::from_secs(30)).await
+        baton_local::demo::wait_for_release(&self.stack, number, Duration::from_secs(90)).await
     }
 }

@@ -97,7 +97,7 @@ impl Harness {
 
     /// Waits until the uploads queue has been empty for a moment (every event handled).
     pub async fn drained(&self) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         let mut empty_since: Option<Instant> = None;
         loop {
             if self.queue_depth("UploadsQueue").await? == 0 {
@@ -109,7 +109,7 @@ impl Harness {
                 empty_since = None;
             }
             if Instant::now() > deadline {
-                bail!("the uploads queue did not drain within 60 s");
+                bail!("the uploads queue did not drain within 120 s");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -11,7 +11,7 @@ async fn the_demo_pushes_the_samples_and_makes_release_one() -> Result<()> {
     let h = Harness::start().await?;
     let root = baton_local::repository_root();
     demo::push_samples(&h.stack, &root, "1.0.0").await?;
-    let release = demo::wait_for_release(&h.stack, 1, Duration::from_secs(30)).await?;
+    let release = demo::wait_for_release(&h.stack, 1, Duration::from_secs(90)).await?;
     assert_eq!(release.number, 1);
     let described = demo::describe(&release);
     assert!(described.contains("state: nothing -> 1.0.0"), "{described}");

@@ -141,7 +141,7 @@ async fn rollback_restores_the_environments_previous_site() -> Result<()> {
         &[("commit", "bb22cc3")],
     )
     .await?;
-    baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(30)).await?;
+    baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(90)).await?;
     let (error, deployed) = invoke(&h, "DeployPagesFunction", request("deploy", "rel-2", "web")).await?;
     assert_eq!(error, None, "{deployed}");
     let (_, page) = site(&h, "test.baton-demo.localhost", "/").await?;
@@ -158,7 +158,7 @@ async fn rollback_restores_the_environments_previous_site() -> Result<()> {
 }
 
 async fn poll_cloudhub(h: &Harness, release: &str) -> Result<(Option<String>, Value)> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let (error, body) = invoke(h, "DeployCloudHubFunction", request("poll", release, "state")).await?;
         if error.is_some() || body["done"] == true || Instant::now() > deadline {
@@ -220,7 +220,7 @@ async fn an_asset_missing_from_exchange_is_refused_before_anything_changes() -> 
         &[("commit", "dd44ee5")],
     )
     .await?;
-    baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(30)).await?;
+    baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(90)).await?;
     let (error, body) = invoke(&h, "DeployCloudHubFunction", request("start", "rel-2", "state")).await?;
     assert_eq!(error.as_deref(), Some("Baton.Invalid"), "{body}");
     let message = body["errorMessage"].as_str().unwrap_or_default();

@@ -7,7 +7,7 @@ use anyhow::Result;
 use baton_e2e::{Harness, sample_site};
 use baton_local::StackOptions;
 
-const LONG: Duration = Duration::from_secs(60);
+const LONG: Duration = Duration::from_secs(120);
 
 fn config_with(edit: impl Fn(String) -> String) -> StackOptions {
     let root = baton_local::repository_root();
