@@ -30,5 +30,13 @@ clean:
 	$(CARGO) clean
 	rm -rf .venv .local
 
+.PHONY: package check-template
+
+package: ## Lambda zips for every function (arm64, cargo-lambda + zig from .venv-tools); fails over 4 MB
+	@tools/package.sh
+
+check-template: ## cfn-lint (pinned, installed into .venv-tools) on template.yaml
+	@tools/check-template.sh
+
 bench: ## Measured figures (see docs/performance.md)
 	$(CARGO) run -q --profile bench -p baton-bench

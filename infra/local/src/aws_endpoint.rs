@@ -1,7 +1,8 @@
 //! The AWS endpoint of the local stack: the Lambda Invoke API served in process, every other
 //! request forwarded to moto.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -23,6 +24,26 @@ pub struct EndpointState {
     pub client: reqwest::Client,
     /// Mails sent through SES.
     pub outbox: crate::outbox::Outbox,
+    /// Requests forwarded, by operation.
+    pub requests: RequestCounter,
+}
+
+/// How many requests the endpoint forwarded, by operation: the `X-Amz-Target` header of JSON
+/// protocol services (e.g. `DynamoDB_20120810.Query`). Lets a test assert what a call costs.
+#[derive(Debug, Clone, Default)]
+pub struct RequestCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl RequestCounter {
+    fn record(&self, operation: &str) {
+        if let Ok(mut counts) = self.0.lock() {
+            *counts.entry(operation.to_string()).or_default() += 1;
+        }
+    }
+
+    /// The counts so far, by operation.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.0.lock().map(|c| c.clone()).unwrap_or_default()
+    }
 }
 
 /// The endpoint's routes.
@@ -125,6 +146,9 @@ const HOP_BY_HOP: [&str; 6] = [
 /// queue URLs, name this endpoint).
 async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if let Some(operation) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        state.requests.record(operation);
+    }
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,

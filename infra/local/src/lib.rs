@@ -122,6 +122,8 @@ pub struct LocalStack {
     pub cloudflare: baton_sim_cloudflare::RunningSim,
     /// The Anypoint Platform simulator.
     pub anypoint: baton_sim_anypoint::RunningSim,
+    /// Requests the AWS endpoint forwarded to moto, by operation (kept across restarts).
+    pub aws_requests: aws_endpoint::RequestCounter,
     moto: Moto,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -192,6 +194,7 @@ impl LocalStack {
             outbox: outbox::Outbox::default(),
             cloudflare,
             anypoint,
+            aws_requests: aws_endpoint::RequestCounter::default(),
             moto,
             stop,
             tasks: Vec::new(),
@@ -227,6 +230,7 @@ impl LocalStack {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
             outbox: self.outbox.clone(),
+            requests: self.aws_requests.clone(),
         });
         self.tasks.push(serve(
             aws_listener,

@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod lambda;
 pub mod lifecycle;
 pub mod notify;
+pub mod status;
 pub mod wiring;
 
 pub use function::Function;

@@ -105,3 +105,11 @@ pub fn deploy_pages(ctx: &AwsContext, config: Config) -> AwsDeployPages {
         SecretsManager::new(ctx.secretsmanager()),
     )
 }
+
+/// The status handler on AWS.
+pub type AwsStatus = crate::status::Status<Config, DynamoStore>;
+
+/// Builds the status handler.
+pub fn status(ctx: &AwsContext, config: Config) -> AwsStatus {
+    crate::status::Status::new(config, store(ctx))
+}

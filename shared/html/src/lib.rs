@@ -5,6 +5,7 @@
 pub mod approval;
 pub mod layout;
 pub mod mail;
+pub mod status;
 
 pub use layout::{SECURITY_HEADERS, content_security_policy, page};
 

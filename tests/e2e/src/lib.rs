@@ -11,6 +11,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use baton_local::{LocalStack, StackOptions};
 
 pub mod journey;
+pub mod status;
 
 pub use baton_local;
 

@@ -17,6 +17,7 @@
 mod deployments;
 mod items;
 mod lifecycle;
+pub mod status;
 mod store;
 
 pub use items::{PK, SK, key, release_key};
