@@ -151,18 +151,9 @@ fn to_response(answer: Value) -> Response {
 }
 
 fn url_pairs(query: &str) -> Map<String, Value> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
-            (decode(k), Value::String(decode(v)))
-        })
+    baton_app::http::form_fields(query)
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
         .collect()
 }
 

@@ -8,9 +8,7 @@
 
 use async_trait::async_trait;
 use baton_domain::approval::{Approval, ApprovalStatus, LinkProblem};
-use baton_domain::ports::{
-    ApprovalStore, ConfigSource, Mailer, ReleaseEvent, ReleaseStore, TaskAnswer, TaskCallbacks, Timeline,
-};
+use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseStore, TaskAnswer, TaskCallbacks, Timeline};
 use baton_domain::{BatonError, ErrorKind};
 use baton_html::approval as pages;
 use chrono::Utc;
@@ -169,23 +167,39 @@ where
             let problem = now.check(&token, Utc::now()).err().unwrap_or(LinkProblem::Forbidden);
             return Ok(self.problem(&problem, &now, public_url));
         }
-        self.store
-            .append_event(&ReleaseEvent {
-                release_id: approval.release_id.clone(),
-                at: Utc::now(),
-                kind: if approved { "approved" } else { "rejected" }.into(),
-                actor: approver.clone(),
-                environment: Some(approval.environment.clone()),
-                detail: format!(
-                    "{} via the email link{} (from {}, {}; saw {})",
-                    if approved { "approved" } else { "rejected" },
-                    comment.as_deref().map(|c| format!(": \u{201c}{c}\u{201d}")).unwrap_or_default(),
-                    if request.source_ip.is_empty() { "unknown address" } else { request.source_ip.as_str() },
-                    if request.user_agent.is_empty() { "unknown browser" } else { request.user_agent.as_str() },
-                    approval.changes.iter().map(|c| format!("{} {}", c.component, c.next)).collect::<Vec<_>>().join(", "),
-                ),
-            })
-            .await?;
+        let verb = if approved { "approved" } else { "rejected" };
+        let detail = format!(
+            "{verb} via the email link{} (from {}, {}; saw {})",
+            comment
+                .as_deref()
+                .map(|c| format!(": \u{201c}{c}\u{201d}"))
+                .unwrap_or_default(),
+            if request.source_ip.is_empty() {
+                "unknown address"
+            } else {
+                request.source_ip.as_str()
+            },
+            if request.user_agent.is_empty() {
+                "unknown browser"
+            } else {
+                request.user_agent.as_str()
+            },
+            approval
+                .changes
+                .iter()
+                .map(|c| format!("{} {}", c.component, c.next))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        crate::timeline::record(
+            &self.store,
+            &approval.release_id,
+            Some(&approval.environment),
+            verb,
+            &approver,
+            detail,
+        )
+        .await?;
         let answer = self.deliver(&approval, approved, &approver).await?;
         if answer == TaskAnswer::Gone {
             return Ok(self.problem(

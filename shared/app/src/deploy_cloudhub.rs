@@ -15,14 +15,15 @@ use baton_domain::config::ComponentKind;
 use baton_domain::deployment::{DeployStatus, PlatformDetail};
 use baton_domain::manifest::{Manifest, ResolvedApplication};
 use baton_domain::platforms::{CloudHub, CloudHubTarget, Rollout};
-use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, Fetched, ReleaseStore, Secrets};
+use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
 use baton_domain::reconcile::{AppAction, ReconcilePlan, plan};
+use baton_domain::release::PackageRef;
 use baton_domain::{BatonError, ErrorKind};
 use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::Function;
-use crate::deploy_context::{DeployContext, DeployRequest, answer};
+use crate::deploy_context::{DeployContext, DeployRequest, answer, registered_bytes};
 
 /// Anypoint's control plane, unless the configuration names another.
 pub const ANYPOINT_API: &str = "https://anypoint.mulesoft.com";
@@ -84,32 +85,16 @@ where
         })
     }
 
-    /// The manifest at `object_key`, resolved for the environment.
+    /// The manifest in `package`, resolved for the environment.
     async fn desired(
         &self,
         ctx: &DeployContext,
-        object_key: &str,
+        package: &PackageRef,
         environment: &str,
     ) -> Result<Vec<ResolvedApplication>, BatonError> {
-        let bytes = match self
-            .artefacts
-            .fetch(object_key, baton_domain::config::STATE_MAX_BYTES)
-            .await?
-        {
-            Fetched::Object(o) => o.bytes,
-            Fetched::Missing => {
-                return Err(BatonError::invalid(format!(
-                    "{object_key} is missing from the artefact bucket"
-                )));
-            }
-            Fetched::TooLarge { size, .. } => {
-                return Err(BatonError::invalid(format!(
-                    "{object_key} is {size} bytes, over the limit"
-                )));
-            }
-        };
+        let bytes = registered_bytes(&self.artefacts, package, baton_domain::config::STATE_MAX_BYTES).await?;
         let manifest = Manifest::parse(&bytes, &ctx.config.environment_names())
-            .map_err(|r| BatonError::invalid(format!("{object_key}: {}", r.reason)))?;
+            .map_err(|r| BatonError::invalid(format!("{}: {}", package.object_key, r.reason)))?;
         Ok(manifest.resolve(environment))
     }
 
@@ -210,7 +195,7 @@ where
         match request.action.as_str() {
             "plan" => {
                 let target = self.target(&ctx).await?;
-                let desired = self.desired(&ctx, &ctx.package.object_key, env).await?;
+                let desired = self.desired(&ctx, &ctx.package, env).await?;
                 let planned = self.plan_for(&target, &desired).await?;
                 Ok(
                     json!({ "component": ctx.component.name, "environment": env, "plan": planned.summary(), "actions": planned.actions }),
@@ -224,7 +209,7 @@ where
                     return answer(done);
                 }
                 let target = self.target(&ctx).await?;
-                let desired = self.desired(&ctx, &ctx.package.object_key, env).await?;
+                let desired = self.desired(&ctx, &ctx.package, env).await?;
                 let planned = self.apply(&target, &desired).await?;
                 let mut record = ctx.record(env, existing.as_ref());
                 record.detail = Some(PlatformDetail::CloudHub {
@@ -241,7 +226,7 @@ where
                     return Ok(json!({ "done": true, "deployment": record }));
                 }
                 let target = self.target(&ctx).await?;
-                let desired = self.desired(&ctx, &ctx.package.object_key, env).await?;
+                let desired = self.desired(&ctx, &ctx.package, env).await?;
                 record.updated_at = Utc::now();
                 match self.progress(&target, &desired).await {
                     Ok(waiting) if waiting.is_empty() => {
@@ -305,7 +290,7 @@ where
             return Ok(json!({ "done": true, "deployment": record }));
         };
         let target = self.target(ctx).await?;
-        let desired = self.desired(ctx, &previous.package.object_key, env).await?;
+        let desired = self.desired(ctx, &previous.package, env).await?;
         if request.action == "rollback" {
             self.apply(&target, &desired).await?;
             return Ok(json!({ "done": false, "restoring": previous.package.version.to_string() }));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use baton_domain::config::{ComponentConfig, ComponentEnvironment, ComponentKind};
 use baton_domain::deployment::{ComponentDeployment, DeployStatus};
-use baton_domain::ports::{ConfigSource, ReleaseStore};
+use baton_domain::ports::{Artefacts, ConfigSource, Fetched, ReleaseStore};
 use baton_domain::release::PackageRef;
 use baton_domain::{BatonConfig, BatonError, Release, ReleaseId};
 use chrono::Utc;
@@ -127,4 +127,25 @@ impl DeployContext {
 /// The function's answer: the deployment record as JSON.
 pub fn answer(record: &ComponentDeployment) -> Result<serde_json::Value, BatonError> {
     serde_json::to_value(record).map_err(|e| BatonError::internal(e.to_string()))
+}
+
+/// Reads a registered package again for deployment. Its bytes must still be the ones
+/// registered (their SHA-256): versions are immutable, and a changed object is refused.
+pub async fn registered_bytes(
+    artefacts: &impl Artefacts,
+    package: &PackageRef,
+    max_bytes: u64,
+) -> Result<Vec<u8>, BatonError> {
+    let key = &package.object_key;
+    match artefacts.fetch(key, max_bytes).await? {
+        Fetched::Object(object) if baton_domain::sha256_hex(&object.bytes) == package.sha256 => Ok(object.bytes),
+        Fetched::Object(_) => Err(BatonError::invalid(format!(
+            "{key} no longer holds the bytes registered for {} {}; packages are immutable, publish a new version",
+            package.component, package.version
+        ))),
+        Fetched::Missing => Err(BatonError::invalid(format!(
+            "{key} is missing from the artefact bucket"
+        ))),
+        Fetched::TooLarge { size, .. } => Err(BatonError::invalid(format!("{key} is {size} bytes, over the limit"))),
+    }
 }

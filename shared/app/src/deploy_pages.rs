@@ -10,14 +10,15 @@ use baton_domain::config::ComponentKind;
 use baton_domain::deployment::{DeployStatus, PlatformDetail, deployment_marker};
 use baton_domain::package::Rejection;
 use baton_domain::platforms::{Pages, PagesDeployment, PagesTarget};
-use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, Fetched, ReleaseStore, Secrets};
+use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
+use baton_domain::release::PackageRef;
 use baton_domain::web::{WebLimits, validate_site_zip};
 use baton_domain::{BatonError, ErrorKind};
 use chrono::Utc;
 use serde_json::Value;
 
 use crate::Function;
-use crate::deploy_context::{DeployContext, DeployRequest, answer};
+use crate::deploy_context::{DeployContext, DeployRequest, answer, registered_bytes};
 
 /// Cloudflare's API, unless the configuration names another base URL.
 pub const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
@@ -79,28 +80,12 @@ where
     }
 
     /// Reads a package and checks it again: what was valid at upload must still be.
-    async fn site(&self, ctx: &DeployContext, object_key: &str) -> Result<Vec<u8>, BatonError> {
+    async fn site(&self, ctx: &DeployContext, package: &PackageRef) -> Result<Vec<u8>, BatonError> {
         let max = ctx.component.max_total_bytes();
-        match self.artefacts.fetch(object_key, max).await? {
-            Fetched::Object(object) => {
-                validate_site_zip(&object.bytes, &WebLimits::with_total(max))
-                    .map_err(|r: Rejection| BatonError::invalid(format!("{object_key}: {}", r.reason)))?;
-                if baton_domain::sha256_hex(&object.bytes) != ctx.package.sha256 && object_key == ctx.package.object_key
-                {
-                    return Err(BatonError::invalid(format!(
-                        "{object_key} no longer holds the bytes registered for {} {}; packages are immutable",
-                        ctx.package.component, ctx.package.version
-                    )));
-                }
-                Ok(object.bytes)
-            }
-            Fetched::Missing => Err(BatonError::invalid(format!(
-                "{object_key} is missing from the artefact bucket"
-            ))),
-            Fetched::TooLarge { size, .. } => Err(BatonError::invalid(format!(
-                "{object_key} is {size} bytes, over the limit"
-            ))),
-        }
+        let bytes = registered_bytes(&self.artefacts, package, max).await?;
+        validate_site_zip(&bytes, &WebLimits::with_total(max))
+            .map_err(|r: Rejection| BatonError::invalid(format!("{}: {}", package.object_key, r.reason)))?;
+        Ok(bytes)
     }
 
     async fn deploy(&self, request: &DeployRequest) -> Result<Value, BatonError> {
@@ -118,7 +103,7 @@ where
         let outcome = match self.pages.find(&target, &marker).await? {
             Some(found) => self.pages.wait(&target, &found.id).await,
             None => {
-                let bytes = self.site(&ctx, &ctx.package.object_key).await?;
+                let bytes = self.site(&ctx, &ctx.package).await?;
                 self.store.put_deployment(&record).await?;
                 let commit = ctx.release.notes.iter().find(|n| n.component == ctx.component.name);
                 let commit = commit.and_then(|n| n.metadata.commit.as_deref());
@@ -185,7 +170,7 @@ where
                 match self.pages.find(&target, &marker).await? {
                     Some(found) => self.pages.wait(&target, &found.id).await?,
                     None => {
-                        let bytes = self.site(&ctx, &live.package.object_key).await?;
+                        let bytes = self.site(&ctx, &live.package).await?;
                         self.pages.deploy(&target, &bytes, None, &marker).await?
                     }
                 }

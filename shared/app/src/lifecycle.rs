@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
-use baton_domain::ports::{ConfigSource, DeploymentStore, Leases, Mailer, ReleaseEvent, ReleaseStore, Timeline};
+use baton_domain::ports::{ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::release::ReleaseStatus;
 use baton_domain::{BatonConfig, BatonError, ErrorKind, Release, ReleaseId};
 use chrono::Utc;
@@ -64,25 +64,6 @@ where
     /// The handler over these adapters.
     pub fn new(config: C, store: S, mailer: M) -> Self {
         Lifecycle { config, store, mailer }
-    }
-
-    async fn event(
-        &self,
-        release: &ReleaseId,
-        environment: Option<&str>,
-        kind: &str,
-        detail: String,
-    ) -> Result<(), BatonError> {
-        self.store
-            .append_event(&ReleaseEvent {
-                release_id: release.clone(),
-                at: Utc::now(),
-                kind: kind.into(),
-                actor: "baton".into(),
-                environment: environment.map(str::to_string),
-                detail,
-            })
-            .await
     }
 
     fn environment<'a>(step: &'a Step, config: &BatonConfig) -> Result<&'a str, BatonError> {
@@ -155,8 +136,15 @@ where
                 self.store
                     .set_release_status(&release.id, ReleaseStatus::Deploying)
                     .await?;
-                self.event(&release.id, Some(env), "deploying", format!("deploying to {env}"))
-                    .await?;
+                crate::timeline::record(
+                    &self.store,
+                    &release.id,
+                    Some(env),
+                    "deploying",
+                    "baton",
+                    format!("deploying to {env}"),
+                )
+                .await?;
                 Ok(json!({ "ok": true }))
             }
             "record" => {
@@ -195,10 +183,12 @@ where
                     }
                 }
                 Leases::release(&self.store, env, &release.id).await?;
-                self.event(
+                crate::timeline::record(
+                    &self.store,
                     &release.id,
                     Some(env),
                     "live",
+                    "baton",
                     format!("release {} is live in {env}", release.number),
                 )
                 .await?;
@@ -250,8 +240,15 @@ where
             (_, Some(env)) => format!("{outcome} in {env}: {reason}"),
             (_, None) => format!("{outcome}: {reason}"),
         };
-        self.event(&release.id, env, &outcome.to_ascii_lowercase(), detail)
-            .await?;
+        crate::timeline::record(
+            &self.store,
+            &release.id,
+            env,
+            &outcome.to_ascii_lowercase(),
+            "baton",
+            detail,
+        )
+        .await?;
         if matches!(status, ReleaseStatus::Failed | ReleaseStatus::RolledBack) {
             let env_name = env.unwrap_or("an environment");
             let managers = env

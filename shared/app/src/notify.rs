@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, token_from_bytes, token_hash};
 use baton_domain::config::SupersedePolicy;
 use baton_domain::ports::{
-    ApprovalStore, ConfigSource, DeploymentStore, Mailer, ReleaseEvent, ReleaseStore, TaskCallbacks, Timeline,
+    ApprovalStore, ConfigSource, DeploymentStore, Mailer, ReleaseStore, TaskCallbacks, Timeline,
 };
 use baton_domain::release::ReleaseStatus;
 use baton_domain::{BatonError, ErrorKind, Release, ReleaseId};
@@ -75,26 +75,6 @@ where
             .collect())
     }
 
-    async fn event(
-        &self,
-        release: &ReleaseId,
-        environment: &str,
-        kind: &str,
-        actor: &str,
-        detail: String,
-    ) -> Result<(), BatonError> {
-        self.store
-            .append_event(&ReleaseEvent {
-                release_id: release.clone(),
-                at: Utc::now(),
-                kind: kind.into(),
-                actor: actor.into(),
-                environment: Some(environment.into()),
-                detail,
-            })
-            .await
-    }
-
     /// Applies the supersede policy; `Err(Superseded)` if a newer release already waits.
     async fn supersede(&self, approval: &Approval) -> Result<(), BatonError> {
         for older in self.store.pending_approvals(&approval.environment).await? {
@@ -112,9 +92,10 @@ where
                         Utc::now(),
                     )
                     .await?;
-                self.event(
+                crate::timeline::record(
+                    &self.store,
                     &approval.release_id,
-                    &approval.environment,
+                    Some(&approval.environment),
                     "superseded",
                     "baton",
                     format!(
@@ -147,9 +128,10 @@ where
                         &format!("superseded by {}", approval.release_id),
                     )
                     .await?;
-                self.event(
+                crate::timeline::record(
+                    &self.store,
                     &older.release_id,
-                    &older.environment,
+                    Some(&older.environment),
                     "superseded",
                     "baton",
                     format!(
@@ -201,9 +183,10 @@ where
             self.store
                 .set_release_status(&release.id, ReleaseStatus::AwaitingApproval)
                 .await?;
-            self.event(
+            crate::timeline::record(
+                &self.store,
                 &release.id,
-                &env.name,
+                Some(&env.name),
                 "approval-requested",
                 "baton",
                 format!(
