@@ -13,6 +13,7 @@ pub mod lambda;
 pub mod lifecycle;
 pub mod notify;
 pub mod status;
+pub mod timeline;
 pub mod wiring;
 
 pub use function::Function;
