@@ -38,5 +38,8 @@ package: ## Lambda zips for every function (arm64, cargo-lambda + zig from .venv
 check-template: ## cfn-lint (pinned, installed into .venv-tools) on template.yaml
 	@tools/check-template.sh
 
-bench: ## Measured figures (see docs/performance.md)
+FUNCTIONS := ingest notify approve lifecycle deploy-pages deploy-cloudhub status
+
+bench: setup ## Measured figures (see docs/performance.md)
+	$(CARGO) build -q --profile bench $(addprefix -p ,$(FUNCTIONS))
 	$(CARGO) run -q --profile bench -p baton-bench

@@ -1,12 +1,16 @@
 //! `make bench`: Baton's measured figures. Each figure is the median of repeated runs with
 //! its spread (min–max).
 //!
+//! - `init`: each function's cold start (init time, peak RSS) against a local Runtime API,
+//!   its zip size from `make package`, and a Python 3 + boto3 baseline measured the same way;
 //! - `pages`: deploy a 2,000-file, 50 MB site to the Cloudflare Pages simulator with the real
 //!   client; report time and HTTP requests; a second deploy of the same site uploads nothing.
 
 use std::time::{Duration, Instant};
 
-use anyhow::{ensure, Result};
+mod init;
+
+use anyhow::{Result, ensure};
 use baton_cloudflare::{DeployOptions, PagesClient, SiteFiles};
 
 /// Files in the benchmark site.
@@ -79,10 +83,59 @@ async fn pages() -> Result<()> {
     Ok(())
 }
 
+/// Runs per cold-start figure.
+const STARTS: usize = 15;
+
+async fn cold_starts() -> Result<()> {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let profile = std::env::var("BATON_BENCH_PROFILE").unwrap_or_else(|_| "bench".into());
+    println!("\nCold start per function ({STARTS} starts each; binaries from target/{profile}, zips from make package)\n");
+    println!("| {:<16} | {:>10} | {:>17} | {:>13} | {:>9} |", "function", "init (ms)", "init spread (ms)", "peak RSS (MiB)", "zip (MB)");
+    println!("|{}|{}|{}|{}|{}|", "-".repeat(18), "-".repeat(12), "-".repeat(19), "-".repeat(15), "-".repeat(11));
+    let mut slowest: f64 = 0.0;
+    for name in init::FUNCTIONS {
+        let program = init::binary(&root, &profile, name);
+        if !program.exists() {
+            println!("| {name:<16} | not built: cargo build --profile {profile} -p {name} |");
+            continue;
+        }
+        let (mut times, mut rss) = (Vec::new(), Vec::new());
+        for _ in 0..STARTS {
+            let start = init::cold_start(&program, &[]).await?;
+            times.push(start.init.as_secs_f64() * 1000.0);
+            rss.push(start.peak_rss_mib);
+        }
+        let (median, min, max) = summary(&mut times);
+        let (rss_median, _, _) = summary(&mut rss);
+        slowest = slowest.max(median);
+        let zip = init::zip_size(&root, name).map(|b| format!("{:.2}", b as f64 / 1_000_000.0)).unwrap_or_else(|| "-".into());
+        println!("| {name:<16} | {median:>10.2} | {min:>7.2} – {max:<7.2} | {rss_median:>13.1} | {zip:>9} |");
+    }
+    let python = root.join(".venv/bin/python3");
+    let script = root.join("tests/bench/baseline.py");
+    let mut times = Vec::new();
+    let mut rss = Vec::new();
+    for _ in 0..STARTS {
+        let start = init::cold_start(&python, &[script.to_str().unwrap_or_default()]).await?;
+        times.push(start.init.as_secs_f64() * 1000.0);
+        rss.push(start.peak_rss_mib);
+    }
+    let (median, min, max) = summary(&mut times);
+    let (rss_median, _, _) = summary(&mut rss);
+    println!("| {:<16} | {median:>10.2} | {min:>7.2} – {max:<7.2} | {rss_median:>13.1} | {:>9} |", "python+boto3", "-");
+    if slowest > 0.0 {
+        println!("\nThe slowest Rust function starts {:.0}x faster than the Python + boto3 baseline.", median / slowest);
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let which: Vec<String> = std::env::args().skip(1).collect();
     let all = which.is_empty();
+    if all || which.iter().any(|w| w == "init") {
+        cold_starts().await?;
+    }
     if all || which.iter().any(|w| w == "pages") {
         pages().await?;
     }
