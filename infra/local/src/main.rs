@@ -92,9 +92,16 @@ fn print_stack(stack: &LocalStack, started: Instant) -> Result<()> {
     println!("  dead letters   {}", stack.queue_url("UploadsDeadLetterQueue")?);
     println!("  state machine  {}", stack.state_machine_arn("ReleaseStateMachine")?);
     println!("  moto log       .local/moto.log");
-    println!("  outbox         {}/_local/outbox   (every mail sent; approval links are clickable)", stack.http_url);
+    println!(
+        "  outbox         {}/_local/outbox   (every mail sent; approval links are clickable)",
+        stack.http_url
+    );
     println!("  status page    {}/", stack.http_url);
-    println!("  Cloudflare sim {}   (sites: http://<deployment>.baton-demo.localhost:{}/)", stack.cloudflare.url(), stack.cloudflare.port());
+    println!(
+        "  Cloudflare sim {}   (sites: http://<deployment>.baton-demo.localhost:{}/)",
+        stack.cloudflare.url(),
+        stack.cloudflare.port()
+    );
     println!("  Anypoint sim   {}", stack.anypoint.url());
     println!("\nPush a package as CI does:");
     println!(
@@ -136,11 +143,18 @@ async fn main() -> Result<()> {
         if command.auto_approve {
             println!("Approving each environment from its mail (AUTO_APPROVE). Timeline:");
         } else {
-            println!("Baton has mailed the release manager. Open {}/_local/outbox, follow the link,", stack.http_url);
+            println!(
+                "Baton has mailed the release manager. Open {}/_local/outbox, follow the link,",
+                stack.http_url
+            );
             println!("review the release and press Approve: TEST first, then (after TEST is live) PROD.");
             println!("Follow it on {}/ . Timeline:", stack.http_url);
         }
-        let timeout = if command.auto_approve { Duration::from_secs(300) } else { Duration::from_secs(24 * 3_600) };
+        let timeout = if command.auto_approve {
+            Duration::from_secs(300)
+        } else {
+            Duration::from_secs(24 * 3_600)
+        };
         let finished = demo::follow(&stack, 1, &environments, command.auto_approve, timeout).await?;
         println!("\nRelease {} finished: {:?}", finished.number, finished.status);
         if command.exit_after_demo {
@@ -149,7 +163,7 @@ async fn main() -> Result<()> {
         }
     }
     println!("\nReleases are reported below as they are created. Ctrl-C stops the stack.\n");
-    tokio::signal::ctrl_c().await?;
+    stopped().await?;
     println!("stopping");
     stack.stop().await;
     Ok(())
@@ -157,7 +171,9 @@ async fn main() -> Result<()> {
 
 /// `baton-local sim cloudflare|anypoint`: one simulator on its own, for a team's own tooling.
 async fn run_simulator(args: &[String]) -> Result<()> {
-    let Some(which) = args.first().map(String::as_str) else { bail!("{USAGE}") };
+    let Some(which) = args.first().map(String::as_str) else {
+        bail!("{USAGE}")
+    };
     let mut flags = std::collections::BTreeMap::new();
     let mut it = args[1..].iter();
     while let Some(flag) = it.next() {
@@ -165,7 +181,9 @@ async fn run_simulator(args: &[String]) -> Result<()> {
         flags.insert(flag.trim_start_matches("--").to_string(), value.clone());
     }
     let port: u16 = match flags.remove("port") {
-        Some(p) => p.parse().with_context(|| format!("--port must be a port number, not '{p}'"))?,
+        Some(p) => p
+            .parse()
+            .with_context(|| format!("--port must be a port number, not '{p}'"))?,
         None => 0,
     };
     match which {
@@ -179,9 +197,18 @@ async fn run_simulator(args: &[String]) -> Result<()> {
             }
             refuse_unknown(flags, "--port, --token, --account")?;
             let sim = baton_sim_cloudflare::start(config.clone(), port).await?;
-            println!("Cloudflare Pages simulator on {} (account {}, API token {})", sim.url(), config.account_id, config.api_token);
-            println!("Admin: {}/__admin/state   Sites: http://<deployment>.<project>.localhost:{}/", sim.base_url(), sim.port());
-            tokio::signal::ctrl_c().await?;
+            println!(
+                "Cloudflare Pages simulator on {} (account {}, API token {})",
+                sim.url(),
+                config.account_id,
+                config.api_token
+            );
+            println!(
+                "Admin: {}/__admin/state   Sites: http://<deployment>.<project>.localhost:{}/",
+                sim.base_url(),
+                sim.port()
+            );
+            stopped().await?;
             sim.stop().await;
         }
         "anypoint" => {
@@ -199,13 +226,23 @@ async fn run_simulator(args: &[String]) -> Result<()> {
                 config.org_id = org;
             }
             if let Some(ms) = flags.remove("apply-delay-ms") {
-                config = config.with_apply_delay(Duration::from_millis(ms.parse().context("--apply-delay-ms must be a number")?));
+                config = config.with_apply_delay(Duration::from_millis(
+                    ms.parse().context("--apply-delay-ms must be a number")?,
+                ));
             }
-            refuse_unknown(flags, "--port, --seed, --client-id, --client-secret, --org, --apply-delay-ms")?;
+            refuse_unknown(
+                flags,
+                "--port, --seed, --client-id, --client-secret, --org, --apply-delay-ms",
+            )?;
             let sim = baton_sim_anypoint::start(config.clone(), port).await?;
-            println!("Anypoint Platform simulator on {} (org {}, client id {})", sim.url(), config.org_id, config.client_id);
+            println!(
+                "Anypoint Platform simulator on {} (org {}, client id {})",
+                sim.url(),
+                config.org_id,
+                config.client_id
+            );
             println!("Admin: {}/__admin/state", sim.url());
-            tokio::signal::ctrl_c().await?;
+            stopped().await?;
             sim.stop().await;
         }
         other => bail!("unknown simulator '{other}'; use cloudflare or anypoint"),
@@ -218,4 +255,15 @@ fn refuse_unknown(flags: std::collections::BTreeMap<String, String>, known: &str
         Some(flag) => bail!("unknown option --{flag}; this simulator takes {known}"),
         None => Ok(()),
     }
+}
+
+/// Ctrl-C or SIGTERM (e.g. `timeout`, a supervisor): either way the stack is stopped cleanly,
+/// moto included.
+async fn stopped() -> Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
 }
