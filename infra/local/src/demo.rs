@@ -124,21 +124,33 @@ pub fn describe(release: &Release) -> String {
 /// Approves release `number` for `environment` from its mailed link, as a person would.
 pub async fn approve_from_mail(stack: &LocalStack, number: u64, environment: &str) -> Result<bool> {
     let subject = format!("Approve release {number} for {environment}?");
-    let link = stack
-        .outbox
-        .lock()
-        .ok()
-        .and_then(|mails| mails.iter().find(|m| m.subject.contains(&subject)).and_then(|m| m.links.first().cloned()));
+    let link = stack.outbox.lock().ok().and_then(|mails| {
+        mails
+            .iter()
+            .find(|m| m.subject.contains(&subject))
+            .and_then(|m| m.links.first().cloned())
+    });
     let Some(link) = link else { return Ok(false) };
     let (base, token) = link.split_once("?token=").context("approval link without a token")?;
-    let form = [("token", token), ("decision", "approve"), ("confirm", "yes"), ("comment", "approved by make demo")];
+    let form = [
+        ("token", token),
+        ("decision", "approve"),
+        ("confirm", "yes"),
+        ("comment", "approved by make demo"),
+    ];
     let answer = reqwest::Client::new().post(base).form(&form).send().await?;
     Ok(answer.status().is_success())
 }
 
 /// Prints the release's timeline as it grows until it ends; with `auto_approve`, approves each
 /// environment as its mail arrives.
-pub async fn follow(stack: &LocalStack, number: u64, environments: &[String], auto_approve: bool, timeout: Duration) -> Result<Release> {
+pub async fn follow(
+    stack: &LocalStack,
+    number: u64,
+    environments: &[String],
+    auto_approve: bool,
+    timeout: Duration,
+) -> Result<Release> {
     use baton_domain::ports::Timeline;
     use baton_domain::release::ReleaseStatus;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), stack.resource_name("Table")?);
@@ -149,8 +161,18 @@ pub async fn follow(stack: &LocalStack, number: u64, environments: &[String], au
     loop {
         let events = store.events(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         for event in events.iter().skip(shown) {
-            let env = event.environment.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
-            println!("  {}  {:<20}{env} {} — {}", event.at.format("%H:%M:%S"), event.kind, event.actor, event.detail);
+            let env = event
+                .environment
+                .as_deref()
+                .map(|e| format!(" [{e}]"))
+                .unwrap_or_default();
+            println!(
+                "  {}  {:<20}{env} {} — {}",
+                event.at.format("%H:%M:%S"),
+                event.kind,
+                event.actor,
+                event.detail
+            );
         }
         shown = events.len();
         if auto_approve {
@@ -161,17 +183,36 @@ pub async fn follow(stack: &LocalStack, number: u64, environments: &[String], au
                 }
             }
         }
-        let release = store.release(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?.context("release vanished")?;
+        let release = store
+            .release(&id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .context("release vanished")?;
         let ended = matches!(
             release.status,
-            ReleaseStatus::Released | ReleaseStatus::Rejected | ReleaseStatus::Expired | ReleaseStatus::Superseded | ReleaseStatus::Failed | ReleaseStatus::RolledBack
+            ReleaseStatus::Released
+                | ReleaseStatus::Rejected
+                | ReleaseStatus::Expired
+                | ReleaseStatus::Superseded
+                | ReleaseStatus::Failed
+                | ReleaseStatus::RolledBack
         );
         if ended {
             // One more read so the final events are printed.
             let events = store.events(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             for event in events.iter().skip(shown) {
-                let env = event.environment.as_deref().map(|e| format!(" [{e}]")).unwrap_or_default();
-                println!("  {}  {:<20}{env} {} — {}", event.at.format("%H:%M:%S"), event.kind, event.actor, event.detail);
+                let env = event
+                    .environment
+                    .as_deref()
+                    .map(|e| format!(" [{e}]"))
+                    .unwrap_or_default();
+                println!(
+                    "  {}  {:<20}{env} {} — {}",
+                    event.at.format("%H:%M:%S"),
+                    event.kind,
+                    event.actor,
+                    event.detail
+                );
             }
             return Ok(release);
         }

@@ -207,7 +207,7 @@ where
                     }
                 }
                 // Undo in reverse: the last wave deployed is the first put back.
-                changed.sort_by(|a, b| b.0.cmp(&a.0));
+                changed.sort_by_key(|c| std::cmp::Reverse(c.0));
                 Ok(json!({ "components": changed.into_iter().map(|(_, c)| c).collect::<Vec<_>>() }))
             }
             "finish" => self.finish(&step, &config).await,

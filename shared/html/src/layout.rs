@@ -20,25 +20,26 @@ code{font-size:.9em;word-break:break-all}pre{white-space:pre-wrap;margin:0}\
 main:has(>.status){max-width:72rem}a{color:#0b4f6c}a:focus-visible{outline:3px solid #0b4f6c;outline-offset:2px}\
 .top{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:flex-end;gap:0 1rem}.top h1{margin:0}\
 .brand{margin:0;font-weight:600;color:#4a5160}.lead{margin:.3rem 0 0}.updated{margin:0}.small{font-size:.875rem}\
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(20rem,1fr));gap:1rem}.grid>.card{margin:0}\
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(20rem,100%),1fr));gap:1rem}.grid>.card{margin:0}\
 .env h3,.figure h3,.step h3{margin:0;font-size:.85rem;letter-spacing:.06em;text-transform:uppercase;color:#4a5160}\
 .big{font-size:1.3rem;font-weight:650;margin:.2rem 0}.env table{margin-top:.4rem}.compact th,.compact td{padding:.3rem .4rem}\
 .badge{display:inline-block;padding:0 .55rem;border-radius:999px;font-size:.85rem;font-weight:600;border:1px solid currentColor;background:#fff;vertical-align:middle}\
 .badge.info{color:#0b4f6c}.badge.quiet{color:#4a5160}.badge.ok{background:#edf7f0}.badge.bad{background:#fbeeee}.badge.warn{background:#fdf5e6}\
-.banner.info{border-color:#0b4f6c}.banner p{margin:.3rem 0}.bad-text{color:#a4131c}\
+.banner.info{border-color:#0b4f6c}.status .banner{margin:1rem 0}.banner p{margin:.3rem 0}.bad-text{color:#a4131c}\
 ul.flights{list-style:none;padding:0;margin:0}ul.flights li{margin:.6rem 0}ul.flights p{margin:.3rem 0 0}\
 .scroll{overflow-x:auto;background:#fff;border:1px solid #d8dce3;border-radius:8px}.scroll table{margin:0}\
-.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem}.figures .card{margin:0}\
+.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(14rem,100%),1fr));gap:1rem}.figures .card{margin:0}\
 .figure .value{font-size:1.6rem;font-weight:700;margin:.2rem 0}.figure p{margin:.2rem 0}\
 ol.steps{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem;list-style:none;padding:0;margin:0}\
 .step{margin:0;border-top-width:5px}.step.is-ok{border-top-color:#0b6b2e}.step.is-bad{border-top-color:#a4131c}.step.is-warn{border-top-color:#b07400}.step.is-info{border-top-color:#0b4f6c}\
 .step p{margin:.2rem 0}ol.timeline{list-style:none;padding:0;margin:0;border-left:3px solid #d8dce3}\
-ol.timeline li{padding:.25rem 0 .5rem 1rem}.when{display:inline-block;min-width:7.5rem;font-weight:600}\
+ol.timeline li{display:grid;grid-template-columns:7.5rem 1fr;gap:.5rem;padding:.25rem 0 .5rem 1rem}.when{font-weight:600}.comment{margin:.1rem 0 0}\
+.nowrap{white-space:nowrap}.app{font-family:ui-monospace,monospace;font-size:.9em;white-space:nowrap}.key{font-family:ui-monospace,monospace;font-size:.9em;overflow-wrap:break-word}\
 ul.notes{padding-left:1.2rem}ul.notes li{margin:.4rem 0}ul.notes p{margin:.1rem 0}.note{white-space:pre-wrap}\
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dl.facts dt{color:#4a5160}dl.facts dd{margin:0}\
 footer{margin-top:2rem;border-top:1px solid #d8dce3}\
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
-@media (max-width:40rem){main{padding:1rem}.when{display:block}dl.facts{grid-template-columns:1fr}}";
+@media (max-width:40rem){main{padding:1rem}ol.timeline li{grid-template-columns:1fr;gap:0}dl.facts{grid-template-columns:1fr}}";
 
 /// Headers every Baton page carries: no caching, no referrer (links hold tokens), no framing.
 pub const SECURITY_HEADERS: [(&str, &str); 4] = [

@@ -12,7 +12,15 @@ use tokio::net::TcpListener;
 use tokio::process::Command;
 
 /// The Lambda functions, by binary name.
-pub const FUNCTIONS: [&str; 7] = ["ingest", "notify", "approve", "lifecycle", "deploy-pages", "deploy-cloudhub", "status"];
+pub const FUNCTIONS: [&str; 7] = [
+    "ingest",
+    "notify",
+    "approve",
+    "lifecycle",
+    "deploy-pages",
+    "deploy-cloudhub",
+    "status",
+];
 
 /// One cold start.
 pub struct Start {
@@ -41,7 +49,10 @@ pub async fn cold_start(program: &Path, args: &[&str]) -> Result<Start> {
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("BATON_TABLE", "baton-Table")
         .env("BATON_BUCKET", "baton-artefacts")
-        .env("BATON_STATE_MACHINE_ARN", "arn:aws:states:eu-west-1:123456789012:stateMachine:baton")
+        .env(
+            "BATON_STATE_MACHINE_ARN",
+            "arn:aws:states:eu-west-1:123456789012:stateMachine:baton",
+        )
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -84,5 +95,7 @@ pub fn binary(root: &Path, profile: &str, name: &str) -> PathBuf {
 
 /// The size of a function's Lambda zip from `make package`, if built.
 pub fn zip_size(root: &Path, name: &str) -> Option<u64> {
-    std::fs::metadata(root.join("target/lambda").join(name).join("bootstrap.zip")).ok().map(|m| m.len())
+    std::fs::metadata(root.join("target/lambda").join(name).join("bootstrap.zip"))
+        .ok()
+        .map(|m| m.len())
 }

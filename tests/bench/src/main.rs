@@ -28,7 +28,9 @@ fn site(seed: u64) -> Result<SiteFiles> {
     for i in 1..FILES {
         let mut body = Vec::with_capacity(per_file);
         while body.len() < per_file {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             body.extend_from_slice(&state.to_le_bytes());
         }
         body.truncate(per_file);
@@ -49,7 +51,10 @@ async fn pages() -> Result<()> {
     let mut second_requests = Vec::new();
     let mut uploaded_bytes = 0;
     for run in 0..RUNS {
-        let config = baton_sim_cloudflare::SimConfig { step_delay: Duration::ZERO, ..Default::default() };
+        let config = baton_sim_cloudflare::SimConfig {
+            step_delay: Duration::ZERO,
+            ..Default::default()
+        };
         let sim = baton_sim_cloudflare::start(config.clone(), 0).await?;
         let client = PagesClient::new(sim.url(), &config.api_token, &config.account_id)?;
         let options = DeployOptions::new("baton-demo").branch("bench");
@@ -59,26 +64,41 @@ async fn pages() -> Result<()> {
         first_secs.push(started.elapsed().as_secs_f64());
         let after_first = client.requests_made();
         first_requests.push(after_first as f64);
-        ensure!(first.uploaded_files == FILES, "first deploy uploaded {} of {FILES} files", first.uploaded_files);
+        ensure!(
+            first.uploaded_files == FILES,
+            "first deploy uploaded {} of {FILES} files",
+            first.uploaded_files
+        );
         uploaded_bytes = first.uploaded_bytes;
         let started = Instant::now();
         let second = client.deploy(&options, site(run as u64)?).await?;
         second_secs.push(started.elapsed().as_secs_f64());
         second_requests.push((client.requests_made() - after_first) as f64);
-        ensure!(second.uploaded_files == 0, "the second deploy uploaded {} files", second.uploaded_files);
+        ensure!(
+            second.uploaded_files == 0,
+            "the second deploy uploaded {} files",
+            second.uploaded_files
+        );
         sim.stop().await;
     }
     let row = |name: &str, unit: &str, values: &mut Vec<f64>| {
         let (median, min, max) = summary(values);
         println!("| {name:<44} | {median:>10.2} {unit:<8} | {min:>8.2} – {max:<8.2} |");
     };
-    println!("\nCloudflare Pages deploy, {FILES} files, {} MB, to the simulator ({RUNS} runs)\n", uploaded_bytes / 1_000_000);
+    println!(
+        "\nCloudflare Pages deploy, {FILES} files, {} MB, to the simulator ({RUNS} runs)\n",
+        uploaded_bytes / 1_000_000
+    );
     println!("| {:<44} | {:>19} | {:>19} |", "figure", "median", "spread");
     println!("|{}|{}|{}|", "-".repeat(46), "-".repeat(21), "-".repeat(21));
     row("first deploy: time", "s", &mut first_secs);
     row("first deploy: HTTP requests", "requests", &mut first_requests);
     row("second deploy (unchanged): time", "s", &mut second_secs);
-    row("second deploy (unchanged): HTTP requests", "requests", &mut second_requests);
+    row(
+        "second deploy (unchanged): HTTP requests",
+        "requests",
+        &mut second_requests,
+    );
     println!("\nThe second deploy uploaded 0 files in every run.");
     Ok(())
 }
@@ -89,9 +109,21 @@ const STARTS: usize = 15;
 async fn cold_starts() -> Result<()> {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let profile = std::env::var("BATON_BENCH_PROFILE").unwrap_or_else(|_| "bench".into());
-    println!("\nCold start per function ({STARTS} starts each; binaries from target/{profile}, zips from make package)\n");
-    println!("| {:<16} | {:>10} | {:>17} | {:>13} | {:>9} |", "function", "init (ms)", "init spread (ms)", "peak RSS (MiB)", "zip (MB)");
-    println!("|{}|{}|{}|{}|{}|", "-".repeat(18), "-".repeat(12), "-".repeat(19), "-".repeat(15), "-".repeat(11));
+    println!(
+        "\nCold start per function ({STARTS} starts each; binaries from target/{profile}, zips from make package)\n"
+    );
+    println!(
+        "| {:<16} | {:>10} | {:>17} | {:>13} | {:>9} |",
+        "function", "init (ms)", "init spread (ms)", "peak RSS (MiB)", "zip (MB)"
+    );
+    println!(
+        "|{}|{}|{}|{}|{}|",
+        "-".repeat(18),
+        "-".repeat(12),
+        "-".repeat(19),
+        "-".repeat(15),
+        "-".repeat(11)
+    );
     let mut slowest: f64 = 0.0;
     for name in init::FUNCTIONS {
         let program = init::binary(&root, &profile, name);
@@ -108,7 +140,9 @@ async fn cold_starts() -> Result<()> {
         let (median, min, max) = summary(&mut times);
         let (rss_median, _, _) = summary(&mut rss);
         slowest = slowest.max(median);
-        let zip = init::zip_size(&root, name).map(|b| format!("{:.2}", b as f64 / 1_000_000.0)).unwrap_or_else(|| "-".into());
+        let zip = init::zip_size(&root, name)
+            .map(|b| format!("{:.2}", b as f64 / 1_000_000.0))
+            .unwrap_or_else(|| "-".into());
         println!("| {name:<16} | {median:>10.2} | {min:>7.2} – {max:<7.2} | {rss_median:>13.1} | {zip:>9} |");
     }
     let python = root.join(".venv/bin/python3");
@@ -122,9 +156,15 @@ async fn cold_starts() -> Result<()> {
     }
     let (median, min, max) = summary(&mut times);
     let (rss_median, _, _) = summary(&mut rss);
-    println!("| {:<16} | {median:>10.2} | {min:>7.2} – {max:<7.2} | {rss_median:>13.1} | {:>9} |", "python+boto3", "-");
+    println!(
+        "| {:<16} | {median:>10.2} | {min:>7.2} – {max:<7.2} | {rss_median:>13.1} | {:>9} |",
+        "python+boto3", "-"
+    );
     if slowest > 0.0 {
-        println!("\nThe slowest Rust function starts {:.0}x faster than the Python + boto3 baseline.", median / slowest);
+        println!(
+            "\nThe slowest Rust function starts {:.0}x faster than the Python + boto3 baseline.",
+            median / slowest
+        );
     }
     Ok(())
 }

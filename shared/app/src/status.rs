@@ -1,0 +1,331 @@
+//! `status` (HTTP): the pane of glass for business users (DESIGN §3.4).
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /` | the overview page |
+//! | `GET /releases/{id}` | a release's page: where it stands, contents, notes, deployments, timeline |
+//! | `GET /api/status` | the overview as JSON ([`StatusView`]) |
+//! | `GET /api/releases?limit=&before=` | a page of releases, newest first ([`ReleaseListView`]) |
+//! | `GET /api/releases/{id}` | one release as JSON ([`ReleaseDetail`]) |
+//! | `GET /feed.xml` | an Atom feed of recent releases |
+//!
+//! Each answer costs a fixed number of reads through [`StatusReads`], whatever the history
+//! holds. Bad input (an unknown release, a malformed `limit` or `before`) gets a 4xx page or
+//! JSON error that says what was wrong; a failing read gets a 503 without internals.
+//!
+//! The JSON shapes are the views in `baton_domain::ports::status` (every field documented
+//! there); fields are only ever added. Times are ISO 8601 UTC, durations whole seconds, enums
+//! kebab-case. In short:
+//!
+//! ```text
+//! /api/status        {generated_at, environments: [{name, live: {release, number, since,
+//!                     approved_by, components: [{component, version, pages_url,
+//!                     cloudhub_applications: [{name, change}]}]} | null, previous: {release,
+//!                     number, since} | null, deploying: release id | null}],
+//!                     in_flight: [{release, number, status, summary, waiting_on: {kind:
+//!                     sign-off|deploying|environment-busy|starting|next-step, ...}}],
+//!                     recent_releases: [release summary], rejected_packages: [{object_key,
+//!                     component, version, code, reason, rejected_at, commit}],
+//!                     delivery: {window_days, since, releases, production,
+//!                     deployments_to_production, per_week, lead_time: {median_seconds,
+//!                     samples} | null, deployed_releases, failed_releases,
+//!                     change_failure_rate | null, approval_wait: {..} | null}}
+//! /api/releases      {releases: [release summary], next_before: number | null}
+//!   release summary  {id, number, status, outcome, created_at, versions: {component: version},
+//!                     changes: [{component, from | null, to}], url}
+//! /api/releases/{id} release summary + {headline, waiting_on | null, content_hash, previous,
+//!                     triggered_by, packages: [{component, version, sha256, object_key}],
+//!                     notes: [{component, version, notes, commit, branch, build_url}],
+//!                     environments: [{environment, progress, since, summary}],
+//!                     deployments: [{environment, component, kind, version, status, started_at,
+//!                     updated_at, error, pages_url, cloudhub_applications}],
+//!                     events: [{at, kind, actor, environment, summary, comment}]}
+//! errors             {status, error: not-found|bad-request|method-not-allowed|unavailable,
+//!                     message}
+//! ```
+//!
+//! `next_before` is what to pass as `before` for the next, older page; DynamoDB may hand one
+//! out when the last page was exactly full, in which case that next page is empty.
+
+use async_trait::async_trait;
+use baton_domain::ports::ConfigSource;
+use baton_domain::ports::status::{
+    MAX_PAGE_SIZE, OVERVIEW_REJECTIONS, OVERVIEW_RELEASES, PENDING_PER_ENVIRONMENT, ReleaseDetail, ReleaseListView,
+    StatusReads, StatusView, overview_lookup,
+};
+use baton_domain::{BatonConfig, BatonError, ReleaseId};
+use baton_html::status as pages;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::Function;
+use crate::http::{HttpRequest, html_response, json_response};
+
+/// Releases per page of `/api/releases` unless `limit` says otherwise.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+/// Releases in the Atom feed.
+pub const FEED_RELEASES: usize = 20;
+
+/// A request the handler answers with a 4xx: status, short code and what to do.
+#[derive(Debug)]
+struct BadRequest {
+    status: u16,
+    code: &'static str,
+    message: String,
+}
+
+impl BadRequest {
+    fn not_found(message: impl Into<String>) -> Self {
+        BadRequest {
+            status: 404,
+            code: "not-found",
+            message: message.into(),
+        }
+    }
+    fn invalid(message: impl Into<String>) -> Self {
+        BadRequest {
+            status: 400,
+            code: "bad-request",
+            message: message.into(),
+        }
+    }
+}
+
+/// The routes, parsed.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    Overview { json: bool },
+    Release { id: ReleaseId, json: bool },
+    Releases,
+    Feed,
+}
+
+/// The number in `rel-12` (or just `12`): canonical digits only, at most 12 of them.
+fn release_number(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix("rel-").unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.len() <= 12
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    canonical.then(|| digits.parse::<u64>().ok()).flatten()
+}
+
+/// Reads `rel-12` (or just `12`) as a release id.
+fn parse_release_id(text: &str) -> Result<ReleaseId, BadRequest> {
+    release_number(text).map(ReleaseId::from_number).ok_or_else(|| {
+        BadRequest::not_found(format!(
+            "'{}' is not a release id; release ids look like rel-12",
+            text.chars().take(40).collect::<String>()
+        ))
+    })
+}
+
+fn route(path: &str) -> Result<Route, BadRequest> {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    match path {
+        "/" | "" => return Ok(Route::Overview { json: false }),
+        "/api/status" => return Ok(Route::Overview { json: true }),
+        "/api/releases" => return Ok(Route::Releases),
+        "/feed.xml" => return Ok(Route::Feed),
+        _ => {}
+    }
+    let (json, id) = match (path.strip_prefix("/api/releases/"), path.strip_prefix("/releases/")) {
+        (Some(id), _) => (true, id),
+        (_, Some(id)) => (false, id),
+        _ => return Err(BadRequest::not_found("There is no page here.")),
+    };
+    if id.contains('/') {
+        return Err(BadRequest::not_found("There is no page here."));
+    }
+    Ok(Route::Release {
+        id: parse_release_id(id)?,
+        json,
+    })
+}
+
+/// `limit` and `before` of `/api/releases`.
+fn page_query(request: &HttpRequest) -> Result<(usize, Option<u64>), BadRequest> {
+    let limit = match request.query.get("limit").map(|v| v.trim()) {
+        None | Some("") => DEFAULT_PAGE_SIZE,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            _ => {
+                return Err(BadRequest::invalid(format!(
+                    "limit must be a whole number from 1 to {MAX_PAGE_SIZE}"
+                )));
+            }
+        },
+    };
+    let before = match request.query.get("before").map(|v| v.trim()) {
+        None | Some("") => None,
+        Some(text) => Some(release_number(text).ok_or_else(|| {
+            BadRequest::invalid("before must be a release number or id, such as 40 or rel-40 (use next_before)")
+        })?),
+    };
+    Ok((limit, before))
+}
+
+/// A JSON answer with `nosniff`, and `<`, `>`, `&` written as `\u003c`-style escapes: the
+/// same data to any JSON reader, but never markup, even to a client that sniffs.
+fn json_answer(status: u16, body: &Value) -> Value {
+    let mut answer = json_response(status, &Value::Null);
+    answer["headers"]["x-content-type-options"] = json!("nosniff");
+    let text = body
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    answer["body"] = Value::String(text);
+    answer
+}
+
+fn feed_answer(body: String) -> Value {
+    json!({
+        "statusCode": 200,
+        "headers": {
+            "content-type": "application/atom+xml; charset=utf-8",
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+        },
+        "body": body,
+        "isBase64Encoded": false,
+    })
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, BatonError> {
+    serde_json::to_value(value).map_err(|e| BatonError::internal(format!("status view not serialisable: {e}")))
+}
+
+/// The status handler over its ports.
+pub struct Status<C, S> {
+    config: C,
+    store: S,
+}
+
+impl<C, S> Status<C, S>
+where
+    C: ConfigSource,
+    S: StatusReads,
+{
+    /// The handler over these adapters.
+    pub fn new(config: C, store: S) -> Self {
+        Status { config, store }
+    }
+
+    /// The overview: three reads at once (recent releases, pending sign-offs per environment,
+    /// refused uploads), then one batched lookup of what those releases need.
+    async fn overview(&self, config: &BatonConfig) -> Result<StatusView, BatonError> {
+        let pending = async {
+            let mut all = Vec::new();
+            for env in config.environment_names() {
+                all.extend(self.store.pending_sign_offs(env, PENDING_PER_ENVIRONMENT).await?);
+            }
+            Ok::<_, BatonError>(all)
+        };
+        let (page, pending, rejected) = tokio::try_join!(
+            self.store.releases(OVERVIEW_RELEASES, None),
+            pending,
+            self.store.rejected_packages(OVERVIEW_REJECTIONS),
+        )?;
+        let looked = self.store.look_up(&overview_lookup(config, &page.releases)).await?;
+        Ok(StatusView::build(
+            config,
+            &page,
+            &pending,
+            &rejected,
+            &looked,
+            Utc::now(),
+        ))
+    }
+
+    async fn answer(&self, request: &HttpRequest, route: Route) -> Result<Result<Value, BadRequest>, BatonError> {
+        let config = self.config.config().await?;
+        Ok(Ok(match route {
+            Route::Overview { json: false } => html_response(200, pages::overview_page(&self.overview(&config).await?)),
+            Route::Overview { json: true } => json_answer(200, &to_json(&self.overview(&config).await?)?),
+            Route::Releases => {
+                let (limit, before) = match page_query(request) {
+                    Ok(q) => q,
+                    Err(bad) => return Ok(Err(bad)),
+                };
+                let page = self.store.releases(limit, before).await?;
+                json_answer(200, &to_json(&ReleaseListView::of(&page))?)
+            }
+            Route::Release { id, json } => {
+                let Some(record) = self.store.release_record(&id).await? else {
+                    return Ok(Err(BadRequest::not_found(format!(
+                        "There is no release {id}. See the list of releases for the ones that exist."
+                    ))));
+                };
+                let detail = ReleaseDetail::build(&config, &record);
+                if json {
+                    json_answer(200, &to_json(&detail)?)
+                } else {
+                    html_response(200, pages::release_page(&detail, Utc::now()))
+                }
+            }
+            Route::Feed => {
+                let page = self.store.releases(FEED_RELEASES, None).await?;
+                let base = config.public_url.trim_end_matches('/');
+                feed_answer(pages::feed(&page.releases, base, Utc::now()))
+            }
+        }))
+    }
+
+    async fn handle(&self, request: HttpRequest) -> Value {
+        let wants_json = request.path.starts_with("/api/");
+        let problem = |bad: BadRequest| {
+            if wants_json {
+                json_answer(
+                    bad.status,
+                    &json!({ "status": bad.status, "error": bad.code, "message": bad.message }),
+                )
+            } else {
+                let title = if bad.status == 404 { "Not found" } else { "Bad request" };
+                html_response(bad.status, pages::error_page(title, &bad.message))
+            }
+        };
+        if request.method != "GET" && request.method != "HEAD" {
+            return problem(BadRequest {
+                status: 405,
+                code: "method-not-allowed",
+                message: "The status pages only answer GET.".into(),
+            });
+        }
+        let route = match route(&request.path) {
+            Ok(route) => route,
+            Err(bad) => return problem(bad),
+        };
+        match self.answer(&request, route).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(bad)) => problem(bad),
+            Err(e) => {
+                // Readers get a plain message; the details (table, AWS error) go to the log.
+                tracing::error!(error = %e, path = %request.path, "status read failed");
+                problem(BadRequest {
+                    status: 503,
+                    code: "unavailable",
+                    message: "The status could not be read just now. Try again in a moment.".into(),
+                })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl<C, S> Function for Status<C, S>
+where
+    C: ConfigSource,
+    S: StatusReads,
+{
+    async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
+        Ok(self.handle(HttpRequest::from_event(payload)).await)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+//! A release's page: its progress through the environments from its own events, what it
+//! waits on while in flight, and its contents, deployments and timeline in words.
+
+use chrono::{DateTime, Utc};
+
+use super::ReleaseRecord;
+use super::view::*;
+use super::words::{decision_comment, event_summary, in_flight};
+use crate::config::BatonConfig;
+use crate::ports::ReleaseEvent;
+use crate::release::ReleaseStatus;
+
+/// A release's progress in `env` from its own events (the last one about `env` decides).
+fn progress(events: &[ReleaseEvent], env: &str) -> (Progress, Option<DateTime<Utc>>) {
+    let mut state = (Progress::NotYet, None);
+    for e in events.iter().filter(|e| e.environment.as_deref() == Some(env)) {
+        let p = match e.kind.as_str() {
+            "approval-requested" => Progress::WaitingForSignOff,
+            "approved" => Progress::Approved,
+            "deploying" => Progress::Deploying,
+            "live" => Progress::Live,
+            "rejected" => Progress::Rejected,
+            "expired" => Progress::Expired,
+            "superseded" => Progress::Superseded,
+            "failed" => Progress::Failed,
+            "rolledback" => Progress::RolledBack,
+            _ => continue,
+        };
+        state = (p, Some(e.at));
+    }
+    state
+}
+
+fn progress_words(p: Progress, env: &str) -> String {
+    match p {
+        Progress::NotYet => format!("Not in {env} yet"),
+        Progress::WaitingForSignOff => format!("Waiting for sign-off for {env}"),
+        Progress::Approved => format!("Signed off; waiting for {env} to be free"),
+        Progress::Deploying => format!("Deploying to {env}"),
+        Progress::Live => format!("Live in {env}"),
+        Progress::Rejected => format!("Rejected for {env}"),
+        Progress::Expired => format!("Nobody signed off for {env} in time"),
+        Progress::Superseded => format!("Replaced by a newer release before {env}"),
+        Progress::Failed => format!("Deployment to {env} failed"),
+        Progress::RolledBack => format!("Deployment to {env} failed and was rolled back"),
+    }
+}
+
+impl ReleaseDetail {
+    /// One release in full, from its own records.
+    pub fn build(config: &BatonConfig, record: &ReleaseRecord) -> ReleaseDetail {
+        let release = &record.release;
+        let mut events = record.events.clone();
+        events.sort_by_key(|e| e.at);
+        let environments: Vec<ProgressView> = config
+            .environments
+            .iter()
+            .map(|env| {
+                let (progress, since) = progress(&events, &env.name);
+                ProgressView {
+                    environment: env.name.clone(),
+                    progress,
+                    since,
+                    summary: progress_words(progress, &env.name),
+                }
+            })
+            .collect();
+        // While in flight, the furthest environment with something happening is where it is.
+        let current = environments.iter().rev().find(|p| p.progress != Progress::NotYet);
+        let waiting_on = in_flight(release.status).then(|| match current {
+            Some(p) if p.progress == Progress::WaitingForSignOff => WaitingOn::SignOff {
+                environment: p.environment.clone(),
+                approvers: config
+                    .environment(&p.environment)
+                    .map(|e| e.approvers.clone())
+                    .unwrap_or_default(),
+                since: p.since.unwrap_or(release.created_at),
+                expires_at: None,
+            },
+            Some(p) if p.progress == Progress::Approved => WaitingOn::EnvironmentBusy {
+                environment: p.environment.clone(),
+                held_by: None,
+            },
+            Some(p) if p.progress == Progress::Deploying => WaitingOn::Deploying {
+                environment: p.environment.clone(),
+            },
+            Some(p) if p.progress == Progress::Live => WaitingOn::NextStep {
+                environment: config
+                    .environments
+                    .iter()
+                    .skip_while(|e| e.name != p.environment)
+                    .nth(1)
+                    .map(|e| e.name.clone()),
+            },
+            _ if release.status == ReleaseStatus::Created => WaitingOn::Starting,
+            _ => WaitingOn::NextStep {
+                environment: config.environments.first().map(|e| e.name.clone()),
+            },
+        });
+        let mut summary = ReleaseSummary::of(release);
+        let headline = match &waiting_on {
+            Some(w) => w.summary(),
+            None => summary.outcome.clone(),
+        };
+        summary.outcome = headline.clone();
+        let order = |name: &str| {
+            config
+                .components
+                .iter()
+                .position(|c| c.name == name)
+                .unwrap_or(usize::MAX)
+        };
+        let mut packages: Vec<PackageView> = release
+            .snapshot
+            .values()
+            .map(|p| PackageView {
+                component: p.component.clone(),
+                version: p.version.to_string(),
+                sha256: p.sha256.clone(),
+                object_key: p.object_key.clone(),
+            })
+            .collect();
+        packages.sort_by_key(|p| order(&p.component));
+        let env_order = |name: &str| {
+            config
+                .environments
+                .iter()
+                .position(|e| e.name == name)
+                .unwrap_or(usize::MAX)
+        };
+        let mut deployments: Vec<DeploymentView> = record
+            .deployments
+            .iter()
+            .map(|d| {
+                let (pages_url, cloudhub_applications) = platform_links(d.detail.as_ref());
+                DeploymentView {
+                    environment: d.environment.clone(),
+                    component: d.component.clone(),
+                    kind: d.kind,
+                    version: d.package.version.to_string(),
+                    status: d.status,
+                    started_at: d.started_at,
+                    updated_at: d.updated_at,
+                    error: d.error.clone(),
+                    pages_url,
+                    cloudhub_applications,
+                }
+            })
+            .collect();
+        deployments.sort_by_key(|d| (env_order(&d.environment), order(&d.component)));
+        ReleaseDetail {
+            summary,
+            headline,
+            waiting_on,
+            content_hash: release.content_hash.clone(),
+            previous: release.previous.clone(),
+            triggered_by: release.triggered_by.clone(),
+            packages,
+            notes: release
+                .notes
+                .iter()
+                .map(|n| NoteView {
+                    component: n.component.clone(),
+                    version: n.version.to_string(),
+                    notes: n.metadata.notes.clone(),
+                    commit: n.metadata.commit.clone(),
+                    branch: n.metadata.branch.clone(),
+                    build_url: n.metadata.build_url.clone(),
+                })
+                .collect(),
+            environments,
+            deployments,
+            events: events
+                .iter()
+                .map(|e| EventView {
+                    at: e.at,
+                    kind: e.kind.clone(),
+                    actor: e.actor.clone(),
+                    environment: e.environment.clone(),
+                    summary: event_summary(e),
+                    comment: decision_comment(e),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The status API's JSON shapes, which the HTML pages render too. They are a contract: fields
+//! are added, never renamed or removed. Times are ISO 8601 (RFC 3339) in UTC, durations are
+//! whole seconds, enums are kebab-case strings. Nothing secret appears here: no task tokens,
+//! token hashes, or approvers' IP addresses.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::figures::DeliveryFigures;
+use crate::config::ComponentKind;
+use crate::deployment::{DeployStatus, LiveComponent, PlatformDetail};
+use crate::package::RejectCode;
+use crate::release::{ReleaseId, ReleaseStatus};
+
+/// `GET /api/status`: the overview.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusView {
+    /// When this answer was made.
+    pub generated_at: DateTime<Utc>,
+    /// One entry per configured environment, in lifecycle order.
+    pub environments: Vec<EnvironmentView>,
+    /// Releases on their way, newest first, each with what it waits on.
+    pub in_flight: Vec<InFlightView>,
+    /// The most recent releases, newest first.
+    pub recent_releases: Vec<ReleaseSummary>,
+    /// The most recent refused uploads, newest first.
+    pub rejected_packages: Vec<RejectedView>,
+    /// Delivery figures over a recent window.
+    pub delivery: DeliveryFigures,
+}
+
+/// What runs in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvironmentView {
+    /// Environment name, e.g. `TEST`.
+    pub name: String,
+    /// The live release, if any.
+    pub live: Option<LiveView>,
+    /// The release live before it (the rollback target), if any.
+    pub previous: Option<PreviousView>,
+    /// The release deploying to this environment right now, if any.
+    pub deploying: Option<ReleaseId>,
+}
+
+/// A release as it runs in an environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveView {
+    /// Release id, `rel-<number>`.
+    pub release: ReleaseId,
+    /// Release number.
+    pub number: u64,
+    /// Live since.
+    pub since: DateTime<Utc>,
+    /// Who signed it off for this environment.
+    pub approved_by: Option<String>,
+    /// Each component, in configuration order.
+    pub components: Vec<ComponentView>,
+}
+
+/// The release that ran before the live one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreviousView {
+    /// Release id.
+    pub release: ReleaseId,
+    /// Release number.
+    pub number: u64,
+    /// When it had gone live.
+    pub since: DateTime<Utc>,
+}
+
+/// One component of a live release or a deployment, with where to find it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentView {
+    /// Component name.
+    pub component: String,
+    /// Version.
+    pub version: String,
+    /// The Cloudflare Pages deployment's URL (web components).
+    pub pages_url: Option<String>,
+    /// CloudHub applications and what the deployment did to each (state components).
+    pub cloudhub_applications: Vec<ApplicationView>,
+}
+
+/// A CloudHub application touched by a deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplicationView {
+    /// Application name, e.g. `patient-api`.
+    pub name: String,
+    /// What happened to it, e.g. `created 1.4.2` or `unchanged`.
+    pub change: String,
+}
+
+/// A release on its way, and what it waits on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InFlightView {
+    /// Release id.
+    pub release: ReleaseId,
+    /// Release number.
+    pub number: u64,
+    /// Its status.
+    pub status: ReleaseStatus,
+    /// What it waits on.
+    pub waiting_on: WaitingOn,
+    /// The same in a sentence, e.g. `Waiting for sign-off for PROD by rm@example.com`.
+    pub summary: String,
+}
+
+/// What a release in flight waits on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum WaitingOn {
+    /// A person's sign-off.
+    SignOff {
+        /// The environment.
+        environment: String,
+        /// Who may sign off.
+        approvers: Vec<String>,
+        /// Asked since.
+        since: DateTime<Utc>,
+        /// The request lapses then.
+        expires_at: Option<DateTime<Utc>>,
+    },
+    /// Its deployment, under way.
+    Deploying {
+        /// The environment.
+        environment: String,
+    },
+    /// Another release deploying to the environment it needs.
+    EnvironmentBusy {
+        /// The environment.
+        environment: String,
+        /// The release deploying there, if known.
+        held_by: Option<ReleaseId>,
+    },
+    /// Its workflow, starting.
+    Starting,
+    /// Baton's next step (a moment between two steps).
+    NextStep {
+        /// The environment it moves on to, if known.
+        environment: Option<String>,
+    },
+}
+
+/// A release in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseSummary {
+    /// Release id, `rel-<number>`.
+    pub id: ReleaseId,
+    /// Release number.
+    pub number: u64,
+    /// Its status.
+    pub status: ReleaseStatus,
+    /// Its outcome or current step in words.
+    pub outcome: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Component to version.
+    pub versions: BTreeMap<String, String>,
+    /// What changed since the previous release.
+    pub changes: Vec<ChangeView>,
+    /// Path of its page, e.g. `/releases/rel-4`.
+    pub url: String,
+}
+
+/// One component's version change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeView {
+    /// Component name.
+    pub component: String,
+    /// Version in the previous release, if it had the component.
+    pub from: Option<String>,
+    /// Version in this release.
+    pub to: String,
+}
+
+/// A refused upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedView {
+    /// S3 key as uploaded.
+    pub object_key: String,
+    /// Component, if the key named a configured one.
+    pub component: Option<String>,
+    /// Version text from the key, if any.
+    pub version: Option<String>,
+    /// Which rule refused it.
+    pub code: RejectCode,
+    /// Why, and what to do.
+    pub reason: String,
+    /// When.
+    pub rejected_at: DateTime<Utc>,
+    /// CI's commit, if the object could be read.
+    pub commit: Option<String>,
+}
+
+/// `GET /api/releases`: one page of releases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseListView {
+    /// Newest first.
+    pub releases: Vec<ReleaseSummary>,
+    /// `before` for the next (older) page, if there is one.
+    pub next_before: Option<u64>,
+}
+
+/// `GET /api/releases/{id}`: one release in full.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseDetail {
+    /// Id, number, status, versions and changes.
+    #[serde(flatten)]
+    pub summary: ReleaseSummary,
+    /// Where it stands, in a sentence.
+    pub headline: String,
+    /// What it waits on, while in flight.
+    pub waiting_on: Option<WaitingOn>,
+    /// SHA-256 over its components, versions and package hashes.
+    pub content_hash: String,
+    /// The release before it.
+    pub previous: Option<ReleaseId>,
+    /// The upload that made it.
+    pub triggered_by: String,
+    /// Its packages, in configuration order.
+    pub packages: Vec<PackageView>,
+    /// Notes of the packages that changed.
+    pub notes: Vec<NoteView>,
+    /// Its progress through each environment, in lifecycle order.
+    pub environments: Vec<ProgressView>,
+    /// Its deployments.
+    pub deployments: Vec<DeploymentView>,
+    /// Its timeline, oldest first.
+    pub events: Vec<EventView>,
+}
+
+/// A package of a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageView {
+    /// Component name.
+    pub component: String,
+    /// Version.
+    pub version: String,
+    /// SHA-256 of the package bytes.
+    pub sha256: String,
+    /// S3 key.
+    pub object_key: String,
+}
+
+/// One package's notes from CI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoteView {
+    /// Component name.
+    pub component: String,
+    /// Version.
+    pub version: String,
+    /// Release notes.
+    pub notes: Option<String>,
+    /// Commit.
+    pub commit: Option<String>,
+    /// Branch.
+    pub branch: Option<String>,
+    /// CI build link.
+    pub build_url: Option<String>,
+}
+
+/// Where a release stands in one environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Progress {
+    /// Nothing has happened there yet.
+    NotYet,
+    /// Sign-off asked.
+    WaitingForSignOff,
+    /// Signed off; waiting for the environment to be free.
+    Approved,
+    /// Deploying.
+    Deploying,
+    /// Live.
+    Live,
+    /// A person said no.
+    Rejected,
+    /// Nobody decided in time.
+    Expired,
+    /// A newer release took its place.
+    Superseded,
+    /// The deployment failed.
+    Failed,
+    /// The deployment failed and was put back.
+    RolledBack,
+}
+
+/// A release's progress in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProgressView {
+    /// Environment name.
+    pub environment: String,
+    /// Where it stands.
+    pub progress: Progress,
+    /// Since when (the event that put it there).
+    pub since: Option<DateTime<Utc>>,
+    /// In words, e.g. `Live in TEST`.
+    pub summary: String,
+}
+
+/// One component of a release deployed to one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeploymentView {
+    /// Environment name.
+    pub environment: String,
+    /// Component name.
+    pub component: String,
+    /// Component kind.
+    pub kind: ComponentKind,
+    /// Version deployed.
+    pub version: String,
+    /// Where it stands.
+    pub status: DeployStatus,
+    /// Started.
+    pub started_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// The Cloudflare Pages deployment's URL (web components).
+    pub pages_url: Option<String>,
+    /// CloudHub applications and what happened to each (state components).
+    pub cloudhub_applications: Vec<ApplicationView>,
+}
+
+/// One line of a release's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventView {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What happened (`created`, `approval-requested`, `approved`, `deploying`, `live`, ...).
+    pub kind: String,
+    /// Who: an approver's email, or `baton`.
+    pub actor: String,
+    /// The environment, where it applies.
+    pub environment: Option<String>,
+    /// In words.
+    pub summary: String,
+    /// The approver's comment, for decisions.
+    pub comment: Option<String>,
+}
+
+/// The Pages URL and CloudHub applications a platform record names.
+pub(crate) fn platform_links(detail: Option<&PlatformDetail>) -> (Option<String>, Vec<ApplicationView>) {
+    match detail {
+        Some(PlatformDetail::Pages { url, .. }) => (Some(url.clone()), Vec::new()),
+        Some(PlatformDetail::CloudHub { applications }) => (
+            None,
+            applications
+                .iter()
+                .map(|(name, change)| ApplicationView {
+                    name: name.clone(),
+                    change: change.clone(),
+                })
+                .collect(),
+        ),
+        None => (None, Vec::new()),
+    }
+}
+
+impl ComponentView {
+    /// The view of a live component.
+    pub(crate) fn of(name: &str, live: &LiveComponent) -> ComponentView {
+        let (pages_url, cloudhub_applications) = platform_links(live.detail.as_ref());
+        ComponentView {
+            component: name.to_string(),
+            version: live.package.version.to_string(),
+            pages_url,
+            cloudhub_applications,
+        }
+    }
+}

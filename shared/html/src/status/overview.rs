@@ -1,0 +1,290 @@
+//! `GET /`: the pane of glass. What is live where, what is on its way and what it waits on,
+//! the recent releases, delivery figures and refused uploads.
+
+use baton_domain::ports::status::{
+    ComponentView, DeliveryFigures, EnvironmentView, InFlightView, RejectedView, ReleaseSummary, StatusView, WaitingOn,
+};
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
+
+use super::{badge, duration_words, footer, header, release_name, safe_url, status_label, time_at, time_with_age};
+use crate::page;
+
+/// The overview page.
+pub fn overview_page(view: &StatusView) -> String {
+    let now = view.generated_at;
+    let waiting = view
+        .in_flight
+        .iter()
+        .filter(|f| matches!(f.waiting_on, WaitingOn::SignOff { .. }))
+        .count();
+    let subtitle = html! {
+        "What is live where, what is on its way, and what changed. "
+        @match (view.in_flight.len(), waiting) {
+            (0, _) => { "Nothing is on its way right now." },
+            (n, 0) => { strong { (n) " " (plural(n, "release", "releases")) " on " (plural(n, "its", "their")) " way." } },
+            (n, w) => {
+                strong { (n) " " (plural(n, "release", "releases")) " on " (plural(n, "its", "their")) " way, "
+                    (w) " waiting for sign-off." }
+            },
+        }
+    };
+    page(
+        "Release status",
+        html! {
+            div.status {
+                (header("Release status", subtitle, now, false))
+                (live_now(&view.environments, now))
+                (in_flight(&view.in_flight, now))
+                (recent(&view.recent_releases, now))
+                (delivery(&view.delivery, now))
+                (rejected(&view.rejected_packages, now))
+                (footer("/api/status"))
+            }
+        },
+    )
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// Links of a component: its Pages site, its CloudHub applications.
+pub(super) fn component_links(pages_url: Option<&str>, applications: &[(String, String)]) -> Markup {
+    html! {
+        @if let Some(url) = pages_url.and_then(safe_url) {
+            a href=(url) rel="noopener noreferrer" { "Open the site" } " "
+            span.muted.small { "(Cloudflare Pages)" }
+        }
+        @if !applications.is_empty() {
+            span.muted.small { "CloudHub: " }
+            @for (i, (name, change)) in applications.iter().enumerate() {
+                @if i > 0 { ", " }
+                span.app { (name) } " " span.muted.small { "(" (change) ")" }
+            }
+        }
+    }
+}
+
+fn component_rows(components: &[ComponentView]) -> Markup {
+    html! {
+        table.compact {
+            caption.sr-only { "Components and versions" }
+            thead { tr { th scope="col" { "Component" } th scope="col" { "Version" } th scope="col" { "Where" } } }
+            tbody {
+                @for c in components {
+                    @let apps: Vec<(String, String)> = c.cloudhub_applications.iter().map(|a| (a.name.clone(), a.change.clone())).collect();
+                    tr {
+                        th scope="row" { (c.component) }
+                        td { strong { (c.version) } }
+                        td { (component_links(c.pages_url.as_deref(), &apps)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn environment_card(env: &EnvironmentView, now: DateTime<Utc>) -> Markup {
+    html! {
+        article.card.env aria-labelledby={ "env-" (env.name) } {
+            h3 id={ "env-" (env.name) } { (env.name) }
+            @match &env.live {
+                Some(live) => {
+                    p.big { a href={ "/releases/" (live.release) } { "Release " (live.number) } }
+                    p {
+                        "Live since " (time_with_age(live.since, now))
+                        @if let Some(by) = &live.approved_by { br; "Signed off by " strong { (by) } }
+                    }
+                    (component_rows(&live.components))
+                },
+                None => { p.big.muted { "Nothing deployed yet" } },
+            }
+            @if let Some(deploying) = &env.deploying {
+                p.banner { a href={ "/releases/" (deploying) } { (release_name(deploying)) } " is deploying here now." }
+            }
+            @if let Some(previous) = &env.previous {
+                p.muted.small {
+                    "Before: " a href={ "/releases/" (previous.release) } { "release " (previous.number) }
+                    " (the rollback target)"
+                }
+            }
+        }
+    }
+}
+
+fn live_now(environments: &[EnvironmentView], now: DateTime<Utc>) -> Markup {
+    html! {
+        section aria-labelledby="live-now" {
+            h2 id="live-now" { "Live now" }
+            div.grid { @for env in environments { (environment_card(env, now)) } }
+        }
+    }
+}
+
+fn in_flight(items: &[InFlightView], now: DateTime<Utc>) -> Markup {
+    html! {
+        section aria-labelledby="in-flight" {
+            h2 id="in-flight" { "On its way" }
+            @if items.is_empty() {
+                p.muted { "No release is waiting or deploying." }
+            } @else {
+                ul.flights {
+                    @for f in items {
+                        li.card {
+                            a.big href={ "/releases/" (f.release) } { "Release " (f.number) }
+                            " " (badge(f.status, step_label(&f.waiting_on)))
+                            p { (f.summary) (since(&f.waiting_on, now)) "." }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A short label for what a release waits on.
+fn step_label(w: &WaitingOn) -> &'static str {
+    match w {
+        WaitingOn::SignOff { .. } => "needs sign-off",
+        WaitingOn::Deploying { .. } => "deploying",
+        WaitingOn::EnvironmentBusy { .. } => "queued",
+        WaitingOn::Starting => "starting",
+        WaitingOn::NextStep { .. } => "moving on",
+    }
+}
+
+/// ` since 10:42 (23 min ago); the request lapses Thu 10:42` for sign-offs.
+fn since(w: &WaitingOn, now: DateTime<Utc>) -> Markup {
+    match w {
+        WaitingOn::SignOff { since, expires_at, .. } => html! {
+            " since " (time_with_age(*since, now))
+            @if let Some(expires) = expires_at { "; the request lapses " (time_at(*expires, now)) }
+        },
+        _ => html! {},
+    }
+}
+
+fn recent(releases: &[ReleaseSummary], now: DateTime<Utc>) -> Markup {
+    html! {
+        section aria-labelledby="recent" {
+            h2 id="recent" { "Recent releases" }
+            @if releases.is_empty() {
+                p.muted { "No release yet. A release is made when every component has a package." }
+            } @else {
+                div.scroll {
+                    table {
+                        caption.sr-only { "Recent releases, newest first" }
+                        thead { tr {
+                            th scope="col" { "Release" } th scope="col" { "Created" }
+                            th scope="col" { "What changed" } th scope="col" { "Where it stands" }
+                        } }
+                        tbody {
+                            @for r in releases {
+                                tr {
+                                    th.nowrap scope="row" { a href=(r.url) { "Release " (r.number) } }
+                                    td.nowrap { (time_at(r.created_at, now)) }
+                                    td { (changes_text(r)) }
+                                    td {
+                                        (badge(r.status, status_label(r.status)))
+                                        @if in_flight_words(r) { br; span.small { (r.outcome) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a summary's outcome says more than its status label: what an in-flight release
+/// waits on.
+fn in_flight_words(r: &ReleaseSummary) -> bool {
+    baton_domain::ports::status::outcome(r.status) != r.outcome
+}
+
+/// `web 1.0.0 → 1.1.0, state 2.0.0 (new)`.
+pub(super) fn changes_text(r: &ReleaseSummary) -> Markup {
+    html! {
+        @if r.changes.is_empty() { span.muted { "no version changes" } }
+        @for (i, c) in r.changes.iter().enumerate() {
+            @if i > 0 { ", " }
+            (c.component) " "
+            @if let Some(from) = &c.from { span.muted { (from) " → " } }
+            strong { (c.to) }
+            @if c.from.is_none() { " " span.muted { "(new)" } }
+        }
+    }
+}
+
+fn figure(label: &str, value: Markup, note: Markup) -> Markup {
+    html! {
+        div.card.figure {
+            h3 { (label) }
+            p.value { (value) }
+            p.muted.small { (note) }
+        }
+    }
+}
+
+fn delivery(d: &DeliveryFigures, now: DateTime<Utc>) -> Markup {
+    let none = |what: &str| html! { span.muted { (what) } };
+    html! {
+        section aria-labelledby="delivery" {
+            h2 id="delivery" { "Delivery, last " (d.window_days) " days" }
+            div.figures {
+                (figure("Deployment frequency", html! { (d.deployments_to_production) " to " (d.production) },
+                    html! {
+                        @if d.deployments_to_production > 0 { "About " (d.per_week) " a week. " }
+                        (d.releases) " " (plural(d.releases, "release was", "releases were")) " made in this period."
+                    }))
+                (figure("Lead time", match d.lead_time {
+                        Some(l) => html! { (duration_words(l.median_seconds)) },
+                        None => none("not measured yet"),
+                    },
+                    html! { "Typical time from a package upload to live in " (d.production) " (median)." }))
+                (figure("Change failure rate", match d.change_failure_rate {
+                        Some(rate) => html! { (format!("{:.0}", rate * 100.0)) " %" },
+                        None => none("nothing deployed yet"),
+                    },
+                    html! { (d.failed_releases) " of " (d.deployed_releases) " deployed " (plural(d.deployed_releases, "release", "releases")) " failed or were rolled back." }))
+                (figure("Waiting for sign-off", match d.approval_wait {
+                        Some(w) => html! { (duration_words(w.median_seconds)) },
+                        None => none("not measured yet"),
+                    },
+                    html! { "Typical time from ready for an environment to its deployment starting (median)." }))
+            }
+            p.muted.small { "Measured since " (time_at(d.since, now)) "." }
+        }
+    }
+}
+
+fn rejected(items: &[RejectedView], now: DateTime<Utc>) -> Markup {
+    html! {
+        section aria-labelledby="rejected" {
+            h2 id="rejected" { "Refused uploads" }
+            @if items.is_empty() {
+                p.muted { "No upload has been refused." }
+            } @else {
+                p.muted { "These packages were not accepted; nothing was released from them. The reason says what to fix." }
+                div.scroll {
+                    table {
+                        caption.sr-only { "Refused uploads, newest first" }
+                        thead { tr { th scope="col" { "When" } th scope="col" { "Package" } th scope="col" { "Why" } } }
+                        tbody {
+                            @for r in items {
+                                tr {
+                                    td.nowrap { (time_at(r.rejected_at, now)) }
+                                    td.key { (r.object_key) }
+                                    td.bad-text { (r.reason) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! `GET /releases/{id}`: one release's story. Where it stands in each environment, what it
+//! contains and why (notes, commits), its deployments with links, and its timeline.
+
+use baton_domain::deployment::DeployStatus;
+use baton_domain::ports::status::{DeploymentView, Progress, ProgressView, ReleaseDetail};
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
+
+use super::overview::{changes_text, component_links};
+use super::{footer, header, release_name, safe_url, time_at, time_with_age};
+use crate::page;
+
+/// The release page, as of `now`.
+pub fn release_page(detail: &ReleaseDetail, now: DateTime<Utc>) -> String {
+    let s = &detail.summary;
+    let title = format!("Release {}", s.number);
+    let subtitle = html! { "Created " (time_with_age(s.created_at, now)) ". " (changes_text(s)) };
+    page(
+        &title,
+        html! {
+            div.status {
+                (header(&title, subtitle, now, true))
+                div.banner.(banner_tone(detail)) role="status" {
+                    p.big { (detail.headline) }
+                    @if let Some(w) = &detail.waiting_on {
+                        @if let baton_domain::ports::status::WaitingOn::SignOff { since, .. } = w {
+                            p { "Asked " (time_with_age(*since, now)) ". The approvers have the link in their email." }
+                        }
+                    }
+                }
+                (steps(&detail.environments, now))
+                (contents(detail))
+                (deployments(&detail.deployments, now))
+                (timeline(detail, now))
+                (facts(detail))
+                (footer(&format!("/api/releases/{}", s.id)))
+            }
+        },
+    )
+}
+
+fn banner_tone(detail: &ReleaseDetail) -> &'static str {
+    use baton_domain::release::ReleaseStatus as S;
+    match detail.summary.status {
+        S::Released => "ok",
+        S::Rejected | S::Failed | S::RolledBack | S::Expired => "bad",
+        _ => "info",
+    }
+}
+
+fn progress_tone(p: Progress) -> &'static str {
+    match p {
+        Progress::Live => "ok",
+        Progress::Rejected | Progress::Expired | Progress::Failed | Progress::RolledBack => "bad",
+        Progress::WaitingForSignOff | Progress::Approved => "warn",
+        Progress::Deploying => "info",
+        Progress::NotYet | Progress::Superseded => "quiet",
+    }
+}
+
+fn steps(environments: &[ProgressView], now: DateTime<Utc>) -> Markup {
+    html! {
+        section aria-labelledby="where" {
+            h2 id="where" { "Where it stands" }
+            ol.steps {
+                @for p in environments {
+                    li class={ "card step is-" (progress_tone(p.progress)) } {
+                        h3 { (p.environment) }
+                        p { strong { (p.summary) } }
+                        @if let Some(at) = p.since { p.muted.small { (time_with_age(at, now)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn contents(detail: &ReleaseDetail) -> Markup {
+    html! {
+        section aria-labelledby="contents" {
+            h2 id="contents" { "What it contains" }
+            div.scroll {
+                table {
+                    caption.sr-only { "Packages in this release" }
+                    thead { tr { th scope="col" { "Component" } th scope="col" { "Version" } th scope="col" { "Change" } } }
+                    tbody {
+                        @for p in &detail.packages {
+                            @let change = detail.summary.changes.iter().find(|c| c.component == p.component);
+                            tr {
+                                th scope="row" { (p.component) }
+                                td { strong { (p.version) } }
+                                td {
+                                    @match change {
+                                        Some(c) => @match &c.from {
+                                            Some(from) => { "updated from " (from) },
+                                            None => { "new" },
+                                        },
+                                        None => { span.muted { "unchanged" } },
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { "Release notes" }
+            @if detail.notes.is_empty() { p.muted { "No release notes were given." } }
+            ul.notes {
+                @for n in &detail.notes {
+                    li {
+                        strong { (n.component) " " (n.version) } ": "
+                        @match &n.notes { Some(text) => { span.note { (text) } }, None => { span.muted { "no notes" } } }
+                        p.muted.small {
+                            @if let Some(commit) = &n.commit { "Commit " code { (commit) } }
+                            @if let Some(branch) = &n.branch { " on " code { (branch) } }
+                            @if let Some(url) = &n.build_url {
+                                " · "
+                                @match safe_url(url) {
+                                    Some(url) => { a href=(url) rel="noopener noreferrer" { "CI build" } },
+                                    None => { "CI build " code { (url) } },
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn deploy_words(status: DeployStatus) -> (&'static str, &'static str) {
+    match status {
+        DeployStatus::InProgress => ("deploying", "info"),
+        DeployStatus::Succeeded => ("live", "ok"),
+        DeployStatus::Failed => ("failed", "bad"),
+        DeployStatus::RolledBack => ("rolled back", "bad"),
+    }
+}
+
+fn deployments(items: &[DeploymentView], now: DateTime<Utc>) -> Markup {
+    html! {
+        section aria-labelledby="deployments" {
+            h2 id="deployments" { "Deployments" }
+            @if items.is_empty() {
+                p.muted { "Not deployed anywhere yet." }
+            } @else {
+                div.scroll {
+                    table {
+                        caption.sr-only { "Deployments by environment and component" }
+                        thead { tr {
+                            th scope="col" { "Environment" } th scope="col" { "Component" } th scope="col" { "Result" }
+                            th scope="col" { "Finished" } th scope="col" { "Where" }
+                        } }
+                        tbody {
+                            @for d in items {
+                                @let (words, tone) = deploy_words(d.status);
+                                @let apps: Vec<(String, String)> = d.cloudhub_applications.iter().map(|a| (a.name.clone(), a.change.clone())).collect();
+                                tr {
+                                    th scope="row" { (d.environment) }
+                                    td { (d.component) " " (d.version) }
+                                    td {
+                                        span class={ "badge " (tone) } { (words) }
+                                        @if let Some(e) = &d.error { br; span.bad-text.small { (e) } }
+                                    }
+                                    td.nowrap {
+                                        @if d.status == DeployStatus::InProgress { span.muted { "still running" } }
+                                        @else { (time_at(d.updated_at, now)) }
+                                    }
+                                    td { (component_links(d.pages_url.as_deref(), &apps)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn timeline(detail: &ReleaseDetail, now: DateTime<Utc>) -> Markup {
+    html! {
+        section aria-labelledby="timeline" {
+            h2 id="timeline" { "Timeline" }
+            ol.timeline {
+                @for e in &detail.events {
+                    li {
+                        span.when { (time_at(e.at, now)) }
+                        div {
+                            (e.summary)
+                            @if let Some(c) = &e.comment { p.muted.comment { "“" (c) "”" } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn facts(detail: &ReleaseDetail) -> Markup {
+    html! {
+        section aria-labelledby="details" {
+            h2 id="details" { "Details" }
+            dl.facts {
+                dt { "Release id" } dd { code { (detail.summary.id) } }
+                dt { "Made from the upload" } dd { code { (detail.triggered_by) } }
+                dt { "Previous release" }
+                dd {
+                    @match &detail.previous {
+                        Some(p) => { a href={ "/releases/" (p) } { (release_name(p)) } },
+                        None => { span.muted { "none: this is the first" } },
+                    }
+                }
+                dt { "Content hash" } dd { code { (detail.content_hash) } }
+                @for p in &detail.packages {
+                    dt { (p.component) " package" } dd { code { (p.object_key) } }
+                }
+            }
+        }
+    }
+}
