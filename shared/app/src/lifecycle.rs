@@ -18,8 +18,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use baton_domain::approval::ApprovalStatus;
 use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
-use baton_domain::ports::{ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
+use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::release::ReleaseStatus;
 use baton_domain::{BatonConfig, BatonError, ErrorKind, Release, ReleaseId};
 use chrono::Utc;
@@ -58,7 +59,7 @@ pub struct Lifecycle<C, S, M> {
 impl<C, S, M> Lifecycle<C, S, M>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + Timeline + Leases,
+    S: ReleaseStore + DeploymentStore + Timeline + Leases + ApprovalStore,
     M: Mailer,
 {
     /// The handler over these adapters.
@@ -231,6 +232,21 @@ where
         let env = step.environment.as_deref();
         if let Some(env) = env {
             Leases::release(&self.store, env, &release.id).await?;
+            if status == ReleaseStatus::Expired {
+                // The request lapsed in Step Functions: record it on the approval too, so its
+                // links say so and it leaves the environment's pending list.
+                for approval in self
+                    .store
+                    .pending_approvals(env)
+                    .await?
+                    .iter()
+                    .filter(|a| a.release_id == release.id)
+                {
+                    self.store
+                        .decide(&approval.id, ApprovalStatus::Expired, "baton", None, None, Utc::now())
+                        .await?;
+                }
+            }
         }
         let reason = step.cause.clone().or_else(|| step.error.clone()).unwrap_or_default();
         let reason = readable_cause(&reason);
@@ -283,7 +299,7 @@ fn readable_cause(cause: &str) -> String {
 impl<C, S, M> Function for Lifecycle<C, S, M>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + Timeline + Leases,
+    S: ReleaseStore + DeploymentStore + Timeline + Leases + ApprovalStore,
     M: Mailer,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {

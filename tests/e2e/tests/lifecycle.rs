@@ -189,6 +189,16 @@ async fn an_unanswered_request_expires() -> Result<()> {
     assert_eq!(page.status, 410, "{}", page.body);
     assert!(page.body.contains("expired"));
     assert!(h.pages_deployments().is_empty());
+    use baton_domain::ports::ApprovalStore;
+    let pending = h
+        .store()
+        .pending_approvals("TEST")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert!(
+        pending.is_empty(),
+        "the lapsed request left the pending list: {pending:?}"
+    );
     Ok(())
 }
 
