@@ -18,7 +18,10 @@ fn the_sample_manifest_is_valid_and_resolves_per_environment() {
     assert_eq!(prod[0].properties.get("log.level").map(String::as_str), Some("WARN"));
     assert_eq!(prod[0].properties.get("http.port").map(String::as_str), Some("8081"));
     assert_eq!(test[0].properties.get("log.level"), None);
-    assert_eq!(prod[0].secure_properties["db.password"].secret, "baton/patient-api/db");
+    assert_eq!(
+        prod[0].secure_properties["db.password"].secret,
+        "baton/secure-properties/patient-api/db"
+    );
     let PackageContents::State { applications } = m.contents() else {
         panic!("state contents")
     };
@@ -47,7 +50,7 @@ fn each_invalid_manifest_names_the_path() {
         (SAMPLE.replace("      PROD:\n        replicas: 2\n        vCores", "      STAGING:\n        replicas: 2\n        vCores"), "applications[0].environments.STAGING: is not a configured environment"),
         (SAMPLE.replace("runtimeVersion: 4.9.0\n    replicas: 1\n    vCores: 0.1\n    properties:\n      http.port: 8081\n    environments", "runtimeVersion: three\n    replicas: 1\n    vCores: 0.1\n    properties:\n      http.port: 8081\n    environments"), "applications[1].runtimeVersion"),
         (SAMPLE.replace("http.port: 8081\n      admissions", "db.password: hunter2\n      admissions"), "applications[0].properties.db.password: looks like a secret"),
-        (SAMPLE.replace("db.password:                      # never the value itself: a Secrets Manager reference\n        secret: baton/patient-api/db\n        key: password", "db.password: hunter2"), "applications[0].secureProperties"),
+        (SAMPLE.replace("db.password:                      # never the value itself: a Secrets Manager reference\n        secret: baton/secure-properties/patient-api/db\n        key: password", "db.password: hunter2"), "applications[0].secureProperties"),
         (SAMPLE.replace("    replicas: 1\n    vCores: 0.1\n    properties:\n      http.port: 8081\n      admissions", "    colour: blue\n    replicas: 1\n    vCores: 0.1\n    properties:\n      http.port: 8081\n      admissions"), "unknown field `colour`"),
         ("schemaVersion: 1\napplications: []\n".to_string(), "applications: is empty"),
         ("{not yaml".to_string(), "not valid YAML"),
