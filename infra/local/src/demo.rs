@@ -152,29 +152,25 @@ pub async fn follow(
     timeout: Duration,
 ) -> Result<Release> {
     use baton_domain::ports::Timeline;
-    use baton_domain::release::ReleaseStatus;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), stack.resource_name("Table")?);
     let id = baton_domain::ReleaseId::from_number(number);
     let deadline = Instant::now() + timeout;
     let mut shown = 0;
     let mut approved: Vec<String> = Vec::new();
     loop {
+        // Status first, then events: once the status is final, the events read after it include
+        // the last ones.
+        let release = store
+            .release(&id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .context("release vanished")?;
         let events = store.events(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        for event in events.iter().skip(shown) {
-            let env = event
-                .environment
-                .as_deref()
-                .map(|e| format!(" [{e}]"))
-                .unwrap_or_default();
-            println!(
-                "  {}  {:<20}{env} {} — {}",
-                event.at.format("%H:%M:%S"),
-                event.kind,
-                event.actor,
-                event.detail
-            );
-        }
+        print_events(&events[shown.min(events.len())..]);
         shown = events.len();
+        if is_final(release.status) {
+            return Ok(release);
+        }
         if auto_approve {
             let pending: Vec<&String> = environments.iter().filter(|e| !approved.contains(e)).collect();
             for env in pending {
@@ -183,42 +179,32 @@ pub async fn follow(
                 }
             }
         }
-        let release = store
-            .release(&id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .context("release vanished")?;
-        let ended = matches!(
-            release.status,
-            ReleaseStatus::Released
-                | ReleaseStatus::Rejected
-                | ReleaseStatus::Expired
-                | ReleaseStatus::Superseded
-                | ReleaseStatus::Failed
-                | ReleaseStatus::RolledBack
-        );
-        if ended {
-            // One more read so the final events are printed.
-            let events = store.events(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            for event in events.iter().skip(shown) {
-                let env = event
-                    .environment
-                    .as_deref()
-                    .map(|e| format!(" [{e}]"))
-                    .unwrap_or_default();
-                println!(
-                    "  {}  {:<20}{env} {} — {}",
-                    event.at.format("%H:%M:%S"),
-                    event.kind,
-                    event.actor,
-                    event.detail
-                );
-            }
-            return Ok(release);
-        }
         if Instant::now() > deadline {
             bail!("release {number} did not finish within {} s", timeout.as_secs());
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// Whether a release has reached one of its end states.
+fn is_final(status: baton_domain::release::ReleaseStatus) -> bool {
+    use baton_domain::release::ReleaseStatus::*;
+    matches!(status, Released | Rejected | Expired | Superseded | Failed | RolledBack)
+}
+
+fn print_events(events: &[baton_domain::ports::ReleaseEvent]) {
+    for event in events {
+        let env = event
+            .environment
+            .as_deref()
+            .map(|e| format!(" [{e}]"))
+            .unwrap_or_default();
+        println!(
+            "  {}  {:<20}{env} {} — {}",
+            event.at.format("%H:%M:%S"),
+            event.kind,
+            event.actor,
+            event.detail
+        );
     }
 }

@@ -250,7 +250,6 @@ where
         }
         let reason = step.cause.clone().or_else(|| step.error.clone()).unwrap_or_default();
         let reason = readable_cause(&reason);
-        self.store.set_release_status(&release.id, status).await?;
         let detail = match (status, env) {
             (ReleaseStatus::Released, _) => "live in every environment".to_string(),
             (_, Some(env)) => format!("{outcome} in {env}: {reason}"),
@@ -265,6 +264,8 @@ where
             detail,
         )
         .await?;
+        // The event first, then the status: whoever sees the final status sees its event too.
+        self.store.set_release_status(&release.id, status).await?;
         if matches!(status, ReleaseStatus::Failed | ReleaseStatus::RolledBack) {
             let env_name = env.unwrap_or("an environment");
             let managers = env

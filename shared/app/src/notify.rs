@@ -192,7 +192,7 @@ where
                 format!(
                     "sign-off asked of {} until {}",
                     env.approvers.join(", "),
-                    fresh.expires_at.to_rfc3339()
+                    baton_html::human_time(fresh.expires_at)
                 ),
             )
             .await?;
