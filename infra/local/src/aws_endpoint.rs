@@ -26,6 +26,11 @@ pub struct EndpointState {
     pub outbox: crate::outbox::Outbox,
     /// Requests forwarded, by operation.
     pub requests: RequestCounter,
+    /// Isolates DynamoDB transactions: moto rolls a failed transaction back by restoring a
+    /// snapshot of the whole table taken when it began, which would undo every write other
+    /// requests made meanwhile. A transaction holds this exclusively, other DynamoDB requests
+    /// share it, so transactions keep the isolation they have on AWS.
+    pub dynamodb_transactions: tokio::sync::RwLock<()>,
 }
 
 /// How many requests the endpoint forwarded, by operation: the `X-Amz-Target` header of JSON
@@ -146,9 +151,20 @@ const HOP_BY_HOP: [&str; 6] = [
 /// queue URLs, name this endpoint).
 async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    if let Some(operation) = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
-        state.requests.record(operation);
+    let operation = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if !operation.is_empty() {
+        state.requests.record(&operation);
     }
+    let _isolation = match operation.strip_prefix("DynamoDB_20120810.") {
+        Some("TransactWriteItems") => Some(Isolation::Exclusive(state.dynamodb_transactions.write().await)),
+        Some(_) => Some(Isolation::Shared(state.dynamodb_transactions.read().await)),
+        None => None,
+    };
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
@@ -184,4 +200,10 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
         }
         Err(e) => (StatusCode::BAD_GATEWAY, format!("moto did not answer: {e}")).into_response(),
     }
+}
+
+/// A held share of [`EndpointState::dynamodb_transactions`], released when dropped.
+enum Isolation<'a> {
+    Exclusive(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'a, ()>),
+    Shared(#[allow(dead_code)] tokio::sync::RwLockReadGuard<'a, ()>),
 }

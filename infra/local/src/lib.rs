@@ -231,6 +231,7 @@ impl LocalStack {
                 .build()?,
             outbox: self.outbox.clone(),
             requests: self.aws_requests.clone(),
+            dynamodb_transactions: tokio::sync::RwLock::new(()),
         });
         self.tasks.push(serve(
             aws_listener,
