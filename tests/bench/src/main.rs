@@ -108,7 +108,8 @@ const STARTS: usize = 15;
 
 async fn cold_starts() -> Result<()> {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let profile = std::env::var("BATON_BENCH_PROFILE").unwrap_or_else(|_| "bench".into());
+    // `cargo build --profile bench` writes to target/release (the bench profile's directory).
+    let profile = std::env::var("BATON_BENCH_DIR").unwrap_or_else(|_| "release".into());
     println!(
         "\nCold start per function ({STARTS} starts each; binaries from target/{profile}, zips from make package)\n"
     );
@@ -128,7 +129,7 @@ async fn cold_starts() -> Result<()> {
     for name in init::FUNCTIONS {
         let program = init::binary(&root, &profile, name);
         if !program.exists() {
-            println!("| {name:<16} | not built: cargo build --profile {profile} -p {name} |");
+            println!("| {name:<16} | not built: cargo build --profile bench -p {name} |");
             continue;
         }
         let (mut times, mut rss) = (Vec::new(), Vec::new());
