@@ -74,7 +74,7 @@ impl Deployment {
         checked: CheckedSpec,
         failure: Option<String>,
     ) -> Self {
-        let now = now_ms();
+        let now = creation_ms();
         let public_url = format!(
             "https://{name}-{}.sim-1.{}.cloudhub.io",
             random_suffix(6),
@@ -298,5 +298,19 @@ impl Deployment {
             "currentRuntimeVersion": self.checked.runtime_version,
             "lastSuccessfulRuntimeVersion": self.last_successful_runtime,
         })
+    }
+}
+
+/// A creation time in epoch milliseconds, strictly later than every earlier one, so listings
+/// ordered by creation are stable even for deployments created in the same millisecond.
+fn creation_ms() -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = now_ms();
+    let previous = LAST.fetch_max(now, Ordering::SeqCst);
+    if previous >= now {
+        LAST.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        now
     }
 }
