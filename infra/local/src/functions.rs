@@ -45,6 +45,8 @@ pub struct LocalFunction {
     pub sqs: Vec<SqsSource>,
     /// HTTP routes.
     pub http: Vec<HttpRoute>,
+    /// Its environment variables, as the template sets them (resolved).
+    pub env: BTreeMap<String, String>,
     /// The handler.
     pub handler: Arc<dyn Function>,
 }
@@ -115,6 +117,7 @@ impl Registry {
                 binary,
                 sqs,
                 http,
+                env,
                 handler,
             });
         }

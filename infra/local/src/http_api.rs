@@ -110,8 +110,18 @@ async fn route(State(registry): State<Arc<OnceLock<Arc<Registry>>>>, request: Re
         "body": body_value,
         "isBase64Encoded": base64,
     });
-    match function.handler.invoke(event).await {
-        Ok(answer) => to_response(answer),
+    let started = std::time::Instant::now();
+    let answered = function.handler.invoke(event).await;
+    // Server-Timing shows the handler's own time (what Lambda bills), without HTTP overhead.
+    let timing = format!("handler;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    match answered {
+        Ok(answer) => {
+            let mut response = to_response(answer);
+            if let Ok(value) = HeaderValue::from_str(&timing) {
+                response.headers_mut().insert("server-timing", value);
+            }
+            response
+        }
         Err(e) => {
             tracing::warn!(function = %function.name, error = %e, "HTTP function failed");
             (

@@ -55,6 +55,12 @@ pub struct StackOptions {
     pub anypoint_port: u16,
     /// How long a simulated CloudHub deployment takes to go from APPLYING to APPLIED.
     pub cloudhub_apply_delay: std::time::Duration,
+    /// How long each simulated Cloudflare Pages build stage takes.
+    pub pages_stage_delay: std::time::Duration,
+    /// Whether the runner polls the SQS queues for its functions, as Lambda's event source
+    /// mappings do. Off, messages wait in the queue for whoever reads them (`make bench`
+    /// feeds them to a function's real binary).
+    pub sqs_pollers: bool,
 }
 
 /// The repository root: `BATON_ROOT`, else where this crate was built from.
@@ -82,6 +88,8 @@ impl Default for StackOptions {
             cloudflare_port: 8787,
             anypoint_port: 8788,
             cloudhub_apply_delay: std::time::Duration::from_secs(2),
+            pages_stage_delay: baton_sim_cloudflare::SimConfig::default().step_delay,
+            sqs_pollers: true,
         }
     }
 }
@@ -125,6 +133,7 @@ pub struct LocalStack {
     /// Requests the AWS endpoint forwarded to moto, by operation (kept across restarts).
     pub aws_requests: aws_endpoint::RequestCounter,
     moto: Moto,
+    sqs_pollers: bool,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -164,10 +173,13 @@ impl LocalStack {
             options.moto_port
         };
         let moto = Moto::start(&options.root, moto_port, aws_port, options.moto_log.as_deref()).await?;
-        let cloudflare =
-            baton_sim_cloudflare::start(baton_sim_cloudflare::SimConfig::default(), options.cloudflare_port)
-                .await
-                .with_context(|| format!("starting the Cloudflare simulator on port {}", options.cloudflare_port))?;
+        let cloudflare_config = baton_sim_cloudflare::SimConfig {
+            step_delay: options.pages_stage_delay,
+            ..Default::default()
+        };
+        let cloudflare = baton_sim_cloudflare::start(cloudflare_config, options.cloudflare_port)
+            .await
+            .with_context(|| format!("starting the Cloudflare simulator on port {}", options.cloudflare_port))?;
         let anypoint_config = baton_sim_anypoint::SimConfig::default().with_apply_delay(options.cloudhub_apply_delay);
         let anypoint = baton_sim_anypoint::start(anypoint_config, options.anypoint_port)
             .await
@@ -196,6 +208,7 @@ impl LocalStack {
             anypoint,
             aws_requests: aws_endpoint::RequestCounter::default(),
             moto,
+            sqs_pollers: true,
             stop,
             tasks: Vec::new(),
         };
@@ -215,6 +228,7 @@ impl LocalStack {
             anypoint: stack.anypoint.url(),
         };
         upload_config(&options, &endpoints, &clients.s3).await?;
+        stack.sqs_pollers = options.sqs_pollers;
         stack.run_functions(functions)?;
         Ok(stack)
     }
@@ -253,7 +267,13 @@ impl LocalStack {
         let _ = slots.endpoint.registry.set(registry.clone());
         let _ = slots.http.set(registry.clone());
         let sqs = aws_sdk_sqs::Client::new(&self.sdk);
-        for function in &registry.functions {
+        // With pollers off, no function is fed from SQS: an empty list of polled functions.
+        let polled = if self.sqs_pollers {
+            registry.functions.as_slice()
+        } else {
+            &[]
+        };
+        for function in polled {
             for source in &function.sqs {
                 let queue_url = format!("{}/{}/{}", self.aws_endpoint, template::ACCOUNT_ID, source.queue_name);
                 // Lambda polls a queue with several pollers at once; three exercise concurrent

@@ -51,35 +51,12 @@ pub async fn run(
         if messages.is_empty() {
             continue;
         }
-        let records: Vec<Value> = messages
-            .iter()
-            .map(|m| {
-                let attributes: Map<String, Value> = m
-                    .attributes()
-                    .map(|a| {
-                        a.iter()
-                            .map(|(k, v)| (k.as_str().to_string(), Value::String(v.clone())))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                json!({
-                    "messageId": m.message_id(),
-                    "receiptHandle": m.receipt_handle(),
-                    "body": m.body(),
-                    "attributes": attributes,
-                    "messageAttributes": {},
-                    "md5OfBody": m.md5_of_body(),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": source.queue_arn,
-                    "awsRegion": region,
-                })
-            })
-            .collect();
+        let event = sqs_event(&messages, &source.queue_arn, &region);
         let all_ids: Vec<String> = messages
             .iter()
             .filter_map(|m| m.message_id().map(str::to_string))
             .collect();
-        let failed: Vec<String> = match function.invoke(json!({ "Records": records })).await {
+        let failed: Vec<String> = match function.invoke(event).await {
             Ok(response) if source.report_failures => match failed_ids(&response) {
                 Some(ids) => ids,
                 // Lambda's rule: a malformed failure list fails the whole batch.
@@ -137,6 +114,35 @@ pub async fn run(
                 .await;
         }
     }
+}
+
+/// The event Lambda's SQS event source mapping delivers for `messages` of the queue `queue_arn`.
+pub fn sqs_event(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str, region: &str) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            let attributes: Map<String, Value> = m
+                .attributes()
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.as_str().to_string(), Value::String(v.clone())))
+                        .collect()
+                })
+                .unwrap_or_default();
+            json!({
+                "messageId": m.message_id(),
+                "receiptHandle": m.receipt_handle(),
+                "body": m.body(),
+                "attributes": attributes,
+                "messageAttributes": {},
+                "md5OfBody": m.md5_of_body(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            })
+        })
+        .collect();
+    json!({ "Records": records })
 }
 
 /// The ids in `{"batchItemFailures":[{"itemIdentifier":...}]}`; `None` if malformed.

@@ -1,15 +1,18 @@
 //! Cold start: each function binary's init time (process start until its first request to the
 //! Lambda Runtime API) and peak memory at that point, against a local Runtime API endpoint;
-//! and the same for a Python 3 handler that imports boto3 and creates the same clients.
+//! the same for a Python 3 handler that imports boto3 and creates the same clients; and each
+//! function's zip from `make package`.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
-use tokio::process::Command;
+
+use crate::process;
+use crate::table::{Report, Target, median};
 
 /// The Lambda functions, by binary name.
 pub const FUNCTIONS: [&str; 7] = [
@@ -22,42 +25,24 @@ pub const FUNCTIONS: [&str; 7] = [
     "status",
 ];
 
+/// Starts per function.
+const STARTS: usize = 15;
+
 /// One cold start.
-pub struct Start {
+struct Start {
     /// Process start to first `GET .../invocation/next`.
-    pub init: Duration,
-    /// Peak resident memory at that moment (VmHWM), in MiB.
-    pub peak_rss_mib: f64,
+    init: Duration,
+    /// Peak resident memory at that moment, in MB.
+    peak_rss_mb: f64,
 }
 
 /// Starts `program` as Lambda would and measures until it asks for its first event.
-pub async fn cold_start(program: &Path, args: &[&str]) -> Result<Start> {
+async fn cold_start(program: &Path, args: &[&str]) -> Result<Start> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let api = listener.local_addr()?;
+    let api = listener.local_addr()?.to_string();
     let started = Instant::now();
-    let mut child = Command::new(program)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_DEFAULT_REGION", "eu-west-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("BATON_TABLE", "baton-Table")
-        .env("BATON_BUCKET", "baton-artefacts")
-        .env(
-            "BATON_STATE_MACHINE_ARN",
-            "arn:aws:states:eu-west-1:123456789012:stateMachine:baton",
-        )
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
+    let mut child = process::lambda_command(program, args, &api, &BTreeMap::new())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .with_context(|| format!("starting {}", program.display()))?;
     let pid = child.id().context("no pid")?;
@@ -76,16 +61,20 @@ pub async fn cold_start(program: &Path, args: &[&str]) -> Result<Start> {
         Ok(result) => result?,
         Err(_) => bail!("{} never asked the Runtime API for an event", program.display()),
     };
-    let peak_rss_mib = peak_rss_mib(pid).unwrap_or(f64::NAN);
+    let peak_rss_mb = process::peak_rss_mb(pid).unwrap_or(f64::NAN);
     let _ = child.kill().await;
-    Ok(Start { init, peak_rss_mib })
+    Ok(Start { init, peak_rss_mb })
 }
 
-fn peak_rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
+/// `STARTS` cold starts of `program`: init times in ms and peak RSS in MB.
+async fn starts(program: &Path, args: &[&str]) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (mut times, mut rss) = (Vec::new(), Vec::new());
+    for _ in 0..STARTS {
+        let start = cold_start(program, args).await?;
+        times.push(start.init.as_secs_f64() * 1000.0);
+        rss.push(start.peak_rss_mb);
+    }
+    Ok((times, rss))
 }
 
 /// Where `cargo build --profile <profile>` put the function binaries.
@@ -93,9 +82,56 @@ pub fn binary(root: &Path, profile: &str, name: &str) -> PathBuf {
     root.join("target").join(profile).join(name)
 }
 
-/// The size of a function's Lambda zip from `make package`, if built.
-pub fn zip_size(root: &Path, name: &str) -> Option<u64> {
-    std::fs::metadata(root.join("target/lambda").join(name).join("bootstrap.zip"))
-        .ok()
+/// The size of a function's Lambda zip from `make package`.
+fn zip_size(root: &Path, name: &str) -> Result<u64> {
+    let path = root.join("target/lambda").join(name).join("bootstrap.zip");
+    std::fs::metadata(&path)
         .map(|m| m.len())
+        .with_context(|| format!("{} is missing: run `make package`", path.display()))
+}
+
+/// Measures every function and the Python baseline into `report`.
+pub async fn measure(root: &Path, profile: &str, report: &mut Report) -> Result<()> {
+    report.section(format!(
+        "Cold start: {STARTS} starts per function (target/{profile} binaries), zips from make package"
+    ));
+    let python = root.join(".venv/bin/python3");
+    let script = root.join("tests/bench/baseline.py");
+    let script = script.to_str().context("the repository path is not UTF-8")?;
+    let (python_times, python_rss) = starts(&python, &[script]).await?;
+    let (python_init, _, _) = median(&python_times);
+    let mut slowest: Option<(&str, f64)> = None;
+    for name in FUNCTIONS {
+        let program = binary(root, profile, name);
+        if !program.exists() {
+            bail!(
+                "{} is missing: build it with `cargo build --profile bench -p {name}` (make bench does)",
+                program.display()
+            );
+        }
+        let (times, rss) = starts(&program, &[]).await?;
+        let (init, _, _) = median(&times);
+        if slowest.is_none_or(|(_, ms)| init > ms) {
+            slowest = Some((name, init));
+        }
+        report.samples(format!("{name}: init"), "ms", &times, Target::Below(15.0));
+        report.samples(format!("{name}: peak RSS"), "MB", &rss, Target::Below(40.0));
+        report.value(
+            format!("{name}: zip"),
+            "MB",
+            zip_size(root, name)? as f64 / 1_000_000.0,
+            Target::AtMost(4.0),
+        );
+    }
+    report.samples("Python 3 + boto3 baseline: init", "ms", &python_times, Target::None);
+    report.samples("Python 3 + boto3 baseline: peak RSS", "MB", &python_rss, Target::None);
+    if let Some((name, init)) = slowest {
+        report.value(
+            format!("Python baseline init / slowest function's ({name})"),
+            "×",
+            python_init / init,
+            Target::AtLeast(10.0),
+        );
+    }
+    Ok(())
 }

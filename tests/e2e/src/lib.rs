@@ -76,7 +76,8 @@ impl Harness {
         Ok(())
     }
 
-    async fn queue_depth(&self, logical_id: &str) -> Result<u64> {
+    /// Messages waiting or in flight on the queue `logical_id` (e.g. `UploadsQueue`).
+    pub async fn queue_depth(&self, logical_id: &str) -> Result<u64> {
         let out = self
             .sqs
             .get_queue_attributes()

@@ -38,7 +38,7 @@ impl Answer {
 }
 
 /// The DynamoDB operations among the endpoint's request counts.
-fn dynamodb_only(counts: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+pub fn dynamodb_only(counts: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
     counts
         .into_iter()
         .filter_map(|(op, n)| op.strip_prefix("DynamoDB_20120810.").map(|o| (o.to_string(), n)))

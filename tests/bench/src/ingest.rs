@@ -1,0 +1,230 @@
+//! Ingest: the CPU time its real binary spends per upload message, and the throughput of a
+//! burst of 1,000 uploads through the local stack.
+//!
+//! Every upload is a new version of the sample site or the sample state manifest, so each
+//! message registers a package and (being the newest) makes a release and starts its workflow:
+//! ingest's full path, not its "already seen" shortcut.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use aws_sdk_sqs::types::MessageSystemAttributeName;
+use baton_e2e::Harness;
+use baton_e2e::baton_local::StackOptions;
+use tokio::task::JoinSet;
+
+use crate::process;
+use crate::runtime_api::RuntimeApi;
+use crate::table::{Report, Target};
+
+/// Rounds of the CPU measure, each with a freshly started ingest process.
+const CPU_ROUNDS: usize = 3;
+/// Upload messages per round.
+const CPU_MESSAGES: usize = 100;
+/// Uploads in the burst.
+const BURST: usize = 1_000;
+/// Bursts, each on a fresh stack.
+const BURST_RUNS: usize = 3;
+/// Uploads CI-side in flight at once.
+const PARALLEL_UPLOADS: usize = 16;
+
+/// The sample packages, as CI would upload them.
+#[derive(Clone)]
+struct Samples {
+    site: Vec<u8>,
+    manifest: Vec<u8>,
+}
+
+impl Samples {
+    fn load(root: &Path) -> Result<Samples> {
+        Ok(Samples {
+            site: baton_e2e::baton_local::demo::zip_folder(&root.join("samples/web/site"))?,
+            manifest: std::fs::read(root.join("samples/state/manifest.yaml")).context("reading the sample manifest")?,
+        })
+    }
+
+    /// Upload `n`: the site and the manifest take turns, each a version higher than before.
+    fn upload(&self, series: usize, n: usize) -> (String, Vec<u8>) {
+        let version = format!("{}.{}.0", series + 1, n / 2);
+        if n.is_multiple_of(2) {
+            (format!("packages/web/{version}/site.zip"), self.site.clone())
+        } else {
+            (format!("packages/state/{version}/manifest.yaml"), self.manifest.clone())
+        }
+    }
+}
+
+/// Uploads `count` packages of `series`, `PARALLEL_UPLOADS` at a time, in version order.
+async fn upload_all(h: &Harness, samples: &Samples, series: usize, count: usize) -> Result<()> {
+    let mut running = JoinSet::new();
+    for n in 0..count {
+        if running.len() >= PARALLEL_UPLOADS
+            && let Some(done) = running.join_next().await
+        {
+            done??;
+        }
+        let (key, body) = samples.upload(series, n);
+        let put =
+            h.s3.put_object()
+                .bucket(&h.stack.bucket)
+                .key(key.clone())
+                .body(body.into())
+                .metadata("commit", format!("{n:07x}"))
+                .metadata("branch", "main")
+                .metadata("notes", "make bench");
+        running.spawn(async move { put.send().await.with_context(|| format!("uploading {key}")).map(|_| ()) });
+    }
+    while let Some(done) = running.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+/// A stack whose simulators answer at once.
+fn quick_stack() -> StackOptions {
+    StackOptions {
+        pages_stage_delay: Duration::ZERO,
+        cloudhub_apply_delay: Duration::ZERO,
+        ..StackOptions::ephemeral()
+    }
+}
+
+/// CPU per message: the stack's pollers are off, so the upload messages wait in the queue; the
+/// real `ingest` binary, started as Lambda starts it (against a local Runtime API, the template's
+/// environment, the stack's AWS endpoint), gets them in the batches the template configures.
+/// Its CPU time (from `/proc`) after init until it has handled every message, divided by the
+/// messages, is the figure: it includes reading `baton.yaml`, the zip checks, the SDK's request
+/// signing and TLS-free HTTP, and JSON logging; not moto's time.
+async fn cpu_per_message(root: &Path, profile: &str, samples: &Samples, report: &mut Report) -> Result<()> {
+    let h = Harness::start_with(StackOptions {
+        sqs_pollers: false,
+        ..quick_stack()
+    })
+    .await?;
+    let function = h
+        .stack
+        .registry
+        .functions
+        .iter()
+        .find(|f| f.binary == "ingest")
+        .context("template.yaml has no ingest function")?;
+    let source = function
+        .sqs
+        .first()
+        .context("the ingest function has no SQS source")?
+        .clone();
+    let queue_url = h.stack.queue_url("UploadsQueue")?;
+    let mut env = function.env.clone();
+    env.insert("AWS_ENDPOINT_URL".into(), h.stack.aws_endpoint.clone());
+    let program = crate::init::binary(root, profile, "ingest");
+
+    let (mut cpu_ms, mut wall_ms) = (Vec::new(), Vec::new());
+    for round in 0..CPU_ROUNDS {
+        upload_all(&h, samples, round, CPU_MESSAGES).await?;
+        let api = RuntimeApi::start().await?;
+        let child = process::lambda_command(&program, &[], &api.address(), &env)
+            .spawn()
+            .with_context(|| format!("starting {}", program.display()))?;
+        let pid = child.id().context("no pid")?;
+        api.polled(1).await?;
+        let cpu_before = process::cpu_time(pid).context("no CPU time in /proc")?;
+        let started = Instant::now();
+        let (mut handled, mut invocations) = (0, 0);
+        while handled < CPU_MESSAGES {
+            let received = h
+                .sqs
+                .receive_message()
+                .queue_url(&queue_url)
+                .max_number_of_messages(source.batch_size)
+                .wait_time_seconds(1)
+                .message_system_attribute_names(MessageSystemAttributeName::All)
+                .send()
+                .await?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                bail!("the uploads queue ran dry after {handled} of {CPU_MESSAGES} messages");
+            }
+            let event = baton_e2e::baton_local::poller::sqs_event(&messages, &source.queue_arn, &h.stack.region);
+            let answer = api.invoke(event).await?;
+            invocations += 1;
+            if let Some(failed) = answer["batchItemFailures"].as_array().filter(|f| !f.is_empty()) {
+                bail!("ingest failed {} message(s) of a batch: {answer}", failed.len());
+            }
+            for message in &messages {
+                h.sqs
+                    .delete_message()
+                    .queue_url(&queue_url)
+                    .receipt_handle(message.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await?;
+            }
+            handled += messages.len();
+        }
+        // Idle again, asking for the next event: everything it did for these messages is done.
+        api.polled(invocations + 1).await?;
+        let cpu = process::cpu_time(pid).context("no CPU time in /proc")? - cpu_before;
+        wall_ms.push(started.elapsed().as_secs_f64() * 1000.0 / handled as f64);
+        cpu_ms.push(cpu.as_secs_f64() * 1000.0 / handled as f64);
+        drop(child);
+    }
+    let registered = h.packages().await?.len();
+    ensure!(
+        registered == CPU_ROUNDS * CPU_MESSAGES,
+        "{registered} packages registered, not {}",
+        CPU_ROUNDS * CPU_MESSAGES
+    );
+    report.section(format!(
+        "Ingest: the real binary fed {CPU_ROUNDS} × {CPU_MESSAGES} upload messages in batches of {} (a fresh process per run)",
+        source.batch_size
+    ));
+    report.samples("ingest: CPU per message", "ms", &cpu_ms, Target::Below(5.0));
+    report.samples(
+        "ingest: wall time per message (moto included)",
+        "ms",
+        &wall_ms,
+        Target::None,
+    );
+    Ok(())
+}
+
+/// Throughput: `BURST` uploads as fast as CI can put them, through the whole local stack (S3
+/// notification, SQS, the runner's 3 pollers, the in-process ingest handler, moto), timed from the
+/// first upload until the queue is empty with every upload handled.
+async fn burst(samples: &Samples, report: &mut Report) -> Result<()> {
+    let (mut throughput, mut seconds, mut releases) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..BURST_RUNS {
+        let h = Harness::start_with(quick_stack()).await?;
+        let started = Instant::now();
+        upload_all(&h, samples, 0, BURST).await?;
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while h.queue_depth("UploadsQueue").await? > 0 {
+            if Instant::now() > deadline {
+                bail!("the burst was not ingested within 600 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let took = started.elapsed().as_secs_f64();
+        let registered = h.packages().await?.len();
+        ensure!(registered == BURST, "{registered} of {BURST} uploads registered");
+        ensure!(h.dead_letters().await? == 0, "uploads went to the dead-letter queue");
+        releases.push(h.releases().await?.len() as f64);
+        seconds.push(took);
+        throughput.push(BURST as f64 / took);
+        h.stack.stop().await;
+    }
+    report.section(format!(
+        "Ingest: a burst of {BURST} uploads ({PARALLEL_UPLOADS} in flight) through the local stack, {BURST_RUNS} runs"
+    ));
+    report.samples("burst: throughput", "uploads/s", &throughput, Target::None);
+    report.samples("burst: first upload to all ingested", "s", &seconds, Target::None);
+    report.samples("burst: releases made", "", &releases, Target::None);
+    Ok(())
+}
+
+/// Both ingest figures into `report`.
+pub async fn measure(root: &Path, profile: &str, report: &mut Report) -> Result<()> {
+    let samples = Samples::load(root)?;
+    cpu_per_message(root, profile, &samples, report).await?;
+    burst(&samples, report).await
+}
