@@ -35,19 +35,67 @@ pub struct EndpointState {
 
 /// How many requests the endpoint forwarded, by operation: the `X-Amz-Target` header of JSON
 /// protocol services (e.g. `DynamoDB_20120810.Query`). Lets a test assert what a call costs.
+/// It also keeps the time during which at least one DynamoDB request was in flight, so a
+/// benchmark can tell a handler's own time from the time it waited on (local) DynamoDB.
 #[derive(Debug, Clone, Default)]
-pub struct RequestCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+pub struct RequestCounter {
+    counts: Arc<Mutex<BTreeMap<String, u64>>>,
+    dynamodb: Arc<Mutex<Busy>>,
+}
+
+/// Time with at least one request in flight: the union of the requests' intervals.
+#[derive(Debug, Default)]
+struct Busy {
+    in_flight: u32,
+    since: Option<std::time::Instant>,
+    total: std::time::Duration,
+}
+
+/// One DynamoDB request in flight; its end is recorded when dropped.
+struct InFlight(Arc<Mutex<Busy>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut busy) = self.0.lock() {
+            busy.in_flight = busy.in_flight.saturating_sub(1);
+            if busy.in_flight == 0
+                && let Some(since) = busy.since.take()
+            {
+                busy.total += since.elapsed();
+            }
+        }
+    }
+}
 
 impl RequestCounter {
     fn record(&self, operation: &str) {
-        if let Ok(mut counts) = self.0.lock() {
+        if let Ok(mut counts) = self.counts.lock() {
             *counts.entry(operation.to_string()).or_default() += 1;
         }
     }
 
+    fn dynamodb_request(&self) -> InFlight {
+        if let Ok(mut busy) = self.dynamodb.lock() {
+            if busy.in_flight == 0 {
+                busy.since = Some(std::time::Instant::now());
+            }
+            busy.in_flight += 1;
+        }
+        InFlight(self.dynamodb.clone())
+    }
+
     /// The counts so far, by operation.
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.0.lock().map(|c| c.clone()).unwrap_or_default()
+        self.counts.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// How long, so far, at least one DynamoDB request was in flight at this endpoint (from
+    /// arriving here until its answer was read from moto).
+    pub fn dynamodb_busy(&self) -> std::time::Duration {
+        self.dynamodb
+            .lock()
+            .map(|b| b.total + b.since.map(|s| s.elapsed()).unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 
@@ -160,6 +208,9 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
     if !operation.is_empty() {
         state.requests.record(&operation);
     }
+    let _in_flight = operation
+        .starts_with("DynamoDB_20120810.")
+        .then(|| state.requests.dynamodb_request());
     let _isolation = match operation.strip_prefix("DynamoDB_20120810.") {
         Some("TransactWriteItems") => Some(Isolation::Exclusive(state.dynamodb_transactions.write().await)),
         Some(_) => Some(Isolation::Shared(state.dynamodb_transactions.read().await)),

@@ -28,9 +28,18 @@ fn routes(size: u64) -> [(&'static str, String); 3] {
     ]
 }
 
-/// Handler time (ms, from the local HTTP API's `Server-Timing`) and DynamoDB requests of one GET.
-async fn call(h: &Harness, client: &reqwest::Client, path: &str) -> Result<(f64, f64)> {
+/// One GET's handler time (ms, from the local HTTP API's `Server-Timing`), the part of it
+/// spent on anything but waiting for DynamoDB (ms), and its DynamoDB requests.
+struct Call {
+    handler_ms: f64,
+    own_ms: f64,
+    requests: f64,
+}
+
+/// One GET of `path`.
+async fn call(h: &Harness, client: &reqwest::Client, path: &str) -> Result<Call> {
     let before = dynamodb_only(h.stack.aws_requests.snapshot());
+    let busy_before = h.stack.aws_requests.dynamodb_busy();
     let answer = client.get(format!("{}{path}", h.stack.http_url)).send().await?;
     if !answer.status().is_success() {
         bail!("GET {path}: {}", answer.status());
@@ -43,27 +52,41 @@ async fn call(h: &Harness, client: &reqwest::Client, path: &str) -> Result<(f64,
         .and_then(|v| v.parse::<f64>().ok())
         .context("the local HTTP API sent no Server-Timing")?;
     answer.bytes().await?;
+    let waited = h.stack.aws_requests.dynamodb_busy() - busy_before;
     let after = dynamodb_only(h.stack.aws_requests.snapshot());
     let requests: u64 = after
         .iter()
         .map(|(op, n)| n - before.get(op).copied().unwrap_or(0))
         .sum();
-    Ok((timing, requests as f64))
+    Ok(Call {
+        handler_ms: timing,
+        own_ms: (timing - waited.as_secs_f64() * 1000.0).max(0.0),
+        requests: requests as f64,
+    })
+}
+
+/// A route's calls at one size: handler times, own times, request counts.
+#[derive(Default)]
+struct Calls {
+    handler_ms: Vec<f64>,
+    own_ms: Vec<f64>,
+    requests: Vec<f64>,
 }
 
 /// Per route: (handler times, request counts) at the current size.
-async fn measure_routes(h: &Harness, size: u64) -> Result<BTreeMap<&'static str, (Vec<f64>, Vec<f64>)>> {
+async fn measure_routes(h: &Harness, size: u64) -> Result<BTreeMap<&'static str, Calls>> {
     let client = reqwest::Client::new();
     let mut out = BTreeMap::new();
     for (name, path) in routes(size) {
         call(h, &client, &path).await?; // warm: the first call of a fresh handler reads baton.yaml
-        let (mut times, mut requests) = (Vec::new(), Vec::new());
+        let mut calls = Calls::default();
         for _ in 0..CALLS {
-            let (ms, n) = call(h, &client, &path).await?;
-            times.push(ms);
-            requests.push(n);
+            let one = call(h, &client, &path).await?;
+            calls.handler_ms.push(one.handler_ms);
+            calls.own_ms.push(one.own_ms);
+            calls.requests.push(one.requests);
         }
-        out.insert(name, (times, requests));
+        out.insert(name, calls);
     }
     Ok(out)
 }
@@ -95,40 +118,60 @@ pub async fn measure(report: &mut Report) -> Result<()> {
         SIZES[0], SIZES[1]
     ));
     let (few, many) = (&measured[0], &measured[1]);
+    let [small, large] = SIZES;
     for (route, _) in routes(0) {
-        let (few_times, few_requests) = &few[route];
-        let (many_times, many_requests) = &many[route];
+        let (few, many) = (&few[route], &many[route]);
         report.samples(
-            format!("GET {route} at {}: handler time", SIZES[0]),
+            format!("GET {route} at {small}: handler time"),
             "ms",
-            few_times,
+            &few.handler_ms,
             Target::None,
         );
         report.samples(
-            format!("GET {route} at {}: handler time", SIZES[1]),
+            format!("GET {route} at {large}: handler time"),
             "ms",
-            many_times,
+            &many.handler_ms,
+            Target::None,
+        );
+        report.samples(
+            format!("GET {route} at {small}: handler time outside DynamoDB"),
+            "ms",
+            &few.own_ms,
+            Target::None,
+        );
+        report.samples(
+            format!("GET {route} at {large}: handler time outside DynamoDB"),
+            "ms",
+            &many.own_ms,
             Target::None,
         );
         report.value(
-            format!("GET {route}: handler time, {} / {}", SIZES[1], SIZES[0]),
+            format!("GET {route}: handler time outside DynamoDB, {large} / {small}"),
             "",
-            median(many_times).0 / median(few_times).0,
+            median(&many.own_ms).0 / median(&few.own_ms).0,
             Target::AboutOne(0.25),
         );
         report.samples(
-            format!("GET {route} at {}: DynamoDB requests", SIZES[1]),
+            format!("GET {route} at {large}: DynamoDB requests"),
             "",
-            many_requests,
+            &many.requests,
             Target::None,
         );
         report.value(
-            format!("GET {route}: DynamoDB requests, {} / {}", SIZES[1], SIZES[0]),
+            format!("GET {route}: DynamoDB requests, {large} / {small}"),
             "",
-            median(many_requests).0 / median(few_requests).0,
+            median(&many.requests).0 / median(&few.requests).0,
             Target::AboutOne(0.0),
         );
     }
+    report.note(
+        "Status: moto answers a Query by going through every item of the table (for an index) or of the \
+         partition, in Python, before it applies the limit; DynamoDB reads only the page it returns. So the handler's \
+         total time grows with history locally and would not on AWS; what Baton controls, its \
+         DynamoDB requests and its time outside them, is what the targets check. The time waiting \
+         for DynamoDB is measured at the runner's AWS endpoint (the union of the DynamoDB requests' \
+         intervals), with no workflow running.",
+    );
     h.stack.stop().await;
     Ok(())
 }
