@@ -40,6 +40,6 @@ check-template: ## cfn-lint (pinned, installed into .venv-tools) on template.yam
 
 FUNCTIONS := ingest notify approve lifecycle deploy-pages deploy-cloudhub status
 
-bench: setup ## Measured figures (see docs/performance.md)
-	$(CARGO) build -q --profile bench $(addprefix -p ,$(FUNCTIONS))
-	$(CARGO) run -q --profile bench -p baton-bench
+bench: setup package ## Every measured figure in one table, also saved to target/bench.md (see docs/performance.md)
+	$(CARGO) build -q --profile bench $(addprefix -p ,$(FUNCTIONS)) -p baton-bench
+	set -o pipefail; $(CARGO) run -q --profile bench -p baton-bench | tee target/bench.md

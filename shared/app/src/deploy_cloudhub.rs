@@ -206,7 +206,7 @@ where
                     .as_ref()
                     .filter(|d| matches!(d.status, DeployStatus::Succeeded))
                 {
-                    return answer(done);
+                    return Ok(json!({ "done": true, "deployment": answer(done)? }));
                 }
                 let target = self.target(&ctx).await?;
                 let desired = self.desired(&ctx, &ctx.package, env).await?;
@@ -215,9 +215,18 @@ where
                 record.detail = Some(PlatformDetail::CloudHub {
                     applications: planned.summary(),
                 });
+                // Nothing to change (most releases only change the site): when every application
+                // already runs its version, the rollout is over now, and the workflow goes on
+                // without waiting `poll_seconds` for a first poll. Anything else, a failed
+                // application included, is left to `poll`.
+                let changed = planned.changed().count();
+                let done = changed == 0 && matches!(self.progress(&target, &desired).await, Ok(w) if w.is_empty());
+                if done {
+                    record.status = DeployStatus::Succeeded;
+                }
                 self.store.put_deployment(&record).await?;
-                tracing::info!(release = %ctx.release.id, environment = env, changed = planned.changed().count(), "CloudHub reconciliation started");
-                answer(&record)
+                tracing::info!(release = %ctx.release.id, environment = env, changed, done, "CloudHub reconciliation started");
+                Ok(json!({ "done": done, "deployment": answer(&record)? }))
             }
             "poll" => {
                 let mut record =

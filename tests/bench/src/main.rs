@@ -38,6 +38,7 @@ async fn main() -> Result<()> {
     let started = std::time::Instant::now();
     for part in PARTS.into_iter().filter(|p| wanted(p)) {
         eprintln!("measuring {part} ...");
+        let part_started = std::time::Instant::now();
         match part {
             "init" => init::measure(&root, &profile, &mut report).await?,
             "ingest" => ingest::measure(&root, &profile, &mut report).await?,
@@ -45,6 +46,7 @@ async fn main() -> Result<()> {
             "journey" => journey::measure(&mut report).await?,
             _ => pages::measure(&mut report).await?,
         }
+        eprintln!("measured {part} in {:.0} s", part_started.elapsed().as_secs_f64());
     }
     report.note(format!(
         "Machine: {}. Measured {} in {:.0} s.",

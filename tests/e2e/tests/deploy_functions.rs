@@ -180,6 +180,7 @@ async fn deploy_cloudhub_plans_starts_and_polls_to_applied_idempotently() -> Res
 
     let (error, started) = invoke(&h, "DeployCloudHubFunction", request("start", "rel-1", "state")).await?;
     assert_eq!(error, None, "{started}");
+    assert_eq!(started["done"], false, "two applications are being created: {started}");
     let (error, done) = poll_cloudhub(&h, "rel-1").await?;
     assert_eq!(error, None, "{done}");
     assert_eq!(done["done"], true);
@@ -201,11 +202,30 @@ async fn deploy_cloudhub_plans_starts_and_polls_to_applied_idempotently() -> Res
     assert!(secure.get("db.password").is_some(), "{patient}");
 
     // Everything again: nothing new happens.
-    let (error, _) = invoke(&h, "DeployCloudHubFunction", request("start", "rel-1", "state")).await?;
+    let (error, again) = invoke(&h, "DeployCloudHubFunction", request("start", "rel-1", "state")).await?;
     assert_eq!(error, None);
+    assert_eq!(again["done"], true, "{again}");
     assert_eq!(h.cloudhub_deployments("Sandbox").len(), 2);
     let (_, plan) = invoke(&h, "DeployCloudHubFunction", request("plan", "rel-1", "state")).await?;
     assert_eq!(plan["plan"]["patient-api"], "unchanged at 1.4.2", "{plan}");
+
+    // A new release whose manifest asks for what already runs: done at start, so the workflow
+    // does not wait for a first poll.
+    h.drained().await?;
+    let releases = h.releases().await?.len() as u64;
+    h.upload(
+        "packages/state/1.0.1/manifest.yaml",
+        sample_manifest("1.4.2"),
+        &[("commit", "ee55ff6")],
+    )
+    .await?;
+    let newest = baton_local::demo::wait_for_release(&h.stack, releases + 1, Duration::from_secs(90)).await?;
+    let id = newest.id.to_string();
+    let (error, unchanged) = invoke(&h, "DeployCloudHubFunction", request("start", &id, "state")).await?;
+    assert_eq!(error, None, "{unchanged}");
+    assert_eq!(unchanged["done"], true, "nothing to change: {unchanged}");
+    assert_eq!(unchanged["deployment"]["status"], "succeeded", "{unchanged}");
+    assert_eq!(h.cloudhub_deployments("Sandbox").len(), 2, "no new CloudHub deployment");
     Ok(())
 }
 
