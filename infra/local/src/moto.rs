@@ -28,19 +28,22 @@ pub fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// The moto_server executable: `BATON_MOTO_SERVER`, else the project's venv.
-pub fn moto_executable(root: &Path) -> Result<PathBuf> {
+/// How to start moto: `BATON_MOTO_SERVER` (a `moto_server` executable, used as is), else the
+/// project's venv Python running `infra/local/moto_server.py` (moto's server with a cheaper
+/// transaction rollback; the file says why).
+pub fn moto_command(root: &Path) -> Result<(PathBuf, Vec<String>)> {
     if let Ok(path) = std::env::var("BATON_MOTO_SERVER") {
-        return Ok(PathBuf::from(path));
+        return Ok((PathBuf::from(path), Vec::new()));
     }
-    let path = root.join(".venv/bin/moto_server");
-    if !path.exists() {
+    let python = root.join(".venv/bin/python3");
+    if !root.join(".venv/bin/moto_server").exists() {
         bail!(
-            "{} is missing: run `make setup` (it installs the pinned moto into .venv)",
-            path.display()
+            "{} has no moto: run `make setup` (it installs the pinned moto into .venv)",
+            root.join(".venv").display()
         );
     }
-    Ok(path)
+    let script = root.join("infra/local/moto_server.py");
+    Ok((python, vec![script.to_string_lossy().into_owned()]))
 }
 
 impl Moto {
@@ -52,7 +55,7 @@ impl Moto {
                 "port {port} is already in use by another process; stop it or choose another moto port (--moto-port)"
             );
         }
-        let exe = moto_executable(root)?;
+        let (exe, script) = moto_command(root)?;
         let stderr = match log {
             Some(path) => {
                 Stdio::from(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)
@@ -60,6 +63,7 @@ impl Moto {
             None => Stdio::null(),
         };
         let child = Command::new(&exe)
+            .args(script)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_PORT", lambda_port.to_string())
             .env("AWS_DEFAULT_REGION", "eu-west-1")

@@ -71,3 +71,76 @@ async fn an_upload_that_cannot_be_processed_is_retried_then_dead_lettered_not_lo
     assert!(h.packages().await?.is_empty());
     Ok(())
 }
+
+/// moto runs behind `infra/local/moto_server.py`, which replaces moto's whole-table snapshot
+/// with an item-level undo: a cancelled transaction must still leave every item as it was,
+/// and keep what other requests wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_transaction_changes_nothing_and_keeps_other_writes() -> Result<()> {
+    use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
+    let h = Harness::start().await?;
+    let s = |v: &str| AttributeValue::S(v.to_string());
+    let key = |pk: &str| [("pk".to_string(), s(pk)), ("sk".to_string(), s("item"))];
+    let put = |pk: &str, value: &str| {
+        h.dynamodb.put_item().table_name(&h.table).set_item(Some(
+            key(pk).into_iter().chain([("value".to_string(), s(value))]).collect(),
+        ))
+    };
+    put("test#kept", "before").send().await?;
+    put("test#other", "before").send().await?;
+
+    let update = Update::builder()
+        .table_name(&h.table)
+        .set_key(Some(key("test#kept").into_iter().collect()))
+        .update_expression("SET #v = :v")
+        .expression_attribute_names("#v", "value")
+        .expression_attribute_values(":v", s("changed"))
+        .build()?;
+    let new_item = Put::builder()
+        .table_name(&h.table)
+        .set_item(Some(key("test#new").into_iter().collect()))
+        .build()?;
+    let failing = ConditionCheck::builder()
+        .table_name(&h.table)
+        .set_key(Some(key("test#missing").into_iter().collect()))
+        .condition_expression("attribute_exists(pk)")
+        .build()?;
+    let cancelled = h
+        .dynamodb
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().update(update).build())
+        .transact_items(TransactWriteItem::builder().put(new_item).build())
+        .transact_items(TransactWriteItem::builder().condition_check(failing).build())
+        .send()
+        .await;
+    let error = cancelled.expect_err("the condition check fails, so the transaction is cancelled");
+    assert!(
+        format!("{:?}", error.into_service_error()).contains("TransactionCanceled"),
+        "cancelled, not another error"
+    );
+    put("test#other", "after").send().await?;
+
+    let read = |pk: &str| {
+        h.dynamodb
+            .get_item()
+            .table_name(&h.table)
+            .set_key(Some(key(pk).into_iter().collect()))
+            .consistent_read(true)
+            .send()
+    };
+    let value = |item: Option<std::collections::HashMap<String, AttributeValue>>| {
+        item.and_then(|i| i.get("value").and_then(|v| v.as_s().ok().cloned()))
+    };
+    assert_eq!(
+        value(read("test#kept").await?.item),
+        Some("before".into()),
+        "the update was undone"
+    );
+    assert!(read("test#new").await?.item.is_none(), "the put was undone");
+    assert_eq!(
+        value(read("test#other").await?.item),
+        Some("after".into()),
+        "other writes stay"
+    );
+    Ok(())
+}

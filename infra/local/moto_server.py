@@ -1,0 +1,85 @@
+"""moto's server for Baton's local stack, with one change: when a DynamoDB TransactWriteItems
+fails, it undoes only the items it touched, instead of snapshotting every table it names before
+it starts.
+
+Why: moto 5.2.5 deep-copies each whole table before every transaction. That is O(items in the
+table) per transaction: under `make bench`'s burst of uploads it was 95 % of moto's CPU, and it
+made every test slower as the table grew. Restoring that snapshot on failure also erased writes
+other requests made meanwhile (the runner still serialises transactions against other DynamoDB
+requests; see aws_endpoint.rs). Everything else is moto's own `moto_server`.
+
+The runner starts this file with the project's venv Python; `BATON_MOTO_SERVER` bypasses it.
+"""
+
+import copy
+import sys
+
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
+from moto.server import main
+
+
+class _NoTableSnapshots:
+    """Stands in for the `copy` module inside moto.dynamodb.models: a Table is not copied (the
+    wrapper below keeps an item-level undo instead); anything else is, as before."""
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        if isinstance(value, Table):
+            return value
+        return copy.deepcopy(value, memo)
+
+
+_moto_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+def _target(backend, op_type, op):
+    """The table and the (hash, range) key an operation of the transaction writes."""
+    table = backend.tables.get(op.get("TableName"))
+    if table is None:
+        return None
+    if op_type == "Put":
+        attrs = op["Item"]
+        key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            key[table.range_key_attr] = attrs[table.range_key_attr]
+    else:
+        key = op["Key"]
+    hash_key, range_key = backend.get_keys_value(table, key)
+    return table, hash_key, range_key
+
+
+def transact_write_items(self, transact_items):
+    undo = []
+    for item in transact_items:
+        try:
+            op_type, op = next(iter(item.items()))
+            target = _target(self, op_type, op)
+        except Exception:
+            continue  # malformed: moto refuses it without writing it
+        if target is not None:
+            table, hash_key, range_key = target
+            undo.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    try:
+        return _moto_transact_write_items(self, transact_items)
+    except Exception:
+        for table, hash_key, range_key, previous in reversed(undo):
+            if previous is None:
+                table.delete_item(hash_key, range_key)
+            elif range_key is not None:
+                table.items[hash_key][range_key] = previous
+            else:
+                table.items[hash_key] = previous
+        raise
+
+
+dynamodb_models.copy = _NoTableSnapshots()
+DynamoDBBackend.transact_write_items = transact_write_items
+
+if __name__ == "__main__":
+    sys.argv[0] = "moto_server"
+    sys.exit(main())
