@@ -3,7 +3,8 @@
 //!
 //! - `init`: each function's cold start (init time, peak RSS) against a local Runtime API, its
 //!   zip from `make package`, and a Python 3 + boto3 baseline measured the same way;
-//! - `ingest`: CPU per upload message of the real binary; a burst of 1,000 uploads;
+//! - `ingest`: CPU per upload message of the real binary;
+//! - `burst`: a burst of 1,000 uploads through the local stack;
 //! - `status`: handler time and DynamoDB requests with 100 and with 10,000 releases;
 //! - `journey`: upload → approval mail, approval click → live in TEST;
 //! - `pages`: a 2,000-file site deployed to the Cloudflare Pages simulator, twice.
@@ -22,7 +23,7 @@ mod table;
 use anyhow::Result;
 
 /// The parts, in the order they run and print.
-const PARTS: [&str; 5] = ["init", "ingest", "status", "journey", "pages"];
+const PARTS: [&str; 6] = ["init", "ingest", "burst", "status", "journey", "pages"];
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -41,7 +42,8 @@ async fn main() -> Result<()> {
         let part_started = std::time::Instant::now();
         match part {
             "init" => init::measure(&root, &profile, &mut report).await?,
-            "ingest" => ingest::measure(&root, &profile, &mut report).await?,
+            "ingest" => ingest::measure_cpu(&root, &profile, &mut report).await?,
+            "burst" => ingest::measure_burst(&root, &mut report).await?,
             "status" => status::measure(&mut report).await?,
             "journey" => journey::measure(&mut report).await?,
             _ => pages::measure(&mut report).await?,
