@@ -208,10 +208,9 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
     if !operation.is_empty() {
         state.requests.record(&operation);
     }
-    let _in_flight = operation
-        .starts_with("DynamoDB_20120810.")
-        .then(|| state.requests.dynamodb_request());
-    let _isolation = match operation.strip_prefix("DynamoDB_20120810.") {
+    let dynamodb_operation = operation.strip_prefix("DynamoDB_20120810.");
+    let _in_flight = dynamodb_operation.map(|_| state.requests.dynamodb_request());
+    let _isolation = match dynamodb_operation {
         Some("TransactWriteItems") => Some(Isolation::Exclusive(state.dynamodb_transactions.write().await)),
         Some(_) => Some(Isolation::Shared(state.dynamodb_transactions.read().await)),
         None => None,

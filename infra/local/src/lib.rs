@@ -106,6 +106,16 @@ impl StackOptions {
             ..StackOptions::default()
         }
     }
+
+    /// These options with simulators that answer at once: no Pages build stage delay, no
+    /// CloudHub apply delay (what `make bench` times end to end).
+    pub fn without_delays(self) -> Self {
+        StackOptions {
+            pages_stage_delay: std::time::Duration::ZERO,
+            cloudhub_apply_delay: std::time::Duration::ZERO,
+            ..self
+        }
+    }
 }
 
 /// A running local stack. Dropping it stops everything, moto included.
@@ -208,7 +218,7 @@ impl LocalStack {
             anypoint,
             aws_requests: aws_endpoint::RequestCounter::default(),
             moto,
-            sqs_pollers: true,
+            sqs_pollers: options.sqs_pollers,
             stop,
             tasks: Vec::new(),
         };
@@ -228,7 +238,6 @@ impl LocalStack {
             anypoint: stack.anypoint.url(),
         };
         upload_config(&options, &endpoints, &clients.s3).await?;
-        stack.sqs_pollers = options.sqs_pollers;
         stack.run_functions(functions)?;
         Ok(stack)
     }

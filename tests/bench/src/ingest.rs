@@ -86,13 +86,17 @@ async fn upload_all(h: &Harness, samples: &Samples, series: usize, count: usize)
     Ok(())
 }
 
-/// A stack whose simulators answer at once.
-fn quick_stack() -> StackOptions {
-    StackOptions {
-        pages_stage_delay: Duration::ZERO,
-        cloudhub_apply_delay: Duration::ZERO,
-        ..StackOptions::ephemeral()
+/// Deletes handled `messages` from the queue, as the event source mapping does.
+async fn delete(h: &Harness, queue_url: &str, messages: &[aws_sdk_sqs::types::Message]) -> Result<()> {
+    for message in messages {
+        h.sqs
+            .delete_message()
+            .queue_url(queue_url)
+            .receipt_handle(message.receipt_handle().unwrap_or_default())
+            .send()
+            .await?;
     }
+    Ok(())
 }
 
 /// CPU per message: the stack's pollers are off, so the upload messages wait in the queue; the
@@ -104,7 +108,7 @@ fn quick_stack() -> StackOptions {
 async fn cpu_per_message(root: &Path, profile: &str, samples: &Samples, report: &mut Report) -> Result<()> {
     let h = Harness::start_with(StackOptions {
         sqs_pollers: false,
-        ..quick_stack()
+        ..StackOptions::ephemeral().without_delays()
     })
     .await?;
     let function = h
@@ -152,14 +156,7 @@ async fn cpu_per_message(root: &Path, profile: &str, samples: &Samples, report: 
                 .into_iter()
                 .partition(|m| !m.body().unwrap_or_default().contains("s3:TestEvent"));
             // S3 sends one TestEvent when the bucket notification is set up: not an upload.
-            for message in &test_events {
-                h.sqs
-                    .delete_message()
-                    .queue_url(&queue_url)
-                    .receipt_handle(message.receipt_handle().unwrap_or_default())
-                    .send()
-                    .await?;
-            }
+            delete(&h, &queue_url, &test_events).await?;
             if messages.is_empty() {
                 if test_events.is_empty() {
                     bail!("the uploads queue ran dry after {handled} of {CPU_MESSAGES} messages");
@@ -172,14 +169,7 @@ async fn cpu_per_message(root: &Path, profile: &str, samples: &Samples, report: 
             if let Some(failed) = answer["batchItemFailures"].as_array().filter(|f| !f.is_empty()) {
                 bail!("ingest failed {} message(s) of a batch: {answer}", failed.len());
             }
-            for message in &messages {
-                h.sqs
-                    .delete_message()
-                    .queue_url(&queue_url)
-                    .receipt_handle(message.receipt_handle().unwrap_or_default())
-                    .send()
-                    .await?;
-            }
+            delete(&h, &queue_url, &messages).await?;
             handled += messages.len();
         }
         // Idle again, asking for the next event: everything it did for these messages is done.
@@ -218,7 +208,7 @@ async fn burst(samples: &Samples, report: &mut Report) -> Result<()> {
     let (mut throughput, mut seconds, mut releases) = (Vec::new(), Vec::new(), Vec::new());
     let size = burst_size();
     for _ in 0..BURST_RUNS {
-        let h = Harness::start_with(quick_stack()).await?;
+        let h = Harness::start_with(StackOptions::ephemeral().without_delays()).await?;
         let started = Instant::now();
         upload_all(&h, samples, 0, size).await?;
         let deadline = Instant::now() + Duration::from_secs(600);

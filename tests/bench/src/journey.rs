@@ -4,7 +4,6 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use baton_domain::ReleaseId;
 use baton_e2e::Harness;
 use baton_e2e::baton_local::StackOptions;
 
@@ -12,41 +11,20 @@ use crate::table::{Report, Target};
 
 /// Releases timed, after one that warms the stack.
 const RUNS: usize = 5;
-/// The longest a step may take before the run is declared broken.
-const STEP_LIMIT: Duration = Duration::from_secs(120);
 
-/// Waits until the outbox holds the TEST approval mail of release `number`; returns its link.
+/// The TEST approval link of release `number`, once mailed.
 async fn approval_mail(h: &Harness, number: u64) -> Result<String> {
-    let subject = format!("Approve release {number} for TEST?");
-    let deadline = Instant::now() + STEP_LIMIT;
-    loop {
-        let link = h.stack.outbox.lock().ok().and_then(|mails| {
-            mails
-                .iter()
-                .find(|m| m.subject.contains(&subject))
-                .and_then(|m| m.links.first().cloned())
-        });
-        if let Some(link) = link {
-            return Ok(link);
-        }
-        if Instant::now() > deadline {
-            bail!("no mail '{subject}' within {} s", STEP_LIMIT.as_secs());
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let links = h.approval_links(number, "TEST").await?;
+    links
+        .into_iter()
+        .next()
+        .map(|(_, link)| link)
+        .context("no approval link")
 }
 
-/// Waits until release `number` is live in TEST.
+/// Waits until release `number` is live in TEST, looking often enough to time it.
 async fn live_in_test(h: &Harness, number: u64) -> Result<()> {
-    let want = ReleaseId::from_number(number);
-    let deadline = Instant::now() + STEP_LIMIT;
-    while h.environment("TEST").await?.current.map(|c| c.release_id) != Some(want.clone()) {
-        if Instant::now() > deadline {
-            bail!("release {number} not live in TEST within {} s", STEP_LIMIT.as_secs());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Ok(())
+    h.wait_live_polling("TEST", number, Duration::from_millis(20)).await
 }
 
 /// Approves from `link` as the release manager would, pressing the button.
@@ -60,12 +38,7 @@ async fn approve(h: &Harness, link: &str) -> Result<()> {
 
 /// Measures both latencies into `report`.
 pub async fn measure(report: &mut Report) -> Result<()> {
-    let h = Harness::start_with(StackOptions {
-        pages_stage_delay: Duration::ZERO,
-        cloudhub_apply_delay: Duration::ZERO,
-        ..StackOptions::ephemeral()
-    })
-    .await?;
+    let h = Harness::start_with(StackOptions::ephemeral().without_delays()).await?;
     // Warm-up: the first release creates the CloudHub applications and the Pages branch, and
     // every handler reads baton.yaml once.
     let first = h.release_samples("1.0.0", 1).await?;

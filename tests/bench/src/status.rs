@@ -93,12 +93,7 @@ async fn measure_routes(h: &Harness, size: u64) -> Result<BTreeMap<&'static str,
 
 /// Measures both sizes into `report`.
 pub async fn measure(report: &mut Report) -> Result<()> {
-    let h = Harness::start_with(StackOptions {
-        pages_stage_delay: Duration::ZERO,
-        cloudhub_apply_delay: Duration::ZERO,
-        ..StackOptions::ephemeral()
-    })
-    .await?;
+    let h = Harness::start_with(StackOptions::ephemeral().without_delays()).await?;
     // A real release, waiting for TEST sign-off: its workflow is idle, so the only DynamoDB
     // requests from now on are the ones measured. The rest are copies of it.
     let model = h.release_samples("1.0.0", 1).await?;
@@ -121,30 +116,24 @@ pub async fn measure(report: &mut Report) -> Result<()> {
     let [small, large] = SIZES;
     for (route, _) in routes(0) {
         let (few, many) = (&few[route], &many[route]);
-        report.samples(
-            format!("GET {route} at {small}: handler time"),
-            "ms",
-            &few.handler_ms,
-            Target::None,
-        );
-        report.samples(
-            format!("GET {route} at {large}: handler time"),
-            "ms",
-            &many.handler_ms,
-            Target::None,
-        );
-        report.samples(
-            format!("GET {route} at {small}: handler time outside DynamoDB"),
-            "ms",
-            &few.own_ms,
-            Target::None,
-        );
-        report.samples(
-            format!("GET {route} at {large}: handler time outside DynamoDB"),
-            "ms",
-            &many.own_ms,
-            Target::None,
-        );
+        let times = [
+            ("handler time", &few.handler_ms, &many.handler_ms),
+            ("handler time outside DynamoDB", &few.own_ms, &many.own_ms),
+        ];
+        for (figure, at_small, at_large) in times {
+            report.samples(
+                format!("GET {route} at {small}: {figure}"),
+                "ms",
+                at_small,
+                Target::None,
+            );
+            report.samples(
+                format!("GET {route} at {large}: {figure}"),
+                "ms",
+                at_large,
+                Target::None,
+            );
+        }
         report.value(
             format!("GET {route}: handler time outside DynamoDB, {large} / {small}"),
             "",

@@ -62,6 +62,13 @@ impl Harness {
 
     /// Waits until release `number` is live in `environment`.
     pub async fn wait_live(&self, environment: &str, number: u64) -> Result<()> {
+        self.wait_live_polling(environment, number, Duration::from_millis(200))
+            .await
+    }
+
+    /// [`Harness::wait_live`], reading the environment's record every `every` (`make bench`
+    /// times with a finer poll than tests need).
+    pub async fn wait_live_polling(&self, environment: &str, number: u64, every: Duration) -> Result<()> {
         let deadline = Instant::now() + JOURNEY_STEP;
         let want = ReleaseId::from_number(number);
         while self.environment(environment).await?.current.map(|c| c.release_id) != Some(want.clone()) {
@@ -71,7 +78,7 @@ impl Harness {
                     JOURNEY_STEP.as_secs()
                 );
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(every).await;
         }
         Ok(())
     }
