@@ -7,6 +7,7 @@
 //! | `GET /api/status` | the overview as JSON ([`StatusView`]) |
 //! | `GET /api/releases?limit=&before=` | a page of releases, newest first ([`ReleaseListView`]) |
 //! | `GET /api/releases/{id}` | one release as JSON ([`ReleaseDetail`]) |
+//! | `GET /api/packages/{component}/{version}` | Baton's verdict on that version's uploads ([`PackageVerdictView`]) |
 //! | `GET /feed.xml` | an Atom feed of recent releases |
 //!
 //! Each answer costs a fixed number of reads through [`StatusReads`], whatever the history
@@ -40,6 +41,11 @@
 //!                     deployments: [{environment, component, kind, version, status, started_at,
 //!                     updated_at, error, pages_url, cloudhub_applications}],
 //!                     events: [{at, kind, actor, environment, summary, comment}]}
+//! /api/packages/{c}/{v}
+//!                    {component, version, verdict: registered|refused, registered: {sha256, size,
+//!                     object_key, registered_at, metadata, state: released|waiting|superseded|
+//!                     processing, release | null, release_url | null, summary} | null,
+//!                     refused: [{object_key, etag, code, reason, rejected_at, metadata}]}
 //! errors             {status, error: not-found|bad-request|method-not-allowed|unavailable,
 //!                     message}
 //! ```
@@ -50,8 +56,8 @@
 use async_trait::async_trait;
 use baton_domain::ports::ConfigSource;
 use baton_domain::ports::status::{
-    MAX_PAGE_SIZE, OVERVIEW_REJECTIONS, OVERVIEW_RELEASES, PENDING_PER_ENVIRONMENT, ReleaseDetail, ReleaseListView,
-    StatusReads, StatusView, overview_lookup,
+    MAX_PAGE_SIZE, OVERVIEW_REJECTIONS, OVERVIEW_RELEASES, PENDING_PER_ENVIRONMENT, PackageVerdictView, ReleaseDetail,
+    ReleaseListView, StatusReads, StatusView, overview_lookup,
 };
 use baton_domain::{BatonConfig, BatonError, ReleaseId};
 use baton_html::status as pages;
@@ -98,6 +104,7 @@ enum Route {
     Release { id: ReleaseId, json: bool },
     Releases,
     Feed,
+    Package { component: String, version: String },
 }
 
 /// The number in `rel-12` (or just `12`): canonical digits only, at most 12 of them.
@@ -133,6 +140,9 @@ fn route(path: &str) -> Result<Route, BadRequest> {
         "/feed.xml" => return Ok(Route::Feed),
         _ => {}
     }
+    if let Some(rest) = path.strip_prefix("/api/packages/") {
+        return package_route(rest);
+    }
     let (json, id) = match (path.strip_prefix("/api/releases/"), path.strip_prefix("/releases/")) {
         (Some(id), _) => (true, id),
         (_, Some(id)) => (false, id),
@@ -144,6 +154,34 @@ fn route(path: &str) -> Result<Route, BadRequest> {
     Ok(Route::Release {
         id: parse_release_id(id)?,
         json,
+    })
+}
+
+/// Longest version text looked up: real ones are far shorter, and DynamoDB refuses long keys.
+const VERSION_TEXT_MAX: usize = 128;
+
+/// `{component}/{version}` of `/api/packages/...`, checked before any read.
+fn package_route(rest: &str) -> Result<Route, BadRequest> {
+    let Some((component, version)) = rest.split_once('/').filter(|(_, v)| !v.contains('/')) else {
+        return Err(BadRequest::not_found(
+            "Package verdicts are at /api/packages/{component}/{version}, e.g. /api/packages/web/1.4.0.",
+        ));
+    };
+    let version = percent_encoding::percent_decode_str(version).decode_utf8_lossy();
+    if !baton_domain::config::is_component_name(component) {
+        return Err(BadRequest::invalid(
+            "the component must start with a lowercase letter and use only a-z, 0-9 and '-' (at most 32)",
+        ));
+    }
+    if version.len() > VERSION_TEXT_MAX || baton_domain::Version::parse(&version).is_err() {
+        return Err(BadRequest::invalid(format!(
+            "'{}' is not a SemVer 2.0 version such as 1.4.0 or 1.4.0-rc.1",
+            version.chars().take(40).collect::<String>()
+        )));
+    }
+    Ok(Route::Package {
+        component: component.to_string(),
+        version: version.into_owned(),
     })
 }
 
@@ -266,6 +304,17 @@ where
                     json_answer(200, &to_json(&detail)?)
                 } else {
                     html_response(200, pages::release_page(&detail, Utc::now()))
+                }
+            }
+            Route::Package { component, version } => {
+                let record = self.store.package_record(&component, &version).await?;
+                match PackageVerdictView::of(&component, &version, &record) {
+                    Some(verdict) => json_answer(200, &to_json(&verdict)?),
+                    None => {
+                        return Ok(Err(BadRequest::not_found(format!(
+                            "Baton has no upload of {component} {version} on record (yet): an upload takes a few seconds to be checked."
+                        ))));
+                    }
                 }
             }
             Route::Feed => {

@@ -7,6 +7,7 @@
 pub mod approval;
 pub mod config;
 pub mod deployment;
+pub mod encoded_words;
 pub mod error;
 pub mod manifest;
 pub mod package;

@@ -90,14 +90,15 @@ pub struct PackageMetadata {
 const METADATA_VALUE_MAX: usize = 2048;
 
 impl PackageMetadata {
-    /// Reads the S3 user metadata (`x-amz-meta-*`; keys without the prefix, any case).
+    /// Reads the S3 user metadata (`x-amz-meta-*`; keys without the prefix, any case). Values
+    /// sent as RFC 2047 encoded-words (as `baton push` sends notes) are decoded.
     pub fn from_user_metadata(meta: &BTreeMap<String, String>) -> Self {
         let get = |names: &[&str]| {
             meta.iter()
                 .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
-                .map(|(_, v)| v.trim())
+                .map(|(_, v)| crate::encoded_words::decode(v))
+                .map(|v| v.trim().chars().take(METADATA_VALUE_MAX).collect::<String>())
                 .filter(|v| !v.is_empty())
-                .map(|v| v.chars().take(METADATA_VALUE_MAX).collect::<String>())
         };
         PackageMetadata {
             commit: get(&["commit"]),
@@ -105,6 +106,20 @@ impl PackageMetadata {
             build_url: get(&["build-url", "build_url", "buildurl"]),
             notes: get(&["notes"]),
         }
+    }
+
+    /// The S3 user metadata CI sends for this (keys without `x-amz-meta-`), every value
+    /// encoded so it survives an HTTP header ([`crate::encoded_words`]).
+    pub fn to_user_metadata(&self) -> Vec<(&'static str, String)> {
+        [
+            ("commit", &self.commit),
+            ("branch", &self.branch),
+            ("build-url", &self.build_url),
+            ("notes", &self.notes),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.as_deref().map(|v| (key, crate::encoded_words::encode(v))))
+        .collect()
     }
 }
 
@@ -278,5 +293,23 @@ mod tests {
         assert_eq!(m.build_url.as_deref(), Some("https://ci/1"));
         assert_eq!(m.notes, None);
         assert_eq!(m.branch, None);
+    }
+
+    #[test]
+    fn metadata_survives_the_trip_through_s3_headers() {
+        let sent = PackageMetadata {
+            commit: Some("3f2c1d9".into()),
+            branch: Some("feature/é".into()),
+            build_url: Some("https://ci.example.com/1".into()),
+            notes: Some("Fix login, add \"remember me\"\nNouveau: é → ü".into()),
+        };
+        let headers: BTreeMap<String, String> = sent
+            .to_user_metadata()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        assert!(headers.values().all(|v| v.is_ascii() && !v.contains('\n')), "{headers:?}");
+        assert_eq!(headers["commit"], "3f2c1d9");
+        assert_eq!(PackageMetadata::from_user_metadata(&headers), sent);
     }
 }

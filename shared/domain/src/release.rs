@@ -25,6 +25,11 @@ impl ReleaseId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// What people call it: `12` for `rel-12` (the whole id if it is not of that form), as in
+    /// "release 12".
+    pub fn number_text(&self) -> &str {
+        self.0.strip_prefix("rel-").unwrap_or(&self.0)
+    }
 }
 
 impl fmt::Display for ReleaseId {

@@ -117,10 +117,7 @@ fn status_label(status: ReleaseStatus) -> &'static str {
 
 /// `Release 12` for `rel-12` (the id itself if it is not of that form).
 fn release_name(id: &ReleaseId) -> String {
-    match id.as_str().strip_prefix("rel-") {
-        Some(number) => format!("Release {number}"),
-        None => id.to_string(),
-    }
+    format!("Release {}", id.number_text())
 }
 
 /// The page header shared by the status pages; release pages lead back to the overview.

@@ -108,6 +108,26 @@ impl StatusReads for Memory {
             ..Default::default()
         })
     }
+    async fn package_record(
+        &self,
+        component: &str,
+        version: &str,
+    ) -> Result<baton_domain::ports::status::PackageRecord, BatonError> {
+        self.note(&format!("package {component} {version}"))?;
+        let mut record = baton_domain::ports::status::PackageRecord::default();
+        if version == "9.9.9" {
+            record.refused.push(RejectedPackage {
+                object_key: format!("packages/{component}/{version}/site.zip"),
+                object_tag: "0123abcd".into(),
+                component: Some(component.into()),
+                version: Some(version.into()),
+                rejection: Rejection::new(RejectCode::InvalidContent, "the zip has no index.html at its root"),
+                metadata: PackageMetadata::default(),
+                rejected_at: DateTime::UNIX_EPOCH,
+            });
+        }
+        Ok(record)
+    }
 }
 
 fn config() -> BatonConfig {
@@ -285,4 +305,38 @@ async fn markup_from_packages_comes_out_inert_everywhere() {
     let (_, feed) = get(&status, "/feed.xml").await;
     assert!(feed.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"), "{feed}");
     assert!(feed.contains("&lt;script&gt;"), "{feed}");
+}
+
+#[tokio::test]
+async fn a_package_verdict_is_one_read_and_names_the_refused_upload() {
+    let status = handler(Memory::default());
+    let (code, body) = get(&status, "/api/packages/web/9.9.9").await;
+    assert_eq!(code, 200, "{body}");
+    let verdict: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(verdict["verdict"], "refused");
+    assert_eq!(verdict["refused"][0]["etag"], "0123abcd");
+    assert_eq!(verdict["refused"][0]["code"], "invalid-content");
+    assert_eq!(*status.store.calls.lock().unwrap(), vec!["package web 9.9.9"]);
+
+    let (code, body) = get(&status, "/api/packages/web/1.0.0").await;
+    assert_eq!(code, 404, "{body}");
+    assert!(body.contains("no upload of web 1.0.0"), "{body}");
+}
+
+#[tokio::test]
+async fn package_lookups_check_their_identifiers_before_reading() {
+    let status = handler(Memory::default());
+    let long = "1.0.0-".to_string() + &"a".repeat(3000);
+    for (path, code) in [
+        ("/api/packages/Web/1.0.0".to_string(), 400),
+        ("/api/packages/web/v1.0".to_string(), 400),
+        (format!("/api/packages/web/{long}"), 400),
+        ("/api/packages/web".to_string(), 404),
+        ("/api/packages/web/1.0.0/site.zip".to_string(), 404),
+    ] {
+        let (answer, body) = get(&status, &path).await;
+        assert_eq!(answer, code, "{path}: {body}");
+        assert!(body.len() < 400, "the answer does not echo the input: {body}");
+    }
+    assert!(status.store.calls.lock().unwrap().is_empty());
 }

@@ -141,11 +141,33 @@ pub(crate) struct RejectedItem {
     pub rejected: RejectedPackage,
 }
 
+/// Longest component and version text kept beside its packages: DynamoDB sort keys hold at
+/// most 1,024 bytes, and a refused key may carry any text.
+const REFUSED_NAME_MAX: usize = 256;
+
+/// The sort-key range of one version of a component: its package (`VERSION#<v>`) and its refused
+/// uploads (`VERSION#<v>#REFUSED#...`), and nothing of another version (`#` sorts before every
+/// character a version or its separator can hold, and `$` right after it).
+pub(crate) fn version_range(version: &str) -> (String, String) {
+    (format!("VERSION#{version}"), format!("VERSION#{version}$"))
+}
+
 impl RejectedItem {
+    /// A refused upload naming a component and version is kept beside that version's package,
+    /// so one Query answers "what became of version V" (`GET /api/packages/{c}/{v}`); one whose
+    /// key named neither is kept under its key. Either way one item per uploaded object.
     pub fn new(rejected: &RejectedPackage) -> Self {
+        let object = &baton_domain::sha256_hex(rejected.object_key.as_bytes())[..16];
+        let (pk, sk) = match (&rejected.component, &rejected.version) {
+            (Some(component), Some(version)) if component.len() + version.len() <= REFUSED_NAME_MAX => (
+                format!("PACKAGE#{component}"),
+                format!("VERSION#{version}#REFUSED#{}#{object}", rejected.object_tag),
+            ),
+            _ => (format!("REJECTED#{}", rejected.object_key), rejected.object_tag.clone()),
+        };
         RejectedItem {
-            pk: format!("REJECTED#{}", rejected.object_key),
-            sk: rejected.object_tag.clone(),
+            pk,
+            sk,
             gsi1pk: "REJECTED".into(),
             gsi1sk: format!("{}#{}", rejected.rejected_at.to_rfc3339(), rejected.object_key),
             entity: "rejected-package".into(),

@@ -9,7 +9,8 @@
 //! | Release cursor (the counter) | `COUNTER` | `RELEASE` | |
 //! | Release | `RELEASE#<id>` | `RELEASE` | `RELEASES` / `<number, 12 digits>` |
 //! | Release event | `RELEASE#<id>` | `EVENT#<time>#<kind>` | |
-//! | Rejected package | `REJECTED#<key>` | `<etag>` | `REJECTED` / `<rejected_at>#<key>` |
+//! | Rejected package | `PACKAGE#<component>` | `VERSION#<version>#REFUSED#<etag>#<key hash>` | `REJECTED` / `<rejected_at>#<key>` |
+//! | Rejected package, key naming no component or version | `REJECTED#<key>` | `<etag>` | as above |
 //!
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.

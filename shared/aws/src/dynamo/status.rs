@@ -7,6 +7,7 @@
 //! | one release with its events and deployments | Query `pk = RELEASE#<id>` (they share the partition) |
 //! | pending sign-offs of an environment | Query `gsi1` `PENDING#<env>`, newest first, `Limit`, token fields not read |
 //! | recent rejected packages | Query `gsi1` `REJECTED`, newest first, `Limit` |
+//! | one version's package and refused uploads | Query `pk = PACKAGE#<component>`, `sk` in that version's range, `Limit` |
 //! | environment states, leases, deployments, packages | BatchGetItem, 100 keys a request |
 
 use std::collections::{BTreeSet, HashMap};
@@ -17,12 +18,13 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use baton_domain::deployment::{ComponentDeployment, EnvironmentState};
 use baton_domain::ports::ReleaseEvent;
 use baton_domain::ports::status::{
-    EnvironmentNow, LookedUp, Lookup, MAX_PAGE_SIZE, PendingSignOff, ReleasePage, ReleaseRecord, StatusReads,
+    EnvironmentNow, LookedUp, Lookup, MAX_PAGE_SIZE, PackageRecord, PendingSignOff, REFUSALS_PER_VERSION,
+    RegisteredPackage, ReleasePage, ReleaseRecord, StatusReads,
 };
 use baton_domain::{BatonError, Package, RejectedPackage, Release, ReleaseId};
 use chrono::Utc;
 
-use super::items::{Item, RejectedItem, ReleaseItem, from_item, key, s, to_item};
+use super::items::{Item, PackageItem, RejectedItem, ReleaseItem, from_item, key, s, to_item, version_range};
 use super::store::DynamoStore;
 use crate::errors::sdk_error;
 
@@ -272,5 +274,38 @@ impl StatusReads for DynamoStore {
             })
             .collect();
         Ok(found)
+    }
+
+    async fn package_record(&self, component: &str, version: &str) -> Result<PackageRecord, BatonError> {
+        let (from, to) = version_range(version);
+        let out = self
+            .db()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(format!("PACKAGE#{component}")))
+            .expression_attribute_values(":from", s(from.clone()))
+            .expression_attribute_values(":to", s(to))
+            .consistent_read(true)
+            // The package sorts first, then at most this many refusals.
+            .limit(REFUSALS_PER_VERSION as i32 + 1)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("reading the packages of {component} {version}"), e))?;
+        let mut record = PackageRecord::default();
+        for item in out.items.unwrap_or_default() {
+            if text(&item, "sk").as_deref() == Some(from.as_str()) {
+                let item = from_item::<PackageItem>(item)?;
+                record.registered = Some(RegisteredPackage {
+                    package: item.package,
+                    release: item.release_id,
+                    outcome: item.outcome,
+                });
+            } else {
+                record.refused.push(from_item::<RejectedPackage>(item)?);
+            }
+        }
+        record.refused.sort_by(|a, b| b.rejected_at.cmp(&a.rejected_at));
+        Ok(record)
     }
 }

@@ -9,11 +9,13 @@
 mod build;
 mod detail;
 mod figures;
+mod package_verdict;
 mod view;
 mod words;
 
 pub use build::overview_lookup;
 pub use figures::{DeliveryFigures, DurationFigure, FIGURES_WINDOW_DAYS};
+pub use package_verdict::{PackageRecord, PackageVerdictView, REFUSALS_PER_VERSION, RegisteredPackage};
 pub use view::*;
 pub use words::{in_flight, outcome};
 
@@ -139,6 +141,9 @@ pub trait StatusReads: Send + Sync {
     async fn rejected_packages(&self, limit: usize) -> Result<Vec<RejectedPackage>, BatonError>;
     /// Reads records by key (batched).
     async fn look_up(&self, lookup: &Lookup) -> Result<LookedUp, BatonError>;
+    /// What Baton made of the uploads of one component version: the registered package, if
+    /// any, and up to [`REFUSALS_PER_VERSION`] refused uploads of it, newest first. One read.
+    async fn package_record(&self, component: &str, version: &str) -> Result<PackageRecord, BatonError>;
 }
 
 #[cfg(test)]

@@ -1,0 +1,239 @@
+//! `baton push`: upload a package where Baton expects it, with CI's metadata encoded so any
+//! text arrives intact, and with `--wait` report Baton's verdict on that very upload.
+
+use std::time::{Duration, Instant};
+
+use baton_domain::PackageMetadata;
+use serde_json::Value;
+
+use crate::cli::PushArgs;
+use crate::error::CliError;
+use crate::target::{Answer, Api, Target};
+
+/// Most bytes of user metadata S3 takes (keys and values, UTF-8).
+const S3_METADATA_MAX: usize = 2048;
+/// Longest pause between two looks at the verdict.
+const POLL_MAX: Duration = Duration::from_secs(2);
+
+/// A checked push: what goes where.
+struct Upload {
+    component: String,
+    version: String,
+    key: String,
+    bytes: Vec<u8>,
+    sha256: String,
+    metadata: Vec<(&'static str, String)>,
+}
+
+/// What Baton made of one upload.
+enum Verdict {
+    /// These bytes are registered; the JSON is the verdict's `registered`.
+    Registered(Value),
+    /// This upload was refused, for this reason.
+    Refused(String),
+    /// Nothing decided on this upload yet.
+    Pending,
+}
+
+/// Runs `baton push`.
+pub async fn push(target: &Target, args: &PushArgs) -> Result<(), CliError> {
+    let upload = prepare(args).await?;
+    let bucket = target.bucket()?;
+    // Ask first, when Baton can be asked: the same bytes need no upload, and other bytes under
+    // a published version would only be refused (and would replace the current S3 object).
+    let api = target.api_url.as_ref().map(|_| Api::of(target)).transpose()?;
+    if let Some(api) = &api {
+        match published(api, &upload).await {
+            Ok(Some(Verdict::Registered(registered))) => {
+                println!(
+                    "already registered: {} {} with these bytes (sha256 {}); nothing uploaded",
+                    upload.component, upload.version, upload.sha256
+                );
+                print_registered(api, &registered);
+                return Ok(());
+            }
+            Ok(Some(Verdict::Refused(reason))) => return Err(CliError::Refused(format!("refused: {reason}"))),
+            Ok(_) => {}
+            Err(e) if args.wait => return Err(e),
+            Err(e) => eprintln!("warning: could not ask Baton whether this version is published ({e}); uploading"),
+        }
+    }
+    let etag = put(target, bucket, &upload).await?;
+    println!(
+        "uploaded s3://{bucket}/{} ({} bytes, sha256 {})",
+        upload.key,
+        upload.bytes.len(),
+        upload.sha256
+    );
+    let Some(api) = api.filter(|_| args.wait) else {
+        println!("Baton checks it in a few seconds; `baton push --wait` waits for the verdict.");
+        return Ok(());
+    };
+    wait(&api, &upload, &etag, args.timeout).await
+}
+
+/// Checks the command line and reads the file; every problem is a usage error (exit 2).
+async fn prepare(args: &PushArgs) -> Result<Upload, CliError> {
+    if !baton_domain::config::is_component_name(&args.component) {
+        return Err(CliError::Usage(format!(
+            "'{}' is not a component name: it starts with a lowercase letter and uses only a-z, 0-9 and '-'",
+            args.component
+        )));
+    }
+    let version = baton_domain::Version::parse(&args.version).map_err(|_| {
+        CliError::Usage(format!(
+            "'{}' is not a SemVer 2.0 version such as 1.4.0 or 1.4.0-rc.1",
+            args.version
+        ))
+    })?;
+    let file_name = args
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| CliError::Usage(format!("{} does not name a file", args.file.display())))?;
+    let bytes = tokio::fs::read(&args.file)
+        .await
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", args.file.display())))?;
+    if bytes.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{} is empty; push the built package",
+            args.file.display()
+        )));
+    }
+    let metadata = PackageMetadata {
+        commit: args.commit.clone(),
+        branch: args.branch.clone(),
+        build_url: args.build_url.clone(),
+        notes: args.notes.clone(),
+    }
+    .to_user_metadata();
+    let metadata_bytes: usize = metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if metadata_bytes > S3_METADATA_MAX {
+        return Err(CliError::Usage(format!(
+            "the metadata takes {metadata_bytes} bytes once encoded; S3 keeps at most {S3_METADATA_MAX}: shorten --notes"
+        )));
+    }
+    Ok(Upload {
+        component: args.component.clone(),
+        version: version.to_string(),
+        key: format!(
+            "{}{}/{version}/{file_name}",
+            baton_domain::package::PACKAGE_PREFIX,
+            args.component
+        ),
+        sha256: baton_domain::sha256_hex(&bytes),
+        bytes,
+        metadata,
+    })
+}
+
+/// Uploads the package; its ETag identifies this upload in Baton's verdict.
+async fn put(target: &Target, bucket: &str, upload: &Upload) -> Result<String, CliError> {
+    let s3 = target.s3().await;
+    let mut request = s3
+        .put_object()
+        .bucket(bucket)
+        .key(&upload.key)
+        .body(upload.bytes.clone().into());
+    for (key, value) in &upload.metadata {
+        request = request.metadata(*key, value);
+    }
+    let output = request.send().await.map_err(|e| {
+        CliError::Unreachable(format!(
+            "uploading to s3://{bucket}/{} failed: {}; {}",
+            upload.key,
+            aws_sdk_s3::error::DisplayErrorContext(&e),
+            target.hint()
+        ))
+    })?;
+    Ok(output.e_tag().unwrap_or_default().trim_matches('"').to_string())
+}
+
+/// The verdict URL path of an upload.
+fn verdict_path(upload: &Upload) -> String {
+    let version = percent_encoding::utf8_percent_encode(&upload.version, percent_encoding::NON_ALPHANUMERIC);
+    format!("/api/packages/{}/{version}", upload.component)
+}
+
+/// Before uploading: is this version already registered, with these bytes or others?
+async fn published(api: &Api, upload: &Upload) -> Result<Option<Verdict>, CliError> {
+    let Answer::Found(answer) = api.get(&verdict_path(upload)).await? else {
+        return Ok(None);
+    };
+    let registered = &answer["registered"];
+    Ok(match registered["sha256"].as_str() {
+        Some(sha) if sha == upload.sha256 => Some(Verdict::Registered(registered.clone())),
+        Some(sha) => Some(Verdict::Refused(format!(
+            "version already published with other content: {} {} was registered at {} with sha256 {sha}; \
+             this file has sha256 {}. Versions are immutable: publish a new version",
+            upload.component,
+            upload.version,
+            registered["registered_at"].as_str().unwrap_or("an earlier time"),
+            upload.sha256
+        ))),
+        None => None,
+    })
+}
+
+/// Baton's verdict on this upload (`etag`) in `answer`.
+fn verdict_on(answer: &Value, upload: &Upload, etag: &str) -> Verdict {
+    let registered = &answer["registered"];
+    if registered["sha256"].as_str() == Some(upload.sha256.as_str()) {
+        return Verdict::Registered(registered.clone());
+    }
+    let refused = answer["refused"].as_array().into_iter().flatten().find(|r| {
+        r["etag"].as_str().map(|t| t.trim_matches('"')) == Some(etag) && r["object_key"].as_str() == Some(&upload.key)
+    });
+    match refused {
+        Some(r) => Verdict::Refused(r["reason"].as_str().unwrap_or("no reason recorded").to_string()),
+        None => Verdict::Pending,
+    }
+}
+
+/// Polls the verdict until it is decided for this upload, or `timeout` passes.
+async fn wait(api: &Api, upload: &Upload, etag: &str, timeout: Duration) -> Result<(), CliError> {
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(250);
+    let mut registered: Option<Value> = None;
+    loop {
+        if let Answer::Found(answer) = api.get(&verdict_path(upload)).await? {
+            match verdict_on(&answer, upload, etag) {
+                Verdict::Refused(reason) => return Err(CliError::Refused(format!("refused: {reason}"))),
+                // Registered; wait a little more for Baton to decide about a release.
+                Verdict::Registered(r) if r["state"] == "processing" => registered = Some(r),
+                Verdict::Registered(r) => return Ok(report_registered(api, upload, &r)),
+                Verdict::Pending => {}
+            }
+        }
+        if Instant::now() >= deadline {
+            return match registered {
+                Some(r) => Ok(report_registered(api, upload, &r)),
+                None => Err(CliError::TimedOut(format!(
+                    "no verdict on {} {} within {}; see {}",
+                    upload.component,
+                    upload.version,
+                    humantime::format_duration(timeout),
+                    api.url(&verdict_path(upload))
+                ))),
+            };
+        }
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+        pause = (pause * 2).min(POLL_MAX);
+    }
+}
+
+fn report_registered(api: &Api, upload: &Upload, registered: &Value) {
+    println!("registered: {} {} (sha256 {})", upload.component, upload.version, upload.sha256);
+    print_registered(api, registered);
+}
+
+/// What the registration led to, and where to follow it.
+fn print_registered(api: &Api, registered: &Value) {
+    if let Some(summary) = registered["summary"].as_str() {
+        println!("{summary}");
+    }
+    if let (Some(release), Some(path)) = (registered["release"].as_str(), registered["release_url"].as_str()) {
+        println!("release {}: {}", release.trim_start_matches("rel-"), api.url(path));
+    }
+}
