@@ -4,17 +4,17 @@ CARGO ?= cargo
 
 .PHONY: setup build up demo test lint fmt clean bench
 
-setup: ## Install the local stack's pinned moto into .venv (idempotent)
-	@infra/local/setup.sh
+setup: ## Install what demo and test need: python3-venv and Chromium (Debian) when missing, pinned moto into .venv
+	@tools/setup.sh
 
 build:
 	$(CARGO) build --workspace --all-targets
 
 up: setup ## Run the local stack in the foreground until Ctrl-C
-	$(CARGO) run -q -p baton-local -- up
+	$(CARGO) run -q -p baton-local -- up $(if $(filter-out 0,$(VERBOSE)),--verbose,)
 
 demo: setup ## Start the stack, push the sample packages, show the release
-	$(CARGO) run -q -p baton-local -- demo $(if $(filter-out 0,$(AUTO_APPROVE)),--auto-approve --exit,) $(DEMO_FLAGS)
+	$(CARGO) run -q -p baton-local -- demo $(if $(filter-out 0,$(AUTO_APPROVE)),--auto-approve --exit,) $(if $(filter-out 0,$(VERBOSE)),--verbose,) $(DEMO_FLAGS)
 
 test: setup ## Unit and end-to-end tests (the e2e tests start their own stacks)
 	$(CARGO) test --workspace --all-targets

@@ -166,7 +166,7 @@ pub async fn follow(
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .context("release vanished")?;
         let events = store.events(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        print_events(&events[shown.min(events.len())..]);
+        print_events(&events[shown.min(events.len())..], false);
         shown = events.len();
         if is_final(release.status) {
             return Ok(release);
@@ -186,21 +186,89 @@ pub async fn follow(
     }
 }
 
+/// The demo's story: pushes the samples as version 1.0.0, shows release 1, and follows it to
+/// its end (approving each environment from its mail with `auto_approve`). Returns the number
+/// of the release it followed.
+pub async fn run(stack: &LocalStack, root: &Path, auto_approve: bool) -> Result<u64> {
+    println!("\nPushing the sample packages as CI would:");
+    push_samples(stack, root, "1.0.0").await?;
+    let release = wait_for_release(stack, 1, Duration::from_secs(60)).await?;
+    println!("\n{}", describe(&release));
+    let environments: Vec<String> = ["TEST", "PROD"].iter().map(|e| e.to_string()).collect();
+    let timeout = if auto_approve {
+        println!("Approving each environment from its mail (AUTO_APPROVE). Timeline:");
+        Duration::from_secs(300)
+    } else {
+        println!(
+            "Baton has mailed the release manager. Open {}/_local/outbox, follow the link,",
+            stack.http_url
+        );
+        println!("review the release and press Approve: TEST first, then (after TEST is live) PROD.");
+        println!("Follow it on {}/ . Timeline:", stack.http_url);
+        Duration::from_secs(24 * 3_600)
+    };
+    let finished = follow(stack, release.number, &environments, auto_approve, timeout).await?;
+    println!("\nRelease {} finished: {:?}", finished.number, finished.status);
+    Ok(finished.number)
+}
+
+/// Reports every release from number `from` on as it is made, and its timeline as it grows,
+/// until the task is dropped.
+pub async fn report_releases(stack: &LocalStack, from: u64) -> Result<()> {
+    use baton_domain::ports::Timeline;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&stack.sdk), stack.resource_name("Table")?);
+    let mut next = from;
+    // Releases still moving, with how many of their events were printed.
+    let mut open: Vec<(baton_domain::ReleaseId, usize)> = Vec::new();
+    loop {
+        let cursor = store.release_cursor().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        while next <= cursor.number {
+            let id = baton_domain::ReleaseId::from_number(next);
+            if let Some(release) = store.release(&id).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                println!("\n{}", describe(&release));
+                open.push((id, 0));
+            }
+            next += 1;
+        }
+        let mut still_open = Vec::new();
+        for (id, shown) in open {
+            let release = store.release(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let events = store.events(&id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            print_events(&events[shown.min(events.len())..], true);
+            match release {
+                Some(release) if is_final(release.status) => {
+                    println!("  Release {} finished: {:?}", release.number, release.status);
+                }
+                _ => still_open.push((id, events.len())),
+            }
+        }
+        open = still_open;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// Whether a release has reached one of its end states.
 fn is_final(status: baton_domain::release::ReleaseStatus) -> bool {
     use baton_domain::release::ReleaseStatus::*;
     matches!(status, Released | Rejected | Expired | Superseded | Failed | RolledBack)
 }
 
-fn print_events(events: &[baton_domain::ports::ReleaseEvent]) {
+/// Prints timeline events, each with its release's number when `labelled` (several releases
+/// may move at once).
+fn print_events(events: &[baton_domain::ports::ReleaseEvent], labelled: bool) {
     for event in events {
+        let release = if labelled {
+            format!("release {}  ", event.release_id.number_text())
+        } else {
+            String::new()
+        };
         let env = event
             .environment
             .as_deref()
             .map(|e| format!(" [{e}]"))
             .unwrap_or_default();
         println!(
-            "  {}  {:<20}{env} {} — {}",
+            "  {release}{}  {:<20}{env} {} — {}",
             event.at.format("%H:%M:%S"),
             event.kind,
             event.actor,

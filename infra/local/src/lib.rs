@@ -48,7 +48,7 @@ pub struct StackOptions {
     /// `baton.yaml` to upload instead of `infra/config/baton.local.yaml`.
     pub config_yaml: Option<String>,
     /// Where moto's log goes.
-    pub moto_log: Option<PathBuf>,
+    pub moto_log: LogTarget,
     /// Port of the Cloudflare Pages simulator.
     pub cloudflare_port: u16,
     /// Port of the Anypoint Platform simulator.
@@ -61,6 +61,18 @@ pub struct StackOptions {
     /// mappings do. Off, messages wait in the queue for whoever reads them (`make bench`
     /// feeds them to a function's real binary).
     pub sqs_pollers: bool,
+}
+
+/// Where a child process's log goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LogTarget {
+    /// Nowhere (tests).
+    #[default]
+    Discard,
+    /// Into this file, created afresh.
+    File(PathBuf),
+    /// To this process's standard error (`baton-local --verbose`).
+    Terminal,
 }
 
 /// The repository root: `BATON_ROOT`, else where this crate was built from.
@@ -84,7 +96,7 @@ impl Default for StackOptions {
             stack_name: "baton".into(),
             root: repository_root(),
             config_yaml: None,
-            moto_log: None,
+            moto_log: LogTarget::Discard,
             cloudflare_port: 8787,
             anypoint_port: 8788,
             cloudhub_apply_delay: std::time::Duration::from_secs(2),
@@ -182,7 +194,7 @@ impl LocalStack {
         } else {
             options.moto_port
         };
-        let moto = Moto::start(&options.root, moto_port, aws_port, options.moto_log.as_deref()).await?;
+        let moto = Moto::start(&options.root, moto_port, aws_port, &options.moto_log).await?;
         let cloudflare_config = baton_sim_cloudflare::SimConfig {
             step_delay: options.pages_stage_delay,
             ..Default::default()

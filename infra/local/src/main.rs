@@ -1,201 +1,256 @@
-//! `baton-local`: Baton's local stack.
-//!
-//! ```text
-//! baton-local up   [options]          run the stack in the foreground until Ctrl-C
-//! baton-local demo [options] [--exit] run the stack, push the sample packages, report the release
-//!
-//! options: --region R --aws-port N --http-port N --moto-port N --bucket B --config FILE
-//! ```
-//! Each option also has an environment variable: BATON_REGION, BATON_AWS_PORT, BATON_HTTP_PORT,
-//! BATON_MOTO_PORT, BATON_BUCKET, BATON_CONFIG.
+//! `baton-local`: Baton's local stack. `baton-local --help` lists the commands; each has its
+//! own `--help`.
 
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
-use baton_local::{LocalStack, StackOptions, demo};
+use anyhow::{Context, Result};
+use baton_local::{LocalStack, LogTarget, StackOptions, demo};
+use clap::{Args, Parser, Subcommand};
 
-const USAGE: &str = "usage: baton-local up|demo [--region R] [--aws-port N] [--http-port N] [--moto-port N] [--bucket B] [--config FILE] [--auto-approve] [--exit]\n       baton-local sim cloudflare|anypoint [--port N] [simulator flags]";
-
-struct Command {
-    options: StackOptions,
-    exit_after_demo: bool,
-    auto_approve: bool,
+/// Baton's local stack: moto for AWS, the functions in process, simulators of Cloudflare Pages
+/// and the Anypoint Platform, all from template.yaml. No AWS account, no Docker.
+#[derive(Debug, Parser)]
+#[command(name = "baton-local", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn parse(args: &[String]) -> Result<Command> {
-    let mut o = StackOptions::default();
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let port = |v: &str, what: &str| {
-        v.parse::<u16>()
-            .with_context(|| format!("{what} must be a port number, not '{v}'"))
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the stack in the foreground until Ctrl-C, reporting releases as they happen.
+    Up(StackArgs),
+    /// Run the stack, push the sample packages as CI would and follow release 1.
+    Demo(DemoArgs),
+    /// Run one platform simulator on its own, for a team's own tooling.
+    #[command(subcommand)]
+    Sim(Simulator),
+}
+
+/// Where the stack listens and what it runs.
+#[derive(Debug, Args)]
+struct StackArgs {
+    /// AWS region.
+    #[arg(long, env = "BATON_REGION", default_value = "eu-west-1")]
+    region: String,
+    /// Port of the AWS endpoint (AWS_ENDPOINT_URL for tools).
+    #[arg(long, env = "BATON_AWS_PORT", default_value_t = 4566)]
+    aws_port: u16,
+    /// Port of the HTTP API (status page, approval links, outbox).
+    #[arg(long, env = "BATON_HTTP_PORT", default_value_t = 3000)]
+    http_port: u16,
+    /// Port of moto, behind the AWS endpoint (0: any free port).
+    #[arg(long, env = "BATON_MOTO_PORT", default_value_t = 0)]
+    moto_port: u16,
+    /// The artefact bucket.
+    #[arg(long, env = "BATON_BUCKET", default_value = "baton-artefacts")]
+    bucket: String,
+    /// baton.yaml to use instead of infra/config/baton.local.yaml.
+    #[arg(long, env = "BATON_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Show the functions' and moto's logs here instead of in files under .local/.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    stack: StackArgs,
+    /// Approve each environment from its mail, as a release manager would.
+    #[arg(long, env = "AUTO_APPROVE", value_parser = clap::builder::FalseyValueParser::new())]
+    auto_approve: bool,
+    /// Stop once the release has finished instead of keeping the stack up.
+    #[arg(long)]
+    exit: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Simulator {
+    /// The Cloudflare Pages API simulator.
+    Cloudflare {
+        /// Port (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The API token it accepts.
+        #[arg(long)]
+        token: Option<String>,
+        /// The account id it serves.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// The Anypoint Platform API simulator (token, Exchange, CloudHub 2.0).
+    Anypoint {
+        /// Port (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// A seed file of environments, targets and Exchange assets.
+        #[arg(long, value_name = "FILE")]
+        seed: Option<PathBuf>,
+        /// The connected app's client id it accepts.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// The connected app's client secret it accepts.
+        #[arg(long)]
+        client_secret: Option<String>,
+        /// The organisation id.
+        #[arg(long)]
+        org: Option<String>,
+        /// How long a deployment takes to go from APPLYING to APPLIED, in milliseconds.
+        #[arg(long, value_name = "MS")]
+        apply_delay_ms: Option<u64>,
+    },
+}
+
+fn main() -> ExitCode {
+    // clap prints usage errors itself and exits 2; --help and --version exit 0.
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
     };
-    if let Some(v) = env("BATON_REGION") {
-        o.region = v;
-    }
-    if let Some(v) = env("BATON_AWS_PORT") {
-        o.aws_port = port(&v, "BATON_AWS_PORT")?;
-    }
-    if let Some(v) = env("BATON_HTTP_PORT") {
-        o.http_port = port(&v, "BATON_HTTP_PORT")?;
-    }
-    if let Some(v) = env("BATON_MOTO_PORT") {
-        o.moto_port = port(&v, "BATON_MOTO_PORT")?;
-    }
-    if let Some(v) = env("BATON_BUCKET") {
-        o.bucket = v;
-    }
-    let mut config_path = env("BATON_CONFIG");
-    let mut exit_after_demo = false;
-    let mut auto_approve = std::env::var("AUTO_APPROVE").is_ok_and(|v| !v.is_empty() && v != "0");
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .with_context(|| format!("{flag} needs a value; {USAGE}"))
-        };
-        match flag.as_str() {
-            "--region" => o.region = value()?,
-            "--aws-port" => o.aws_port = port(&value()?, "--aws-port")?,
-            "--http-port" => o.http_port = port(&value()?, "--http-port")?,
-            "--moto-port" => o.moto_port = port(&value()?, "--moto-port")?,
-            "--bucket" => o.bucket = value()?,
-            "--config" => config_path = Some(value()?),
-            "--exit" => exit_after_demo = true,
-            "--auto-approve" => auto_approve = true,
-            other => bail!("unknown option '{other}'; {USAGE}"),
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line with its causes; never a backtrace.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
         }
     }
-    if let Some(path) = config_path {
-        o.config_yaml = Some(std::fs::read_to_string(&path).with_context(|| format!("reading --config {path}"))?);
-    }
-    let log = o.root.join(".local/moto.log");
-    if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    o.moto_log = Some(log);
-    Ok(Command {
-        options: o,
-        exit_after_demo,
-        auto_approve,
-    })
 }
 
-fn print_stack(stack: &LocalStack, started: Instant) -> Result<()> {
-    println!("\nBaton local stack is up ({} ms)", started.elapsed().as_millis());
-    println!("  region         {}", stack.region);
-    println!("  AWS endpoint   {}   (AWS_ENDPOINT_URL)", stack.aws_endpoint);
-    println!("  HTTP API       {}", stack.http_url);
-    println!("  bucket         {}", stack.bucket);
-    println!("  table          {}", stack.resource_name("Table")?);
-    println!("  uploads queue  {}", stack.queue_url("UploadsQueue")?);
-    println!("  dead letters   {}", stack.queue_url("UploadsDeadLetterQueue")?);
-    println!("  state machine  {}", stack.state_machine_arn("ReleaseStateMachine")?);
-    println!("  moto log       .local/moto.log");
+async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Up(args) => {
+            let (stack, _) = start(&args).await?;
+            println!("\nReleases are reported below as they happen. Ctrl-C stops the stack.\n");
+            tokio::select! {
+                r = demo::report_releases(&stack, 1) => r?,
+                r = stopped() => r?,
+            }
+            println!("stopping");
+            stack.stop().await;
+            Ok(())
+        }
+        Command::Demo(args) => {
+            let (stack, root) = start(&args.stack).await?;
+            let finished = tokio::select! {
+                r = demo::run(&stack, &root, args.auto_approve) => r?,
+                r = stopped() => { r?; stack.stop().await; return Ok(()); }
+            };
+            if args.exit {
+                stack.stop().await;
+                return Ok(());
+            }
+            println!("\nThe stack stays up; later releases are reported below. Ctrl-C stops it.\n");
+            tokio::select! {
+                r = demo::report_releases(&stack, finished + 1) => r?,
+                r = stopped() => r?,
+            }
+            println!("stopping");
+            stack.stop().await;
+            Ok(())
+        }
+        Command::Sim(simulator) => run_simulator(simulator).await,
+    }
+}
+
+/// Sets up logging, starts the stack and prints where everything is.
+async fn start(args: &StackArgs) -> Result<(LocalStack, PathBuf)> {
+    let mut options = StackOptions {
+        region: args.region.clone(),
+        aws_port: args.aws_port,
+        http_port: args.http_port,
+        moto_port: args.moto_port,
+        bucket: args.bucket.clone(),
+        ..StackOptions::default()
+    };
+    if let Some(path) = &args.config {
+        options.config_yaml =
+            Some(std::fs::read_to_string(path).with_context(|| format!("reading --config {}", path.display()))?);
+    }
+    let logs = options.root.join(".local");
+    let function_log = logs.join("functions.log");
+    if args.verbose {
+        options.moto_log = LogTarget::Terminal;
+        log_to(std::io::stdout, true);
+    } else {
+        std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+        options.moto_log = LogTarget::File(logs.join("moto.log"));
+        let file = std::fs::File::create(&function_log)
+            .with_context(|| format!("creating {}", function_log.display()))?;
+        log_to(std::sync::Mutex::new(file), false);
+    }
+    let root = options.root.clone();
+    let started = Instant::now();
+    let stack = LocalStack::start(options).await?;
+    print_stack(&stack, started, (!args.verbose).then_some(&logs))?;
+    Ok((stack, root))
+}
+
+/// The functions' and the runner's logs, to the terminal or a file.
+fn log_to<W>(writer: W, ansi: bool)
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(ansi)
+        .with_writer(writer)
+        .init();
+}
+
+fn print_stack(stack: &LocalStack, started: Instant, logs: Option<&std::path::Path>) -> Result<()> {
+    println!("Baton local stack is up ({} ms)", started.elapsed().as_millis());
+    println!("  status page    {}/", stack.http_url);
     println!(
         "  outbox         {}/_local/outbox   (every mail sent; approval links are clickable)",
         stack.http_url
     );
-    println!("  status page    {}/", stack.http_url);
+    println!("  AWS endpoint   {}   (AWS_ENDPOINT_URL), region {}", stack.aws_endpoint, stack.region);
+    println!("  bucket         {}", stack.bucket);
+    println!("  table          {}", stack.resource_name("Table")?);
+    println!("  uploads queue  {}", stack.queue_url("UploadsQueue")?);
+    println!("  state machine  {}", stack.state_machine_arn("ReleaseStateMachine")?);
     println!(
         "  Cloudflare sim {}   (sites: http://<deployment>.baton-demo.localhost:{}/)",
         stack.cloudflare.url(),
         stack.cloudflare.port()
     );
     println!("  Anypoint sim   {}", stack.anypoint.url());
-    println!("\nPush a package as CI does:");
+    match logs {
+        Some(dir) => println!(
+            "  logs           {}/functions.log and moto.log   (--verbose shows them here)",
+            dir.display()
+        ),
+        None => println!("  logs           here (--verbose)"),
+    }
+    println!("\nPush a package as CI does (`push --help` says more):");
     println!(
-        "  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={} \\\n    aws --endpoint-url {} s3 cp samples/state/manifest.yaml s3://{}/packages/state/1.0.0/manifest.yaml \\\n    --metadata commit=3f2c1d9,branch=main,notes=\"Patient API 1.4.2\"",
-        stack.region, stack.aws_endpoint, stack.bucket
+        "  cargo run -q -p baton-cli -- push state 1.0.1 samples/state/manifest.yaml --notes \"Patient API 1.4.2\" --wait"
     );
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .init();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(verb) = args.first().map(String::as_str) else {
-        bail!("{USAGE}")
-    };
-    if verb == "sim" {
-        return run_simulator(&args[1..]).await;
-    }
-    if !matches!(verb, "up" | "demo") {
-        bail!("unknown command '{verb}'; {USAGE}");
-    }
-    let command = parse(&args[1..])?;
-    let root = command.options.root.clone();
-    let started = Instant::now();
-    let stack = LocalStack::start(command.options).await?;
-    print_stack(&stack, started)?;
-    if verb == "demo" {
-        println!("\nPushing the sample packages as CI would:");
-        demo::push_samples(&stack, &root, "1.0.0").await?;
-        let release = demo::wait_for_release(&stack, 1, Duration::from_secs(60)).await?;
-        println!("\n{}", demo::describe(&release));
-        let environments: Vec<String> = ["TEST", "PROD"].iter().map(|e| e.to_string()).collect();
-        if command.auto_approve {
-            println!("Approving each environment from its mail (AUTO_APPROVE). Timeline:");
-        } else {
-            println!(
-                "Baton has mailed the release manager. Open {}/_local/outbox, follow the link,",
-                stack.http_url
-            );
-            println!("review the release and press Approve: TEST first, then (after TEST is live) PROD.");
-            println!("Follow it on {}/ . Timeline:", stack.http_url);
-        }
-        let timeout = if command.auto_approve {
-            Duration::from_secs(300)
-        } else {
-            Duration::from_secs(24 * 3_600)
-        };
-        let finished = demo::follow(&stack, 1, &environments, command.auto_approve, timeout).await?;
-        println!("\nRelease {} finished: {:?}", finished.number, finished.status);
-        if command.exit_after_demo {
-            stack.stop().await;
-            return Ok(());
-        }
-    }
-    println!("\nReleases are reported below as they are created. Ctrl-C stops the stack.\n");
-    stopped().await?;
-    println!("stopping");
-    stack.stop().await;
-    Ok(())
-}
-
-/// `baton-local sim cloudflare|anypoint`: one simulator on its own, for a team's own tooling.
-async fn run_simulator(args: &[String]) -> Result<()> {
-    let Some(which) = args.first().map(String::as_str) else {
-        bail!("{USAGE}")
-    };
-    let mut flags = std::collections::BTreeMap::new();
-    let mut it = args[1..].iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value; {USAGE}"))?;
-        flags.insert(flag.trim_start_matches("--").to_string(), value.clone());
-    }
-    let port: u16 = match flags.remove("port") {
-        Some(p) => p
-            .parse()
-            .with_context(|| format!("--port must be a port number, not '{p}'"))?,
-        None => 0,
-    };
-    match which {
-        "cloudflare" => {
+/// `baton-local sim cloudflare|anypoint`.
+async fn run_simulator(simulator: Simulator) -> Result<()> {
+    match simulator {
+        Simulator::Cloudflare { port, token, account } => {
             let mut config = baton_sim_cloudflare::SimConfig::default();
-            if let Some(token) = flags.remove("token") {
+            if let Some(token) = token {
                 config.api_token = token;
             }
-            if let Some(account) = flags.remove("account") {
+            if let Some(account) = account {
                 config.account_id = account;
             }
-            refuse_unknown(flags, "--port, --token, --account")?;
             let sim = baton_sim_cloudflare::start(config.clone(), port).await?;
             println!(
                 "Cloudflare Pages simulator on {} (account {}, API token {})",
@@ -211,29 +266,30 @@ async fn run_simulator(args: &[String]) -> Result<()> {
             stopped().await?;
             sim.stop().await;
         }
-        "anypoint" => {
-            let mut config = match flags.remove("seed") {
-                Some(path) => baton_sim_anypoint::SimConfig::from_seed_file(std::path::Path::new(&path))?,
+        Simulator::Anypoint {
+            port,
+            seed,
+            client_id,
+            client_secret,
+            org,
+            apply_delay_ms,
+        } => {
+            let mut config = match seed {
+                Some(path) => baton_sim_anypoint::SimConfig::from_seed_file(&path)?,
                 None => baton_sim_anypoint::SimConfig::default(),
             };
-            if let Some(id) = flags.remove("client-id") {
+            if let Some(id) = client_id {
                 config.client_id = id;
             }
-            if let Some(secret) = flags.remove("client-secret") {
+            if let Some(secret) = client_secret {
                 config.client_secret = secret;
             }
-            if let Some(org) = flags.remove("org") {
+            if let Some(org) = org {
                 config.org_id = org;
             }
-            if let Some(ms) = flags.remove("apply-delay-ms") {
-                config = config.with_apply_delay(Duration::from_millis(
-                    ms.parse().context("--apply-delay-ms must be a number")?,
-                ));
+            if let Some(ms) = apply_delay_ms {
+                config = config.with_apply_delay(std::time::Duration::from_millis(ms));
             }
-            refuse_unknown(
-                flags,
-                "--port, --seed, --client-id, --client-secret, --org, --apply-delay-ms",
-            )?;
             let sim = baton_sim_anypoint::start(config.clone(), port).await?;
             println!(
                 "Anypoint Platform simulator on {} (org {}, client id {})",
@@ -245,16 +301,8 @@ async fn run_simulator(args: &[String]) -> Result<()> {
             stopped().await?;
             sim.stop().await;
         }
-        other => bail!("unknown simulator '{other}'; use cloudflare or anypoint"),
     }
     Ok(())
-}
-
-fn refuse_unknown(flags: std::collections::BTreeMap<String, String>, known: &str) -> Result<()> {
-    match flags.keys().next() {
-        Some(flag) => bail!("unknown option --{flag}; this simulator takes {known}"),
-        None => Ok(()),
-    }
 }
 
 /// Ctrl-C or SIGTERM (e.g. `timeout`, a supervisor): either way the stack is stopped cleanly,
@@ -266,4 +314,16 @@ async fn stopped() -> Result<()> {
         _ = term.recv() => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -49,7 +49,7 @@ pub fn moto_command(root: &Path) -> Result<(PathBuf, Vec<String>)> {
 impl Moto {
     /// Starts moto on `port`. `lambda_port` is where its state machine interpreter sends
     /// Lambda and other service calls (`MOTO_PORT`): the runner's AWS endpoint.
-    pub async fn start(root: &Path, port: u16, lambda_port: u16, log: Option<&Path>) -> Result<Moto> {
+    pub async fn start(root: &Path, port: u16, lambda_port: u16, log: &crate::LogTarget) -> Result<Moto> {
         if port_in_use(port) {
             bail!(
                 "port {port} is already in use by another process; stop it or choose another moto port (--moto-port)"
@@ -57,10 +57,11 @@ impl Moto {
         }
         let (exe, script) = moto_command(root)?;
         let stderr = match log {
-            Some(path) => {
+            crate::LogTarget::File(path) => {
                 Stdio::from(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)
             }
-            None => Stdio::null(),
+            crate::LogTarget::Terminal => Stdio::inherit(),
+            crate::LogTarget::Discard => Stdio::null(),
         };
         let child = Command::new(&exe)
             .args(script)
