@@ -7,10 +7,10 @@ use clap::{Args, Parser, Subcommand};
 
 /// Baton's command line: push packages as CI does, and read where releases stand.
 ///
-/// With none of BATON_API_URL and BATON_BUCKET set, `baton` talks to the local stack
-/// (`make up`): http://127.0.0.1:3000, bucket baton-artefacts, S3 at http://127.0.0.1:4566.
-/// Otherwise AWS credentials come from the default chain (environment, profile, SSO, OIDC
-/// web identity, instance role).
+/// Without BATON_API_URL, `baton` talks to the local stack (`make up`): http://127.0.0.1:3000,
+/// bucket baton-artefacts (or BATON_BUCKET), S3 at http://127.0.0.1:4566, test credentials.
+/// With it, AWS credentials come from the default chain (environment, profile, SSO, OIDC web
+/// identity, instance role).
 #[derive(Debug, Parser)]
 #[command(name = "baton", version, propagate_version = true)]
 pub struct Cli {
@@ -128,10 +128,21 @@ mod tests {
     #[test]
     fn push_reads_its_arguments_and_timeout() {
         let cli = Cli::try_parse_from([
-            "baton", "push", "web", "1.4.0", "site.zip", "--notes", "a, b", "--wait", "--timeout", "2m",
+            "baton",
+            "push",
+            "web",
+            "1.4.0",
+            "site.zip",
+            "--notes",
+            "a, b",
+            "--wait",
+            "--timeout",
+            "2m",
         ])
         .unwrap();
-        let Command::Push(push) = cli.command else { panic!("not a push") };
+        let Command::Push(push) = cli.command else {
+            panic!("not a push")
+        };
         assert_eq!((push.component.as_str(), push.version.as_str()), ("web", "1.4.0"));
         assert_eq!(push.notes.as_deref(), Some("a, b"));
         assert_eq!(push.timeout, Duration::from_secs(120));

@@ -202,13 +202,19 @@ async fn wait(api: &Api, upload: &Upload, etag: &str, timeout: Duration) -> Resu
                 Verdict::Refused(reason) => return Err(CliError::Refused(format!("refused: {reason}"))),
                 // Registered; wait a little more for Baton to decide about a release.
                 Verdict::Registered(r) if r["state"] == "processing" => registered = Some(r),
-                Verdict::Registered(r) => return Ok(report_registered(api, upload, &r)),
+                Verdict::Registered(r) => {
+                    report_registered(api, upload, &r);
+                    return Ok(());
+                }
                 Verdict::Pending => {}
             }
         }
         if Instant::now() >= deadline {
             return match registered {
-                Some(r) => Ok(report_registered(api, upload, &r)),
+                Some(r) => {
+                    report_registered(api, upload, &r);
+                    Ok(())
+                }
                 None => Err(CliError::TimedOut(format!(
                     "no verdict on {} {} within {}; see {}",
                     upload.component,
@@ -224,7 +230,10 @@ async fn wait(api: &Api, upload: &Upload, etag: &str, timeout: Duration) -> Resu
 }
 
 fn report_registered(api: &Api, upload: &Upload, registered: &Value) {
-    println!("registered: {} {} (sha256 {})", upload.component, upload.version, upload.sha256);
+    println!(
+        "registered: {} {} (sha256 {})",
+        upload.component, upload.version, upload.sha256
+    );
     print_registered(api, registered);
 }
 

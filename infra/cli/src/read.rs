@@ -20,7 +20,10 @@ async fn found(api: &Api, path: &str) -> Result<Value, CliError> {
 
 fn print(json: bool, answer: &Value, words: impl FnOnce(&Value) -> String) {
     if json {
-        println!("{}", serde_json::to_string_pretty(answer).unwrap_or_else(|_| answer.to_string()));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(answer).unwrap_or_else(|_| answer.to_string())
+        );
     } else {
         print!("{}", words(answer));
     }
@@ -127,7 +130,12 @@ fn overview(api: &Api, view: &Value) -> String {
         match env["live"].as_object() {
             Some(_) => {
                 let live = &env["live"];
-                let _ = write!(out, "  {name}: release {}, live since {}", live["number"], time(&live["since"]));
+                let _ = write!(
+                    out,
+                    "  {name}: release {}, live since {}",
+                    live["number"],
+                    time(&live["since"])
+                );
                 if let Some(by) = live["approved_by"].as_str() {
                     let _ = write!(out, ", signed off by {by}");
                 }
@@ -145,7 +153,11 @@ fn overview(api: &Api, view: &Value) -> String {
             }
         }
         if let Some(deploying) = env["deploying"].as_str() {
-            let _ = writeln!(out, "    release {} is deploying here now", deploying.trim_start_matches("rel-"));
+            let _ = writeln!(
+                out,
+                "    release {} is deploying here now",
+                deploying.trim_start_matches("rel-")
+            );
         }
     }
     out.push_str("\nOn its way\n");

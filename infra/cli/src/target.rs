@@ -31,14 +31,21 @@ pub struct Target {
 }
 
 impl Target {
-    /// The target the flags and environment name; the local stack when they name none.
+    /// The target the flags and environment name; the local stack when they name no API.
     pub fn resolve(args: &EndpointArgs) -> Target {
-        let set = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        let set = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
         let (api_url, bucket, endpoint_url) = (set(&args.api_url), set(&args.bucket), set(&args.endpoint_url));
-        if api_url.is_none() && bucket.is_none() {
+        // Without Baton's URL this is the local stack, whose bucket BATON_BUCKET may rename
+        // (as it does for `baton-local`).
+        if api_url.is_none() {
             return Target {
                 api_url: Some(LOCAL_API_URL.into()),
-                bucket: Some(LOCAL_BUCKET.into()),
+                bucket: Some(bucket.unwrap_or_else(|| LOCAL_BUCKET.into())),
                 endpoint_url: Some(endpoint_url.unwrap_or_else(|| LOCAL_AWS_ENDPOINT.into())),
                 local: true,
             };
@@ -69,9 +76,16 @@ impl Target {
     pub async fn s3(&self) -> aws_sdk_s3::Client {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if self.local {
-            loader = loader
-                .region(Region::new(LOCAL_REGION))
-                .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "baton-local"));
+            loader =
+                loader
+                    .region(Region::new(LOCAL_REGION))
+                    .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                        "test",
+                        "test",
+                        None,
+                        None,
+                        "baton-local",
+                    ));
         }
         if let Some(endpoint) = &self.endpoint_url {
             loader = loader.endpoint_url(endpoint);
@@ -150,7 +164,9 @@ impl Api {
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| CliError::Unreachable(format!("cannot reach Baton at {url}: {}; {}", causes(&e), self.hint)))?;
+            .map_err(|e| {
+                CliError::Unreachable(format!("cannot reach Baton at {url}: {}; {}", causes(&e), self.hint))
+            })?;
         let status = response.status();
         let body = response
             .text()
@@ -164,9 +180,9 @@ impl Api {
                 .unwrap_or_else(|| format!("HTTP {status}"))
         };
         match status.as_u16() {
-            200 => json
-                .map(Answer::Found)
-                .ok_or_else(|| CliError::Unreachable(format!("{url} did not answer JSON; is BATON_API_URL Baton's URL?"))),
+            200 => json.map(Answer::Found).ok_or_else(|| {
+                CliError::Unreachable(format!("{url} did not answer JSON; is BATON_API_URL Baton's URL?"))
+            }),
             404 => Ok(Answer::NotFound(message())),
             400..=499 => Err(CliError::Usage(message())),
             _ => Err(CliError::Unreachable(format!("Baton answered {status}: {}", message()))),

@@ -74,7 +74,11 @@ async fn push_gives_ci_a_verdict_and_an_exit_code() -> Result<()> {
     assert_eq!(code(&out), 0, "{}", said(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("registered: web 1.0.0"), "{}", said(&out));
-    assert!(stdout.contains("waiting for the first package of state"), "{}", said(&out));
+    assert!(
+        stdout.contains("waiting for the first package of state"),
+        "{}",
+        said(&out)
+    );
 
     // The second makes release 1, named with its page; the notes travel encoded.
     let out = baton(
@@ -133,7 +137,11 @@ async fn push_gives_ci_a_verdict_and_an_exit_code() -> Result<()> {
         .json()
         .await?;
     let reason = verdict["refused"][0]["reason"].as_str().unwrap_or_default();
-    assert!(!reason.is_empty() && stderr.contains(reason), "{verdict}\n{}", said(&out));
+    assert!(
+        !reason.is_empty() && stderr.contains(reason),
+        "{verdict}\n{}",
+        said(&out)
+    );
     assert_eq!(h.dead_letters().await?, 0, "a package's own fault is not a dead letter");
 
     // The notes arrive intact on the status API, the approval mail and the approval page.
@@ -161,11 +169,15 @@ async fn push_gives_ci_a_verdict_and_an_exit_code() -> Result<()> {
     assert!(mails[0].text.contains(NOTES), "{}", mails[0].text);
     let approval = h.open(&mails[0].links[0]).await?;
     assert!(
-        approval.body.contains("Admissions form, &quot;v2&quot; ready") || approval.body.contains("Admissions form, \"v2\" ready"),
+        approval.body.contains("Admissions form, &quot;v2&quot; ready")
+            || approval.body.contains("Admissions form, \"v2\" ready"),
         "{}",
         approval.body
     );
-    assert!(approval.body.contains("formulaire d'admission é → ü") || approval.body.contains("formulaire d&#39;admission é → ü"));
+    assert!(
+        approval.body.contains("formulaire d'admission é → ü")
+            || approval.body.contains("formulaire d&#39;admission é → ü")
+    );
 
     // The terminal reads tell the same story.
     let out = baton(&h, &["release", "1"]).await?;
@@ -176,8 +188,16 @@ async fn push_gives_ci_a_verdict_and_an_exit_code() -> Result<()> {
     let out = baton(&h, &["status"]).await?;
     assert_eq!(code(&out), 0, "{}", said(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Live now") && stdout.contains("Release 1"), "{}", said(&out));
-    assert!(stdout.contains("packages/web/1.0.1/site.zip"), "the refused upload is listed: {}", said(&out));
+    assert!(
+        stdout.contains("Live now") && stdout.contains("Release 1"),
+        "{}",
+        said(&out)
+    );
+    assert!(
+        stdout.contains("packages/web/1.0.1/site.zip"),
+        "the refused upload is listed: {}",
+        said(&out)
+    );
     let out = baton(&h, &["releases", "--json"]).await?;
     assert_eq!(code(&out), 0, "{}", said(&out));
     let list: serde_json::Value = serde_json::from_slice(&out.stdout)?;
@@ -233,7 +253,10 @@ async fn mistakes_on_the_command_line_exit_two_and_help_answers_everywhere() -> 
     ] {
         let out = run(&args)?;
         assert_eq!(code(&out), 0, "{args:?}: {}", said(&out));
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: baton"), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage: baton"),
+            "{args:?}"
+        );
     }
     let out = run(&["--version"])?;
     assert_eq!(code(&out), 0);
@@ -253,7 +276,10 @@ async fn mistakes_on_the_command_line_exit_two_and_help_answers_everywhere() -> 
         assert_eq!(code(&out), 2, "{args:?}: {}", said(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("error"), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("backtrace"),
+            "{stderr}"
+        );
     }
     // Baton out of reach: exit 4, with what to check.
     let out = run(&["status"])?;

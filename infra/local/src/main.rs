@@ -182,8 +182,8 @@ async fn start(args: &StackArgs) -> Result<(LocalStack, PathBuf)> {
     } else {
         std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
         options.moto_log = LogTarget::File(logs.join("moto.log"));
-        let file = std::fs::File::create(&function_log)
-            .with_context(|| format!("creating {}", function_log.display()))?;
+        let file =
+            std::fs::File::create(&function_log).with_context(|| format!("creating {}", function_log.display()))?;
         log_to(std::sync::Mutex::new(file), false);
     }
     let root = options.root.clone();
@@ -215,7 +215,10 @@ fn print_stack(stack: &LocalStack, started: Instant, logs: Option<&std::path::Pa
         "  outbox         {}/_local/outbox   (every mail sent; approval links are clickable)",
         stack.http_url
     );
-    println!("  AWS endpoint   {}   (AWS_ENDPOINT_URL), region {}", stack.aws_endpoint, stack.region);
+    println!(
+        "  AWS endpoint   {}   (AWS_ENDPOINT_URL), region {}",
+        stack.aws_endpoint, stack.region
+    );
     println!("  bucket         {}", stack.bucket);
     println!("  table          {}", stack.resource_name("Table")?);
     println!("  uploads queue  {}", stack.queue_url("UploadsQueue")?);

@@ -183,7 +183,13 @@ mod tests {
 
     #[test]
     fn malformed_words_are_left_as_they_came() {
-        for value in ["=?UTF-8?B?", "=?x-unknown?B?aGk=?=", "=?UTF-8?Z?aGk=?=", "=?UTF-8?Q?=Z1?=", "a =? b"] {
+        for value in [
+            "=?UTF-8?B?",
+            "=?x-unknown?B?aGk=?=",
+            "=?UTF-8?Z?aGk=?=",
+            "=?UTF-8?Q?=Z1?=",
+            "a =? b",
+        ] {
             assert_eq!(decode(value), value);
         }
     }

@@ -308,7 +308,10 @@ mod tests {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-        assert!(headers.values().all(|v| v.is_ascii() && !v.contains('\n')), "{headers:?}");
+        assert!(
+            headers.values().all(|v| v.is_ascii() && !v.contains('\n')),
+            "{headers:?}"
+        );
         assert_eq!(headers["commit"], "3f2c1d9");
         assert_eq!(PackageMetadata::from_user_metadata(&headers), sent);
     }

@@ -336,6 +336,7 @@ async fn a_page_costs_the_same_few_requests_with_5000_releases_as_with_a_handful
         "/releases/rel-1",
         "/api/releases/rel-4",
         "/feed.xml",
+        "/api/packages/web/1.0.0",
     ];
     h.seed_releases(&seeded, 2..=5).await?;
     h.seed_rejections(&rejected, 3).await?;
@@ -363,9 +364,18 @@ async fn a_page_costs_the_same_few_requests_with_5000_releases_as_with_a_handful
     assert_eq!(many["/"], overview);
     assert_eq!(many["/api/status"], overview);
     let one_query = BTreeMap::from([("Query".to_string(), 1)]);
-    for path in ["/api/releases", "/api/releases/rel-1", "/releases/rel-1", "/feed.xml"] {
+    for path in [
+        "/api/releases",
+        "/api/releases/rel-1",
+        "/releases/rel-1",
+        "/feed.xml",
+        "/api/packages/web/1.0.0",
+    ] {
         assert_eq!(many[path], one_query, "{path}");
     }
+    let verdict = h.get_json("/api/packages/web/1.0.0").await?;
+    assert_eq!(verdict["verdict"], "registered");
+    assert_eq!(verdict["registered"]["release"], "rel-1");
     // And the answers are right: newest first, the page limit held.
     let page = h.get_json("/api/releases?limit=100&before=2500").await?;
     assert_eq!(page["releases"].as_array().map(Vec::len), Some(100));

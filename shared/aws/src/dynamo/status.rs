@@ -305,7 +305,7 @@ impl StatusReads for DynamoStore {
                 record.refused.push(from_item::<RejectedPackage>(item)?);
             }
         }
-        record.refused.sort_by(|a, b| b.rejected_at.cmp(&a.rejected_at));
+        record.refused.sort_by_key(|r| std::cmp::Reverse(r.rejected_at));
         Ok(record)
     }
 }

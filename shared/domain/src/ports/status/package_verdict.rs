@@ -125,7 +125,10 @@ impl PackageVerdictView {
 
 fn registered_view(r: &RegisteredPackage) -> RegisteredView {
     let (state, summary) = match (&r.release, &r.outcome) {
-        (Some(release), _) => ("released", format!("Registered; it made release {}.", release.number_text())),
+        (Some(release), _) => (
+            "released",
+            format!("Registered; it made release {}.", release.number_text()),
+        ),
         (None, Some(PackageOutcome::Waiting { missing })) => (
             "waiting",
             format!(
@@ -143,7 +146,10 @@ fn registered_view(r: &RegisteredPackage) -> RegisteredView {
                 None => "Registered; no release for it: a newer version is already registered.".to_string(),
             },
         ),
-        (None, None) => ("processing", "Registered; Baton is deciding whether it makes a release.".to_string()),
+        (None, None) => (
+            "processing",
+            "Registered; Baton is deciding whether it makes a release.".to_string(),
+        ),
     };
     RegisteredView {
         sha256: r.package.sha256.clone(),
