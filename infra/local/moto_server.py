@@ -11,6 +11,10 @@ from growing with the data it holds. Same behaviour, less work:
    through `get_queue_attributes`, which computes every attribute, the approximate message
    counts included (a pass over the whole queue): O(queue length) per message received. It now
    reads the one attribute.
+3. S3 event notifications name the object version (`versionId`) and carry a `sequencer`, as S3
+   does for a versioned bucket. moto 5.2.5 sends only key, size and ETag, so ingest could not
+   read exactly the version an event names and would read whatever is newest at the key (two
+   quick uploads to one key would register the second one's bytes under the first event).
 
 Everything else is moto's own `moto_server`.
 
@@ -21,6 +25,7 @@ import copy
 import sys
 
 import moto.dynamodb.models as dynamodb_models
+import moto.s3.notifications as s3_notifications
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.core.utils import unix_time
@@ -90,7 +95,26 @@ def is_message_valid_based_on_retention_period(self, queue_name, message):
     return retention_seconds + message.sent_timestamp / 1000 > unix_time()
 
 
+_moto_s3_event = s3_notifications._get_s3_event
+_sequence = 0
+
+
+def _get_s3_event(event_name, bucket, key, notification_id):
+    global _sequence
+    event = _moto_s3_event(event_name, bucket, key, notification_id)
+    _sequence += 1
+    for record in event["Records"]:
+        obj = record["s3"]["object"]
+        version = getattr(key, "version_id", None)
+        if version and version != "null":
+            obj["versionId"] = version
+        # S3's sequencer orders events of one key: hexadecimal, comparable as text of equal length.
+        obj["sequencer"] = format(_sequence, "016X")
+    return event
+
+
 dynamodb_models.copy = _NoTableSnapshots()
+s3_notifications._get_s3_event = _get_s3_event
 DynamoDBBackend.transact_write_items = transact_write_items
 SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
 

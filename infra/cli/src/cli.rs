@@ -74,6 +74,9 @@ pub struct PushArgs {
     /// Release notes: any text (commas, quotes, new lines, any language).
     #[arg(long)]
     pub notes: Option<String>,
+    /// Who made the change (their address; environments may forbid them to approve it).
+    #[arg(long, value_name = "EMAIL")]
+    pub author: Option<String>,
     /// Wait for Baton's verdict and exit by it.
     #[arg(long)]
     pub wait: bool,

@@ -40,25 +40,28 @@ pub async fn push(target: &Target, args: &PushArgs) -> Result<(), CliError> {
     let upload = prepare(args).await?;
     let bucket = target.bucket()?;
     // Ask first, when Baton can be asked: the same bytes need no upload, and other bytes under
-    // a published version would only be refused (and would replace the current S3 object).
+    // a published version are refused without trying.
     let api = target.api_url.as_ref().map(|_| Api::of(target)).transpose()?;
     if let Some(api) = &api {
         match published(api, &upload).await {
-            Ok(Some(Verdict::Registered(registered))) => {
-                println!(
-                    "already registered: {} {} with these bytes (sha256 {}); nothing uploaded",
-                    upload.component, upload.version, upload.sha256
-                );
-                print_registered(api, &registered);
-                return Ok(());
-            }
-            Ok(Some(Verdict::Refused(reason))) => return Err(CliError::Refused(format!("refused: {reason}"))),
-            Ok(_) => {}
+            Ok(Some(verdict)) => return already(api, &upload, verdict),
+            Ok(None) => {}
             Err(e) if args.wait => return Err(e),
             Err(e) => eprintln!("warning: could not ask Baton whether this version is published ({e}); uploading"),
         }
     }
-    let etag = put(target, bucket, &upload).await?;
+    let etag = match put(target, bucket, &upload).await? {
+        Put::Uploaded(etag) => etag,
+        Put::KeyTaken => {
+            // Another push of this version won the race: its verdict may be this one's too.
+            if let Some(api) = &api
+                && let Ok(Some(verdict)) = published(api, &upload).await
+            {
+                return already(api, &upload, verdict);
+            }
+            return Err(key_taken(api.as_ref(), bucket, &upload).await);
+        }
+    };
     println!(
         "uploaded s3://{bucket}/{} ({} bytes, sha256 {})",
         upload.key,
@@ -70,6 +73,23 @@ pub async fn push(target: &Target, args: &PushArgs) -> Result<(), CliError> {
         return Ok(());
     };
     wait(&api, &upload, &etag, args.timeout).await
+}
+
+/// The verdict on a version registered before this push: the same bytes (success, nothing
+/// uploaded) or other bytes (refused).
+fn already(api: &Api, upload: &Upload, verdict: Verdict) -> Result<(), CliError> {
+    match verdict {
+        Verdict::Registered(registered) => {
+            println!(
+                "already registered: {} {} with these bytes (sha256 {}); nothing uploaded",
+                upload.component, upload.version, upload.sha256
+            );
+            print_registered(api, &registered);
+            Ok(())
+        }
+        Verdict::Refused(reason) => Err(CliError::Refused(format!("refused: {reason}"))),
+        Verdict::Pending => Err(CliError::Unreachable("Baton's verdict is not decided yet".into())),
+    }
 }
 
 /// Checks the command line and reads the file; every problem is a usage error (exit 2).
@@ -106,6 +126,7 @@ async fn prepare(args: &PushArgs) -> Result<Upload, CliError> {
         branch: args.branch.clone(),
         build_url: args.build_url.clone(),
         notes: args.notes.clone(),
+        author: args.author.clone(),
     }
     .to_user_metadata();
     let metadata_bytes: usize = metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
@@ -128,26 +149,61 @@ async fn prepare(args: &PushArgs) -> Result<Upload, CliError> {
     })
 }
 
-/// Uploads the package; its ETag identifies this upload in Baton's verdict.
-async fn put(target: &Target, bucket: &str, upload: &Upload) -> Result<String, CliError> {
+/// What became of the upload itself.
+enum Put {
+    /// Uploaded; the ETag identifies this upload in Baton's verdict.
+    Uploaded(String),
+    /// The key already holds an upload: versions are immutable.
+    KeyTaken,
+}
+
+/// Uploads the package only if its key is free (`If-None-Match: *`, which CI's policy in
+/// template.yaml requires): a published package is never replaced, even by mistake.
+async fn put(target: &Target, bucket: &str, upload: &Upload) -> Result<Put, CliError> {
     let s3 = target.s3().await;
     let mut request = s3
         .put_object()
         .bucket(bucket)
         .key(&upload.key)
+        .if_none_match("*")
         .body(upload.bytes.clone().into());
     for (key, value) in &upload.metadata {
         request = request.metadata(*key, value);
     }
-    let output = request.send().await.map_err(|e| {
-        CliError::Unreachable(format!(
+    match request.send().await {
+        Ok(output) => Ok(Put::Uploaded(
+            output.e_tag().unwrap_or_default().trim_matches('"').to_string(),
+        )),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => Ok(Put::KeyTaken),
+        Err(e) => Err(CliError::Unreachable(format!(
             "uploading to s3://{bucket}/{} failed: {}; {}",
             upload.key,
             aws_sdk_s3::error::DisplayErrorContext(&e),
             target.hint()
-        ))
-    })?;
-    Ok(output.e_tag().unwrap_or_default().trim_matches('"').to_string())
+        ))),
+    }
+}
+
+/// Why a taken key refuses this push: Baton's refusal of the upload that holds it, if any.
+async fn key_taken(api: Option<&Api>, bucket: &str, upload: &Upload) -> CliError {
+    let taken = format!(
+        "s3://{bucket}/{} already holds an upload of {} {}; versions are immutable: publish a new version",
+        upload.key, upload.component, upload.version
+    );
+    let earlier = match api {
+        Some(api) => match api.get(&verdict_path(upload)).await {
+            Ok(Answer::Found(answer)) => answer["refused"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|r| r["object_key"].as_str() == Some(upload.key.as_str()))
+                .and_then(|r| r["reason"].as_str())
+                .map(|reason| format!(" (Baton refused that upload: {reason})")),
+            _ => None,
+        },
+        None => None,
+    };
+    CliError::Refused(format!("refused: {taken}{}", earlier.unwrap_or_default()))
 }
 
 /// The verdict URL path of an upload.

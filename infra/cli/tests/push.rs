@@ -144,6 +144,20 @@ async fn push_gives_ci_a_verdict_and_an_exit_code() -> Result<()> {
     );
     assert_eq!(h.dead_letters().await?, 0, "a package's own fault is not a dead letter");
 
+    // The fixed build under the refused version: the key is taken (If-None-Match), and CI is
+    // told why and what to do.
+    let fixed = write(&dir, "site.zip", &sample_site("fixed"))?;
+    let out = baton(&h, &["push", "web", "1.0.1", &fixed, "--wait"]).await?;
+    assert_eq!(code(&out), 1, "{}", said(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("already holds an upload of web 1.0.1"),
+        "{}",
+        said(&out)
+    );
+    assert!(stderr.contains("publish a new version"), "{}", said(&out));
+    assert!(stderr.contains(reason), "{}", said(&out));
+
     // The notes arrive intact on the status API, the approval mail and the approval page.
     let detail: serde_json::Value = reqwest::get(format!("{}/api/releases/rel-1", h.stack.http_url))
         .await?

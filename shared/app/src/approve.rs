@@ -7,9 +7,9 @@
 //! lapsed or superseded request 410, a decided one 409 naming who decided; none changes anything.
 
 use async_trait::async_trait;
-use baton_domain::approval::{Approval, ApprovalStatus, LinkProblem};
+use baton_domain::approval::{Approval, ApprovalStatus, GateRules, LinkProblem, SignOff};
 use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseStore, TaskAnswer, TaskCallbacks, Timeline};
-use baton_domain::{BatonError, ErrorKind};
+use baton_domain::{BatonConfig, BatonError, ErrorKind, Release};
 use baton_html::approval as pages;
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -48,7 +48,7 @@ where
         let Some(id) = request
             .path
             .strip_prefix("/approvals/")
-            .filter(|id| !id.is_empty() && !id.contains('/'))
+            .filter(|id| baton_domain::approval::is_approval_id(id))
         else {
             return Ok(html_response(
                 404,
@@ -67,29 +67,37 @@ where
                 let token = request.query.get("token").cloned().unwrap_or_default();
                 match approval.check(&token, Utc::now()) {
                     Ok(approver) => {
-                        let release = self
-                            .store
-                            .release(&approval.release_id)
-                            .await?
-                            .ok_or_else(|| BatonError::internal("approval without its release"))?;
+                        let release = self.release_of(&approval).await?;
+                        let rules = GateRules::of(config.environment(&approval.environment), &release);
+                        if let Some(refusal) = not_entitled(&rules, &approval, approver) {
+                            return Ok(refusal);
+                        }
                         let view = pages::ApprovalView {
                             approval: &approval,
                             release: &release,
                             approver,
                             token: &token,
                             public_url: &public_url,
+                            required: rules.required,
                         };
                         Ok(html_response(200, pages::approval_page(&view)))
                     }
                     Err(problem) => Ok(self.problem(&problem, &approval, &public_url)),
                 }
             }
-            "POST" => self.decide(&request, approval, &public_url, &config.mail.sender).await,
+            "POST" => self.decide(&request, approval, &public_url, &config).await,
             _ => Ok(html_response(
                 405,
                 pages::message_page("Method not allowed", "Use the link from your email."),
             )),
         }
+    }
+
+    async fn release_of(&self, approval: &Approval) -> Result<Release, BatonError> {
+        self.store
+            .release(&approval.release_id)
+            .await?
+            .ok_or_else(|| BatonError::internal("approval without its release"))
     }
 
     fn problem(&self, problem: &LinkProblem, approval: &Approval, public_url: &str) -> Value {
@@ -106,8 +114,9 @@ where
         request: &HttpRequest,
         approval: Approval,
         public_url: &str,
-        sender: &str,
+        config: &BatonConfig,
     ) -> Result<Value, BatonError> {
+        let sender = config.mail.sender.as_str();
         let form = request.form();
         let token = form.get("token").cloned().unwrap_or_default();
         let approver = match approval.check(&token, Utc::now()) {
@@ -148,32 +157,114 @@ where
                 ),
             ));
         }
+        // Entitlement is checked against the configuration as it is now, not as it was when
+        // the mail went out: a removed approver's link decides nothing.
+        let release = self.release_of(&approval).await?;
+        let rules = GateRules::of(config.environment(&approval.environment), &release);
+        if let Some(refusal) = not_entitled(&rules, &approval, &approver) {
+            return Ok(refusal);
+        }
         let comment = form
             .get("comment")
             .map(|c| c.trim().chars().take(2000).collect::<String>())
             .filter(|c| !c.is_empty());
-        let status = if approved {
-            ApprovalStatus::Approved
+        let recorded = if approved {
+            let signers: Vec<&str> = approval
+                .signed_off_by()
+                .into_iter()
+                .filter(|s| rules.is_approver(s) && !rules.is_self_approval(s))
+                .collect();
+            if signers.iter().any(|s| s.eq_ignore_ascii_case(&approver)) {
+                return Ok(html_response(
+                    409,
+                    pages::signed_off_page(&approval, &approver, signers.len(), rules.required),
+                ));
+            }
+            let sign_off = SignOff {
+                by: approver.clone(),
+                at: Utc::now(),
+                comment: comment.clone(),
+            };
+            let complete = signers.len() + 1 >= rules.required;
+            let recorded = self
+                .store
+                .sign_off(&approval.id, &sign_off, approval.sign_offs.len(), complete)
+                .await?;
+            if recorded && !complete {
+                return self
+                    .partly_signed(
+                        request,
+                        &approval,
+                        &approver,
+                        comment.as_deref(),
+                        signers.len() + 1,
+                        rules.required,
+                    )
+                    .await;
+            }
+            recorded
         } else {
-            ApprovalStatus::Rejected
+            self.store
+                .decide(
+                    &approval.id,
+                    ApprovalStatus::Rejected,
+                    &approver,
+                    comment.as_deref(),
+                    None,
+                    Utc::now(),
+                )
+                .await?
         };
-        if !self
-            .store
-            .decide(&approval.id, status, &approver, comment.as_deref(), None, Utc::now())
-            .await?
-        {
-            // Someone else decided in the meantime: show what they did.
+        if !recorded {
+            // Someone else decided in the meantime: show what they did. If it is still open,
+            // another approver signed off at the same moment: nothing of this POST was kept.
             let now = self.store.approval(&approval.id).await?.unwrap_or(approval);
-            let problem = now.check(&token, Utc::now()).err().unwrap_or(LinkProblem::Forbidden);
-            return Ok(self.problem(&problem, &now, public_url));
+            return Ok(match now.check(&token, Utc::now()) {
+                Err(problem) => self.problem(&problem, &now, public_url),
+                Ok(_) => html_response(
+                    409,
+                    pages::message_page(
+                        "Another approver signed off at the same moment",
+                        "Nothing of yours was recorded. Open your link again to see where the request stands, and decide there.",
+                    ),
+                ),
+            });
         }
         let verb = if approved { "approved" } else { "rejected" };
+        self.audit(request, &approval, verb, &approver, comment.as_deref())
+            .await?;
+        let answer = self.deliver(&approval, approved, &approver).await?;
+        if answer == TaskAnswer::Gone {
+            return Ok(self.problem(
+                &LinkProblem::Expired {
+                    at: approval.expires_at,
+                },
+                &approval,
+                public_url,
+            ));
+        }
+        for other in approval.approvers.iter().filter(|a| **a != approver) {
+            let mail = baton_html::mail::decided_follow_up(&approval, other, &approver, approved);
+            if let Err(e) = self.mailer.send(sender, &mail).await {
+                tracing::warn!(error = %e, "follow-up mail not sent");
+            }
+        }
+        tracing::info!(release = %approval.release_id, environment = %approval.environment, approved, "decision recorded");
+        Ok(html_response(200, pages::decided_page(&approval, approved)))
+    }
+
+    /// The timeline entry of a decision or sign-off: who, how, from where, what they saw.
+    async fn audit(
+        &self,
+        request: &HttpRequest,
+        approval: &Approval,
+        verb: &str,
+        approver: &str,
+        comment: Option<&str>,
+    ) -> Result<(), BatonError> {
         let detail = format!(
             "{verb} via the email link{} (from {}, {}; saw {})",
-            comment
-                .as_deref()
-                .map(|c| format!(": \u{201c}{c}\u{201d}"))
-                .unwrap_or_default(),
+            comment.map(|c| format!(": \u{201c}{c}\u{201d}")).unwrap_or_default(),
             if request.source_ip.is_empty() {
                 "unknown address"
             } else {
@@ -196,28 +287,28 @@ where
             &approval.release_id,
             Some(&approval.environment),
             verb,
-            &approver,
+            approver,
             detail,
         )
-        .await?;
-        let answer = self.deliver(&approval, approved, &approver).await?;
-        if answer == TaskAnswer::Gone {
-            return Ok(self.problem(
-                &LinkProblem::Expired {
-                    at: approval.expires_at,
-                },
-                &approval,
-                public_url,
-            ));
-        }
-        for other in approval.approvers.iter().filter(|a| **a != approver) {
-            let mail = baton_html::mail::decided_follow_up(&approval, other, &approver, approved);
-            if let Err(e) = self.mailer.send(sender, &mail).await {
-                tracing::warn!(error = %e, "follow-up mail not sent");
-            }
-        }
-        tracing::info!(release = %approval.release_id, environment = %approval.environment, approved, "decision recorded");
-        Ok(html_response(200, pages::decided_page(&approval, approved)))
+        .await
+    }
+
+    /// A sign-off that does not yet make the number required: recorded, nothing delivered.
+    async fn partly_signed(
+        &self,
+        request: &HttpRequest,
+        approval: &Approval,
+        approver: &str,
+        comment: Option<&str>,
+        have: usize,
+        need: usize,
+    ) -> Result<Value, BatonError> {
+        self.audit(request, approval, "signed-off", approver, comment).await?;
+        tracing::info!(release = %approval.release_id, environment = %approval.environment, have, need, "sign-off recorded");
+        Ok(html_response(
+            200,
+            pages::signed_off_page(approval, approver, have, need),
+        ))
     }
 
     async fn deliver(&self, approval: &Approval, approved: bool, by: &str) -> Result<TaskAnswer, BatonError> {
@@ -240,6 +331,27 @@ where
         self.store.mark_task_notified(&approval.id).await?;
         Ok(answer)
     }
+}
+
+/// The 403 page for a link whose approver may not decide under the configuration as it is now.
+fn not_entitled(rules: &GateRules, approval: &Approval, approver: &str) -> Option<Value> {
+    let text = if !rules.is_approver(approver) {
+        format!(
+            "{approver} is no longer an approver of {}. Nothing was recorded; the release manager can tell you who decides now.",
+            approval.environment
+        )
+    } else if rules.is_self_approval(approver) {
+        format!(
+            "Release {} carries a change you made, and {} needs someone else's sign-off. Nothing was recorded.",
+            approval.number, approval.environment
+        )
+    } else {
+        return None;
+    };
+    Some(html_response(
+        403,
+        pages::message_page("You cannot decide this request", &text),
+    ))
 }
 
 #[async_trait]

@@ -3,7 +3,9 @@
 //! Actions, each idempotent:
 //! - `plan`: what would change (create, update, unchanged, orphaned); changes nothing;
 //! - `start`: refuses, changing nothing, if any asset version is missing from Exchange (naming
-//!   every one); otherwise creates and patches the applications that differ;
+//!   every one) or if a secure property names a secret outside the component's
+//!   `secure_properties_prefix` (checked at ingest too; the configuration may have changed
+//!   since); otherwise creates and patches the applications that differ;
 //! - `poll`: `{"done": true}` once every application is APPLIED and RUNNING at its version; a
 //!   `Baton.DeployFailed` naming the application and the reason if one failed;
 //! - `rollback` / `poll-rollback`: the same, towards the environment's previous manifest.
@@ -13,7 +15,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use baton_domain::config::ComponentKind;
 use baton_domain::deployment::{DeployStatus, PlatformDetail};
-use baton_domain::manifest::{Manifest, ResolvedApplication};
+use baton_domain::manifest::{Manifest, ResolvedApplication, check_secret_name};
 use baton_domain::platforms::{CloudHub, CloudHubTarget, Rollout};
 use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
 use baton_domain::reconcile::{AppAction, ReconcilePlan, plan};
@@ -107,33 +109,9 @@ where
         Ok(plan(desired, &live))
     }
 
-    /// Secret values for an application's secure properties. Errors name the property, never a value.
-    async fn secure_values(&self, app: &ResolvedApplication) -> Result<BTreeMap<String, String>, BatonError> {
-        let mut values = BTreeMap::new();
-        for (property, reference) in &app.secure_properties {
-            let secret = self.secrets.secret(&reference.secret).await?;
-            let value = match &reference.key {
-                None => secret,
-                Some(key) => serde_json::from_str::<Value>(&secret)
-                    .ok()
-                    .and_then(|v| {
-                        v.get(key)
-                            .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
-                    })
-                    .ok_or_else(|| {
-                        BatonError::invalid(format!(
-                            "{}: secure property {property} refers to key '{key}' of secret {}, which has no such key",
-                            app.name, reference.secret
-                        ))
-                    })?,
-            };
-            values.insert(property.clone(), value);
-        }
-        Ok(values)
-    }
-
     async fn apply(
         &self,
+        ctx: &DeployContext,
         target: &CloudHubTarget,
         desired: &[ResolvedApplication],
     ) -> Result<ReconcilePlan, BatonError> {
@@ -145,6 +123,12 @@ where
                 _ => None,
             })
             .collect();
+        // Checked at ingest already; again here because baton.yaml may have changed since, and
+        // before any application changes, so a refused secret leaves the environment as it was.
+        let namespace = SecretNamespace::of(ctx);
+        for app in &changed {
+            namespace.check(app)?;
+        }
         let missing = self.cloudhub.missing_assets(target, &changed).await?;
         if !missing.is_empty() {
             return Err(BatonError::invalid(format!(
@@ -160,7 +144,7 @@ where
                 } => (desired, Some(deployment_id.as_str())),
                 _ => continue,
             };
-            let secure = self.secure_values(app).await?;
+            let secure = secure_values(&self.secrets, app, &namespace).await?;
             self.cloudhub.apply(target, app, existing, &secure).await?;
         }
         Ok(planned)
@@ -210,7 +194,7 @@ where
                 }
                 let target = self.target(&ctx).await?;
                 let desired = self.desired(&ctx, &ctx.package, env).await?;
-                let planned = self.apply(&target, &desired).await?;
+                let planned = self.apply(&ctx, &target, &desired).await?;
                 let mut record = ctx.record(env, existing.as_ref());
                 record.detail = Some(PlatformDetail::CloudHub {
                     applications: planned.summary(),
@@ -301,7 +285,7 @@ where
         let target = self.target(ctx).await?;
         let desired = self.desired(ctx, &previous.package, env).await?;
         if request.action == "rollback" {
-            self.apply(&target, &desired).await?;
+            self.apply(ctx, &target, &desired).await?;
             return Ok(json!({ "done": false, "restoring": previous.package.version.to_string() }));
         }
         let waiting = self.progress(&target, &desired).await?;
@@ -319,6 +303,67 @@ where
     }
 }
 
+/// Which secrets a component's manifests may have read for their applications, from the
+/// configuration as it is now (see [`baton_domain::manifest::check_secret_name`]).
+struct SecretNamespace<'a> {
+    prefix: &'a str,
+    forbidden: Vec<&'a str>,
+}
+
+impl<'a> SecretNamespace<'a> {
+    fn of(ctx: &'a DeployContext) -> Self {
+        SecretNamespace {
+            prefix: ctx.component.secure_properties_prefix(),
+            forbidden: ctx.config.platform_secrets(),
+        }
+    }
+
+    /// Refuses `app` if any of its secure properties names a secret outside the namespace,
+    /// naming the property; no secret is read.
+    fn check(&self, app: &ResolvedApplication) -> Result<(), BatonError> {
+        for (property, reference) in &app.secure_properties {
+            check_secret_name(&reference.secret, self.prefix, &self.forbidden).map_err(|refused| {
+                BatonError::invalid(format!(
+                    "{}: secure property {property} was refused and its secret not read: {refused}",
+                    app.name
+                ))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Secret values for an application's secure properties. Every reference is checked against
+/// `namespace` before any secret is read. Errors name the property, never a value.
+async fn secure_values(
+    secrets: &impl Secrets,
+    app: &ResolvedApplication,
+    namespace: &SecretNamespace<'_>,
+) -> Result<BTreeMap<String, String>, BatonError> {
+    namespace.check(app)?;
+    let mut values = BTreeMap::new();
+    for (property, reference) in &app.secure_properties {
+        let secret = secrets.secret(&reference.secret).await?;
+        let value = match &reference.key {
+            None => secret,
+            Some(key) => serde_json::from_str::<Value>(&secret)
+                .ok()
+                .and_then(|v| {
+                    v.get(key)
+                        .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                })
+                .ok_or_else(|| {
+                    BatonError::invalid(format!(
+                        "{}: secure property {property} refers to key '{key}' of secret {}, which has no such key",
+                        app.name, reference.secret
+                    ))
+                })?,
+        };
+        values.insert(property.clone(), value);
+    }
+    Ok(values)
+}
+
 #[async_trait]
 impl<C, A, S, H, K> Function for DeployCloudHub<C, A, S, H, K>
 where
@@ -331,5 +376,91 @@ where
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
         let request = DeployRequest::parse(payload)?;
         self.run(&request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use baton_domain::manifest::SecretRef;
+
+    use super::*;
+
+    /// Records every secret read; holds Baton's connected app and one application secret.
+    #[derive(Default)]
+    struct RecordingSecrets {
+        read: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl Secrets for RecordingSecrets {
+        async fn secret(&self, name: &str) -> Result<String, BatonError> {
+            self.read
+                .lock()
+                .map_err(|_| BatonError::internal("poisoned"))?
+                .push(name.to_string());
+            Ok(r#"{"client_secret":"baton-own","password":"app-db"}"#.to_string())
+        }
+    }
+
+    fn app(secret: &str) -> ResolvedApplication {
+        ResolvedApplication {
+            name: "patient-api".into(),
+            asset: baton_domain::manifest::AssetRef {
+                group_id: "g".into(),
+                artifact_id: "patient-api".into(),
+                version: "1.0.0".into(),
+            },
+            runtime_version: "4.9.0".into(),
+            replicas: 1,
+            v_cores: 0.1,
+            properties: BTreeMap::new(),
+            secure_properties: BTreeMap::from([(
+                "db.password".to_string(),
+                SecretRef {
+                    secret: secret.into(),
+                    key: Some("client_secret".into()),
+                },
+            )]),
+        }
+    }
+
+    fn namespace() -> SecretNamespace<'static> {
+        SecretNamespace {
+            prefix: "baton/secure-properties/",
+            forbidden: vec!["baton/anypoint-connected-app", "baton/cloudflare-api-token"],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_secret_outside_the_namespace_is_refused_without_being_read() {
+        for hostile in [
+            "baton/anypoint-connected-app",
+            "arn:aws:secretsmanager:eu-west-1:111122223333:secret:baton/anypoint-connected-app-AbCdEf",
+            "baton/secure-properties/../anypoint-connected-app",
+            "other-team/db",
+        ] {
+            let secrets = RecordingSecrets::default();
+            let err = secure_values(&secrets, &app(hostile), &namespace()).await.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::Invalid, "{hostile}: {err:?}");
+            assert!(err.message.contains("secure property db.password"), "{}", err.message);
+            assert!(err.message.contains(hostile), "{}", err.message);
+            assert!(!err.message.contains("baton-own"), "never a value: {}", err.message);
+            assert!(secrets.read.lock().unwrap().is_empty(), "{hostile} was read");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_secret_under_the_prefix_is_read() {
+        let secrets = RecordingSecrets::default();
+        let values = secure_values(&secrets, &app("baton/secure-properties/patient-api/db"), &namespace())
+            .await
+            .unwrap();
+        assert_eq!(values["db.password"], "baton-own");
+        assert_eq!(
+            *secrets.read.lock().unwrap(),
+            ["baton/secure-properties/patient-api/db"]
+        );
     }
 }

@@ -129,15 +129,19 @@ pub fn answer(record: &ComponentDeployment) -> Result<serde_json::Value, BatonEr
     serde_json::to_value(record).map_err(|e| BatonError::internal(e.to_string()))
 }
 
-/// Reads a registered package again for deployment. Its bytes must still be the ones
-/// registered (their SHA-256): versions are immutable, and a changed object is refused.
+/// Reads a registered package again for deployment: exactly the S3 version registered, whose
+/// bytes must still be the ones registered (their SHA-256). Bytes uploaded to the key later
+/// change nothing a release deploys.
 pub async fn registered_bytes(
     artefacts: &impl Artefacts,
     package: &PackageRef,
     max_bytes: u64,
 ) -> Result<Vec<u8>, BatonError> {
     let key = &package.object_key;
-    match artefacts.fetch(key, max_bytes).await? {
+    match artefacts
+        .fetch(key, package.s3_version_id.as_deref(), max_bytes)
+        .await?
+    {
         Fetched::Object(object) if baton_domain::sha256_hex(&object.bytes) == package.sha256 => Ok(object.bytes),
         Fetched::Object(_) => Err(BatonError::invalid(format!(
             "{key} no longer holds the bytes registered for {} {}; packages are immutable, publish a new version",

@@ -5,8 +5,11 @@
 //!   order with their approval TTL, each with the deploy waves (backend first);
 //! - `acquire-lease` `{releaseId, environment}`: `{"acquired": bool}`; one deployment per
 //!   environment at a time;
-//! - `check-gates` `{releaseId, environment}`: re-checked at deployment time; `Baton.Superseded`
-//!   if a newer release is already live there or this one was superseded;
+//! - `check-gates` `{releaseId, environment, approval}`: re-checked at deployment time;
+//!   `Baton.Superseded` if a newer release is already live there or this one was superseded;
+//!   `Baton.Unapproved` unless the approval record the callback names is this request's, approved
+//!   by enough people who are approvers now (a task callback alone proves nothing); answers
+//!   `{approvalId, approvedBy}` from that record;
 //! - `record` `{releaseId, environment, approvedBy}`: the environment's new live state (the
 //!   previous one kept as the rollback target), then the lease is given back;
 //! - `rollback-plan` `{releaseId, environment}`: the components this release changed there,
@@ -18,7 +21,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baton_domain::approval::ApprovalStatus;
+use baton_domain::approval::{ApprovalStatus, GateRefusal, GateRules, is_approval_id};
 use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::release::ReleaseStatus;
@@ -41,6 +44,10 @@ struct Step {
     environment: Option<String>,
     #[serde(default)]
     approved_by: Option<String>,
+    /// What the approval task answered: whatever a `SendTaskSuccess` sent, trusted for nothing
+    /// but the id of the record to read.
+    #[serde(default)]
+    approval: Option<Value>,
     #[serde(default)]
     outcome: Option<String>,
     #[serde(default)]
@@ -82,6 +89,33 @@ where
         ReleaseStore::release(&self.store, id)
             .await?
             .ok_or_else(|| BatonError::invalid(format!("release {id} does not exist")))
+    }
+
+    /// The approval record behind this deployment, read from the store and checked against the
+    /// configuration as it is now: `(id, who signed off)`, or why it allows nothing.
+    async fn verified_approval(
+        &self,
+        step: &Step,
+        release: &Release,
+        env: &str,
+        config: &BatonConfig,
+    ) -> Result<Result<(String, String), GateRefusal>, BatonError> {
+        let id = step
+            .approval
+            .as_ref()
+            .and_then(|a| a.get("approvalId"))
+            .and_then(Value::as_str)
+            .filter(|id| is_approval_id(id));
+        let Some(id) = id else {
+            return Ok(Err(GateRefusal::NoRecord));
+        };
+        let Some(approval) = self.store.approval(id).await? else {
+            return Ok(Err(GateRefusal::NoRecord));
+        };
+        let rules = GateRules::of(config.environment(env), release);
+        Ok(approval
+            .allows_deployment(&release.id, env, &rules)
+            .map(|signers| (approval.id.clone(), signers.join(" and "))))
     }
 
     async fn run(&self, step: Step) -> Result<Value, BatonError> {
@@ -134,6 +168,27 @@ where
                         message: format!("{by} is already live in {env}"),
                     });
                 }
+                let (approval_id, approved_by) = match self.verified_approval(&step, &release, env, &config).await? {
+                    Ok(verified) => verified,
+                    Err(refusal) => {
+                        let reason = format!("deployment to {env} refused: {refusal}");
+                        tracing::warn!(release = %release.id, environment = env, %reason, "callback without an approval record");
+                        crate::timeline::record(
+                            &self.store,
+                            &release.id,
+                            Some(env),
+                            "refused",
+                            "baton",
+                            reason.clone(),
+                        )
+                        .await?;
+                        Leases::release(&self.store, env, &release.id).await?;
+                        return Err(BatonError {
+                            kind: ErrorKind::Unapproved,
+                            message: format!("{reason}; nothing was deployed"),
+                        });
+                    }
+                };
                 self.store
                     .set_release_status(&release.id, ReleaseStatus::Deploying)
                     .await?;
@@ -143,10 +198,10 @@ where
                     Some(env),
                     "deploying",
                     "baton",
-                    format!("deploying to {env}"),
+                    format!("deploying to {env}, approved by {approved_by}"),
                 )
                 .await?;
-                Ok(json!({ "ok": true }))
+                Ok(json!({ "ok": true, "approvalId": approval_id, "approvedBy": approved_by }))
             }
             "record" => {
                 let env = Self::environment(&step, &config)?;

@@ -42,7 +42,7 @@ pub struct Notify<C, S, M, T> {
 
 /// The approval id for a task token: stable across retries, reveals nothing of the token.
 pub fn approval_id(task_token: &str) -> String {
-    baton_domain::sha256_hex(task_token.as_bytes())[..32].to_string()
+    baton_domain::sha256_hex(task_token.as_bytes())[..baton_domain::approval::APPROVAL_ID_LEN].to_string()
 }
 
 impl<C, S, M, T> Notify<C, S, M, T>
@@ -178,6 +178,7 @@ where
             comment: None,
             superseded_by: None,
             task_notified: false,
+            sign_offs: vec![],
         };
         if self.store.create_approval(&fresh).await? {
             self.store

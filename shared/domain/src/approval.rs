@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::release::ReleaseId;
 use crate::version::Version;
 
+mod gate;
+
+pub use gate::{GateRefusal, GateRules};
+
 /// Where an approval stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -34,6 +38,18 @@ pub struct EnvironmentChange {
     pub live: Option<Version>,
     /// What the release brings.
     pub next: Version,
+}
+
+/// One approver's sign-off on a request that needs several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOff {
+    /// The approver.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Their comment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// An approval request.
@@ -73,6 +89,10 @@ pub struct Approval {
     pub superseded_by: Option<ReleaseId>,
     /// Whether Step Functions has been told the decision.
     pub task_notified: bool,
+    /// Sign-offs given so far, in order; the request is approved when enough distinct
+    /// approvers have signed off (the last one's sign-off decides it).
+    #[serde(default)]
+    pub sign_offs: Vec<SignOff>,
 }
 
 /// Why a link cannot be used, each with its HTTP status.
@@ -112,6 +132,15 @@ impl LinkProblem {
     }
 }
 
+/// Length of an approval id: 32 hex digits (128 bits of the task token's SHA-256).
+pub const APPROVAL_ID_LEN: usize = 32;
+
+/// Whether `text` has the form of an approval id, checked before any lookup: ids come from
+/// URLs and callbacks, and a store may answer an overlong key with an error, not "not found".
+pub fn is_approval_id(text: &str) -> bool {
+    text.len() == APPROVAL_ID_LEN && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// SHA-256 (hex) of a link token.
 pub fn token_hash(token: &str) -> String {
     crate::sha256_hex(token.as_bytes())
@@ -140,6 +169,20 @@ impl Approval {
             }
         }
         found
+    }
+
+    /// Who signed off, in order: the sign-offs, or the one decider of an approval recorded
+    /// before sign-offs were kept.
+    pub fn signed_off_by(&self) -> Vec<&str> {
+        if self.sign_offs.is_empty() && self.status == ApprovalStatus::Approved {
+            return self.decided_by.as_deref().into_iter().collect();
+        }
+        self.sign_offs.iter().map(|s| s.by.as_str()).collect()
+    }
+
+    /// Whether `approver` has signed off already.
+    pub fn has_signed_off(&self, approver: &str) -> bool {
+        self.sign_offs.iter().any(|s| s.by == approver)
     }
 
     /// Checks a link: the approver it belongs to if the approval can still be decided.
@@ -188,6 +231,7 @@ mod tests {
             comment: None,
             superseded_by: None,
             task_notified: false,
+            sign_offs: vec![],
         }
     }
 

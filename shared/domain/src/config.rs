@@ -15,6 +15,9 @@ pub const WEB_MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 pub const WEB_MAX_FILES: usize = 20_000;
 /// Largest state manifest accepted.
 pub const STATE_MAX_BYTES: u64 = 1024 * 1024;
+/// Where a state component's manifests may point their secure properties unless it sets its own
+/// prefix; the template's `SecurePropertiesSecretPrefix` has the same default.
+pub const DEFAULT_SECURE_PROPERTIES_PREFIX: &str = "baton/secure-properties/";
 
 /// The whole configuration document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,6 +149,15 @@ impl ComponentConfig {
     pub fn max_total_bytes(&self) -> u64 {
         self.max_total_mib.unwrap_or(DEFAULT_WEB_MAX_TOTAL_MIB) * 1024 * 1024
     }
+
+    /// The Secrets Manager name prefix this component's manifests may name in `secureProperties`.
+    /// A component without Anypoint settings (never the case for a validated state component)
+    /// gets the default, so the check stays closed rather than open.
+    pub fn secure_properties_prefix(&self) -> &str {
+        self.anypoint.as_ref().map_or(DEFAULT_SECURE_PROPERTIES_PREFIX, |a| {
+            a.secure_properties_prefix.as_str()
+        })
+    }
 }
 
 /// Where a web component is deployed.
@@ -172,6 +184,16 @@ pub struct AnypointTarget {
     /// Control plane base URL; defaults to `https://anypoint.mulesoft.com`.
     #[serde(default)]
     pub base_url: Option<String>,
+    /// The Secrets Manager name prefix, ending in `/`, under which this component's manifests
+    /// may name the secrets behind `secureProperties`; anything else is refused at ingest and
+    /// again at deploy. It must lie under the stack's `SecurePropertiesSecretPrefix`, the only
+    /// such secrets deploy-cloudhub's role may read.
+    #[serde(default = "default_secure_properties_prefix")]
+    pub secure_properties_prefix: String,
+}
+
+fn default_secure_properties_prefix() -> String {
+    DEFAULT_SECURE_PROPERTIES_PREFIX.to_string()
 }
 
 /// A component's settings in one environment.
@@ -213,6 +235,17 @@ pub struct EnvironmentConfig {
     /// What a newer release does to an older pending one.
     #[serde(default)]
     pub on_newer_release: SupersedePolicy,
+    /// How many distinct approvers must sign off (N of the M approvers; default 1).
+    #[serde(default = "one")]
+    pub required_approvals: usize,
+    /// Whether an approver may not sign off on a release that changes a package they are the
+    /// `author` of (CI's `author` metadata).
+    #[serde(default)]
+    pub forbid_self_approval: bool,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl EnvironmentConfig {
@@ -277,6 +310,22 @@ impl BatonConfig {
     pub fn environment_names(&self) -> Vec<&str> {
         self.environments.iter().map(|e| e.name.as_str()).collect()
     }
+
+    /// Every secret the configuration names for Baton's own use (Cloudflare API tokens, Anypoint
+    /// connected apps). A manifest may never hand one of them to an application, even when a
+    /// component's `secure_properties_prefix` happens to cover it.
+    pub fn platform_secrets(&self) -> Vec<&str> {
+        let mut secrets = Vec::new();
+        for c in &self.components {
+            if let Some(cf) = &c.cloudflare {
+                secrets.push(cf.api_token_secret.as_str());
+            }
+            if let Some(a) = &c.anypoint {
+                secrets.push(a.credentials_secret.as_str());
+            }
+        }
+        secrets
+    }
 }
 
 /// Parses `90s`, `30m`, `24h`, `7d` (or a bare number of seconds).
@@ -318,6 +367,33 @@ pub fn is_component_name(name: &str) -> bool {
     matches!(chars.next(), Some('a'..='z'))
         && name.len() <= 32
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Why `prefix` cannot be a `secure_properties_prefix`, or `None` when it can. The characters are
+/// those of Secrets Manager names (and of the template's `SecurePropertiesSecretPrefix`), which
+/// also keeps out ARNs (`:`) and IAM wildcards (`*`, `?`).
+fn secure_properties_prefix_problem(prefix: &str) -> Option<&'static str> {
+    if !prefix.ends_with('/') || prefix.starts_with('/') || prefix.len() < 2 {
+        return Some("must be a Secrets Manager name prefix ending in '/', such as baton/secure-properties/");
+    }
+    if !prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
+    {
+        return Some(
+            "may use only letters, digits and /_+=.@- (a secret name prefix, not an ARN or a pattern), such as baton/secure-properties/",
+        );
+    }
+    if prefix
+        .trim_end_matches('/')
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return Some(
+            "must not contain empty, '.' or '..' segments; use a plain prefix such as baton/secure-properties/",
+        );
+    }
+    None
 }
 
 fn is_environment_name(name: &str) -> bool {

@@ -144,6 +144,7 @@ mod tests {
                         version: Version::parse(&format!("1.0.{id}")).unwrap(),
                         sha256: "s".into(),
                         object_key: "k".into(),
+                        s3_version_id: None,
                     },
                     detail: None,
                 },

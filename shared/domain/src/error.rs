@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Superseded,
     /// A deployment ran and failed.
     DeployFailed,
+    /// No approval record allows the deployment (a forged or stale callback): nothing deployed.
+    Unapproved,
     /// Something that should not happen: a bug or a broken invariant.
     Internal,
 }
@@ -30,6 +32,7 @@ impl ErrorKind {
             ErrorKind::Rejected => "Baton.Rejected",
             ErrorKind::Superseded => "Baton.Superseded",
             ErrorKind::DeployFailed => "Baton.DeployFailed",
+            ErrorKind::Unapproved => "Baton.Unapproved",
             ErrorKind::Internal => "Baton.Internal",
         }
     }

@@ -84,6 +84,10 @@ pub struct PackageMetadata {
     /// Release notes for this package.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// Who made the change (an address): environments with `forbid_self_approval` refuse
+    /// their sign-off on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 /// Longest metadata value kept; S3 caps all user metadata at 2 KB anyway.
@@ -105,6 +109,7 @@ impl PackageMetadata {
             branch: get(&["branch"]),
             build_url: get(&["build-url", "build_url", "buildurl"]),
             notes: get(&["notes"]),
+            author: get(&["author"]),
         }
     }
 
@@ -116,6 +121,7 @@ impl PackageMetadata {
             ("branch", &self.branch),
             ("build-url", &self.build_url),
             ("notes", &self.notes),
+            ("author", &self.author),
         ]
         .into_iter()
         .filter_map(|(key, value)| value.as_deref().map(|v| (key, crate::encoded_words::encode(v))))
@@ -152,6 +158,9 @@ pub struct Package {
     pub kind: ComponentKind,
     /// S3 key.
     pub object_key: String,
+    /// The S3 version registered: every deployment and rollback reads exactly this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_version_id: Option<String>,
     /// Bytes in S3.
     pub size: u64,
     /// SHA-256 of the bytes: the package's identity.
@@ -302,6 +311,7 @@ mod tests {
             branch: Some("feature/é".into()),
             build_url: Some("https://ci.example.com/1".into()),
             notes: Some("Fix login, add \"remember me\"\nNouveau: é → ü".into()),
+            author: Some("dev@example.com".into()),
         };
         let headers: BTreeMap<String, String> = sent
             .to_user_metadata()

@@ -49,6 +49,10 @@ pub struct PackageRef {
     pub sha256: String,
     /// S3 key.
     pub object_key: String,
+    /// The S3 version registered (packages registered before pinning have none: their key's
+    /// newest version is read, and its hash still checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s3_version_id: Option<String>,
 }
 
 impl PackageRef {
@@ -59,6 +63,7 @@ impl PackageRef {
             version: package.version.clone(),
             sha256: package.sha256.clone(),
             object_key: package.object_key.clone(),
+            s3_version_id: package.s3_version_id.clone(),
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct ApprovalView<'a> {
     pub token: &'a str,
     /// Base URL of Baton's HTTP API.
     pub public_url: &'a str,
+    /// How many distinct approvers must sign off now.
+    pub required: usize,
 }
 
 /// The changes table: component, what runs there now, what the release brings.
@@ -70,6 +72,14 @@ pub fn approval_page(v: &ApprovalView) -> String {
             div.banner {
                 "You are signed in by your personal link as " strong { (v.approver) } ". "
                 "This request expires " strong { (human_time(a.expires_at)) } "."
+                @if v.required > 1 {
+                    br;
+                    strong { (a.sign_offs.len().min(v.required)) " of " (v.required) " sign-offs" }
+                    @if !a.sign_offs.is_empty() {
+                        " so far (" (a.sign_offs.iter().map(|s| s.by.as_str()).collect::<Vec<_>>().join(", ")) ")"
+                    }
+                    ". Baton deploys once " (v.required) " approvers have signed off."
+                }
             }
             div.card {
                 h2 { "What changes in " (a.environment) }
@@ -116,6 +126,28 @@ pub fn decided_page(approval: &Approval, approved: bool) -> String {
         &title,
         html! {
             div.banner.(if approved { "ok" } else { "bad" }) { h1 { (title) } p { (text) } }
+        },
+    )
+}
+
+/// The page after a sign-off that does not yet make the number required, or a second
+/// sign-off by the same person.
+pub fn signed_off_page(approval: &Approval, approver: &str, have: usize, need: usize) -> String {
+    let title = format!(
+        "{have} of {need} sign-offs for release {} in {}",
+        approval.number, approval.environment
+    );
+    let remaining = need.saturating_sub(have);
+    page(
+        &title,
+        html! {
+            div.banner.ok {
+                h1 { (title) }
+                p {
+                    "Your sign-off as " strong { (approver) } " is recorded. Nothing is deployed until "
+                    (remaining) " more " (if remaining == 1 { "approver signs" } else { "approvers sign" }) " off."
+                }
+            }
         },
     )
 }

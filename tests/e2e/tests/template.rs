@@ -707,3 +707,66 @@ fn every_function_dead_letter_queue_and_the_workflow_have_alarms() {
     }
     assert!(missing.is_empty(), "template.yaml alarms:\n  {}", missing.join("\n  "));
 }
+
+#[test]
+fn the_status_role_can_never_read_task_tokens_or_token_hashes() {
+    let t = template();
+    let statements: Vec<&Value> = resource(&t, "StatusRole")
+        .get("Properties")
+        .and_then(|p| p.get("Policies"))
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("PolicyDocument"))
+        .flat_map(statements)
+        .collect();
+    let denies: Vec<&Value> = statements
+        .iter()
+        .copied()
+        .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Deny"))
+        .collect();
+    let text = |v: &Value| serde_yaml::to_string(v).unwrap_or_default();
+    // Approval partitions, on the table and every index, for every read.
+    let partitions = denies
+        .iter()
+        .find(|st| text(st).contains("APPROVAL#*"))
+        .expect("a Deny on APPROVAL# partitions");
+    let actions = list(partitions.get("Action"));
+    for action in [
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+    ] {
+        assert!(actions.contains(&action.to_string()), "{action} in {actions:?}");
+    }
+    assert!(text(partitions).contains("dynamodb:LeadingKeys"));
+    assert!(text(partitions).contains("/index/*"), "{}", text(partitions));
+    // The two attributes, whatever the key.
+    let attributes = denies
+        .iter()
+        .find(|st| text(st).contains("dynamodb:Attributes"))
+        .expect("a Deny on the token attributes");
+    assert!(text(attributes).contains("task_token") && text(attributes).contains("token_hashes"));
+    // Pending sign-offs only through a projection.
+    let pending = denies
+        .iter()
+        .find(|st| text(st).contains("PENDING#*"))
+        .expect("a Deny on unprojected pending sign-offs");
+    assert!(text(pending).contains("SPECIFIC_ATTRIBUTES"), "{}", text(pending));
+    // And the status role writes nothing anywhere.
+    for st in statements
+        .iter()
+        .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"))
+    {
+        for action in list(st.get("Action")) {
+            let verb = action.split(':').nth(1).unwrap_or_default();
+            assert!(
+                ["Get", "Query", "BatchGet", "CreateLogStream", "PutLogEvents"]
+                    .iter()
+                    .any(|ok| verb.starts_with(ok)),
+                "status may {action}"
+            );
+        }
+    }
+}

@@ -15,6 +15,10 @@ pub struct Upload {
     pub key: String,
     /// Identifies this upload of the key: the ETag, else the sequencer, else the version id.
     pub tag: String,
+    /// The ETag the event names, without quotes.
+    pub etag: Option<String>,
+    /// The S3 version the event names (a versioned bucket): ingest reads exactly it.
+    pub version_id: Option<String>,
 }
 
 /// What a message body held.
@@ -86,20 +90,27 @@ pub fn parse(body: &str) -> Result<Notification, String> {
     Ok(Notification::Uploads(
         records
             .into_iter()
-            .map(|r| Upload {
-                event_name: r.event_name,
-                bucket: r.s3.bucket.name,
-                key: decode_key(&r.s3.object.key),
-                tag: r
-                    .s3
-                    .object
+            .map(|r| {
+                let object = r.s3.object;
+                let etag = object
                     .e_tag
-                    .filter(|t| !t.is_empty())
-                    .or(r.s3.object.sequencer)
-                    .or(r.s3.object.version_id)
-                    .unwrap_or_default()
-                    .trim_matches('"')
-                    .to_string(),
+                    .map(|t| t.trim_matches('"').to_string())
+                    .filter(|t| !t.is_empty());
+                // "null" is S3's name for the version of an object written while versioning
+                // was off: not a version id to ask for.
+                let version_id = object.version_id.filter(|v| !v.is_empty() && v != "null");
+                Upload {
+                    event_name: r.event_name,
+                    bucket: r.s3.bucket.name,
+                    key: decode_key(&object.key),
+                    tag: etag
+                        .clone()
+                        .or(object.sequencer)
+                        .or_else(|| version_id.clone())
+                        .unwrap_or_default(),
+                    etag,
+                    version_id,
+                }
             })
             .collect(),
     ))
@@ -138,6 +149,26 @@ mod tests {
         };
         assert_eq!(u[0].key, "packages/web/1.0.0/site+1.zip");
         assert_eq!(u[0].tag, "e1");
+        assert_eq!(u[0].version_id, None);
+    }
+
+    #[test]
+    fn reads_the_version_an_event_names() {
+        let versioned = AWS.replace(
+            r#""eTag":"0123abc""#,
+            r#""eTag":"0123abc","versionId":"3HL4kqtJlcpXroDTDmJ"#,
+        );
+        let versioned = versioned.replace(r#"JlcpXroDTDmJ"#, r#"JlcpXroDTDmJ""#);
+        let Notification::Uploads(u) = parse(&versioned).unwrap() else {
+            panic!("uploads")
+        };
+        assert_eq!(u[0].version_id.as_deref(), Some("3HL4kqtJlcpXroDTDmJ"));
+        assert_eq!(u[0].etag.as_deref(), Some("0123abc"));
+        let unversioned = AWS.replace(r#""eTag":"0123abc""#, r#""eTag":"0123abc","versionId":"null""#);
+        let Notification::Uploads(u) = parse(&unversioned).unwrap() else {
+            panic!("uploads")
+        };
+        assert_eq!(u[0].version_id, None);
     }
 
     #[test]

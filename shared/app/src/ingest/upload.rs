@@ -45,7 +45,20 @@ where
             ComponentKind::Web => component.max_total_bytes(),
             ComponentKind::State => STATE_MAX_BYTES,
         };
-        let object = match self.artefacts.fetch(&upload.key, max_bytes).await? {
+        let object = match self
+            .artefacts
+            .fetch(&upload.key, upload.version_id.as_deref(), max_bytes)
+            .await?
+        {
+            // Without a version in the event (an unversioned bucket), the newest object is read;
+            // if it is not the one this event announced, the key was written again since, and
+            // that upload's own event registers or refuses its bytes.
+            Fetched::Object(object)
+                if upload.version_id.is_none() && upload.etag.as_ref().is_some_and(|e| *e != object.etag) =>
+            {
+                tracing::warn!(key = %upload.key, event_etag = ?upload.etag, current_etag = %object.etag, "the key holds a later upload than this event's; that upload's own event handles it");
+                return Ok(());
+            }
             Fetched::Object(object) => object,
             Fetched::Missing => {
                 tracing::warn!(key = %upload.key, "the uploaded object no longer exists; nothing to register");
@@ -60,7 +73,7 @@ where
             }
         };
         let metadata = PackageMetadata::from_user_metadata(&object.user_metadata);
-        let contents = match validate(kind, &object.bytes, component.max_total_bytes(), &config) {
+        let contents = match validate(kind, &object.bytes, component, &config) {
             Ok(contents) => contents,
             Err(rejection) => return self.reject(upload, &object.etag, rejection, metadata).await,
         };
@@ -69,6 +82,7 @@ where
             version: key.version.clone(),
             kind,
             object_key: upload.key.clone(),
+            s3_version_id: object.version_id.clone(),
             size: object.bytes.len() as u64,
             sha256: baton_domain::sha256_hex(&object.bytes),
             metadata: metadata.clone(),
@@ -228,12 +242,18 @@ where
 fn validate(
     kind: ComponentKind,
     bytes: &[u8],
-    max_total_bytes: u64,
+    component: &baton_domain::config::ComponentConfig,
     config: &BatonConfig,
 ) -> Result<PackageContents, Rejection> {
     match kind {
-        ComponentKind::Web => validate_site_zip(bytes, &WebLimits::with_total(max_total_bytes)),
-        ComponentKind::State => Manifest::parse(bytes, &config.environment_names()).map(|m| m.contents()),
+        ComponentKind::Web => validate_site_zip(bytes, &WebLimits::with_total(component.max_total_bytes())),
+        ComponentKind::State => {
+            let manifest = Manifest::parse(bytes, &config.environment_names())?;
+            // A manifest names the secrets Baton reads for its applications: only those under the
+            // component's prefix, never Baton's own credentials (issue 13).
+            manifest.check_secret_namespace(component.secure_properties_prefix(), &config.platform_secrets())?;
+            Ok(manifest.contents())
+        }
     }
 }
 

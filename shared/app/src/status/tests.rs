@@ -141,6 +141,7 @@ fn release(number: u64) -> Release {
         version: version.clone(),
         sha256: "s".into(),
         object_key: "packages/web/x/site.zip".into(),
+        s3_version_id: None,
     };
     Release {
         id: ReleaseId::from_number(number),

@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Select};
 use baton_domain::deployment::{ComponentDeployment, EnvironmentState};
 use baton_domain::ports::ReleaseEvent;
 use baton_domain::ports::status::{
@@ -80,7 +80,11 @@ impl DynamoStore {
             None => query.key_condition_expression("gsi1pk = :p"),
         };
         if let Some((expression, names)) = projection {
-            query = query.projection_expression(expression);
+            // Said explicitly: the status role's policy refuses index reads of pending sign-offs
+            // that do not name their attributes (template.yaml, PendingSignOffsByProjectionOnly).
+            query = query
+                .projection_expression(expression)
+                .select(Select::SpecificAttributes);
             for (placeholder, name) in names {
                 query = query.expression_attribute_names(*placeholder, *name);
             }

@@ -84,3 +84,79 @@ fn durations_parse_in_the_documented_units() {
     assert_eq!(parse_duration("1w"), None);
     assert_eq!(parse_duration("h"), None);
 }
+
+#[test]
+fn secure_properties_prefix_defaults_and_a_bad_one_names_its_field() {
+    let config = BatonConfig::from_yaml(LOCAL).unwrap();
+    let state = config.component("state").unwrap();
+    assert_eq!(state.secure_properties_prefix(), DEFAULT_SECURE_PROPERTIES_PREFIX);
+    let without = LOCAL.replace("      secure_properties_prefix: baton/secure-properties/\n", "");
+    assert_ne!(without, LOCAL, "the local configuration sets the prefix");
+    let config = BatonConfig::from_yaml(&without).unwrap();
+    assert_eq!(
+        config.component("state").unwrap().secure_properties_prefix(),
+        "baton/secure-properties/",
+        "the default"
+    );
+
+    for bad in [
+        "baton/secure-properties",
+        "''",
+        "/",
+        "/baton/",
+        "'*'",
+        "baton/*/",
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:baton/",
+        "baton/../",
+        "baton//x/",
+        "baton secure/",
+    ] {
+        let text = LOCAL.replace(
+            "secure_properties_prefix: baton/secure-properties/",
+            &format!("secure_properties_prefix: {bad}"),
+        );
+        let err = BatonConfig::from_yaml(&text).unwrap_err();
+        assert_eq!(
+            paths(err.clone()),
+            ["components[1].anypoint.secure_properties_prefix"],
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn platform_secrets_are_every_secret_baton_uses_itself() {
+    let config = BatonConfig::from_yaml(LOCAL).unwrap();
+    assert_eq!(
+        config.platform_secrets(),
+        ["baton/cloudflare-api-token", "baton/anypoint-connected-app"]
+    );
+}
+
+#[test]
+fn approval_rules_default_to_one_sign_off_and_impossible_ones_name_their_field() {
+    let config = BatonConfig::from_yaml(LOCAL).unwrap();
+    let prod = config.environment("PROD").unwrap();
+    assert_eq!(prod.required_approvals, 1);
+    assert!(!prod.forbid_self_approval);
+
+    let two = LOCAL.replacen(
+        "    approval_ttl: 72h\n",
+        "    approval_ttl: 72h\n    required_approvals: 2\n    forbid_self_approval: true\n",
+        1,
+    );
+    let config = BatonConfig::from_yaml(&two).unwrap();
+    let prod = config.environment("PROD").unwrap();
+    assert_eq!((prod.required_approvals, prod.forbid_self_approval), (2, true));
+
+    // More sign-offs than distinct approvers, or none: a release could never be approved.
+    for required in ["3", "0"] {
+        let text = LOCAL.replacen(
+            "    approval_ttl: 72h\n",
+            &format!("    approval_ttl: 72h\n    required_approvals: {required}\n"),
+            1,
+        );
+        let err = BatonConfig::from_yaml(&text).unwrap_err();
+        assert_eq!(paths(err.clone()), ["environments[1].required_approvals"], "{err}");
+    }
+}

@@ -68,6 +68,16 @@ impl BatonConfig {
                     problem(format!("{at}.approvers[{j}]"), "must be an email address");
                 }
             }
+            let distinct: BTreeSet<String> = env.approvers.iter().map(|a| a.to_ascii_lowercase()).collect();
+            if env.required_approvals == 0 || env.required_approvals > distinct.len().max(1) {
+                problem(
+                    format!("{at}.required_approvals"),
+                    &format!(
+                        "must be from 1 to the number of distinct approvers ({}); a release could never be approved otherwise",
+                        distinct.len()
+                    ),
+                );
+            }
             match parse_duration(&env.approval_ttl) {
                 Some(ttl) if ttl >= Duration::from_secs(1) && ttl <= Duration::from_secs(365 * 86_400) => {}
                 _ => problem(
@@ -130,10 +140,14 @@ impl BatonConfig {
                             format!("{at}.anypoint"),
                             "a state component needs its Anypoint settings (credentials_secret)",
                         ),
-                        Some(a) if a.credentials_secret.trim().is_empty() => {
-                            problem(format!("{at}.anypoint.credentials_secret"), "must not be empty")
+                        Some(a) => {
+                            if a.credentials_secret.trim().is_empty() {
+                                problem(format!("{at}.anypoint.credentials_secret"), "must not be empty");
+                            }
+                            if let Some(why) = secure_properties_prefix_problem(&a.secure_properties_prefix) {
+                                problem(format!("{at}.anypoint.secure_properties_prefix"), why);
+                            }
                         }
-                        Some(_) => {}
                     }
                     if c.cloudflare.is_some() {
                         problem(

@@ -67,3 +67,149 @@ fn an_empty_manifest_is_its_own_reason() {
     let err = Manifest::parse(b"", &ENVS).unwrap_err();
     assert_eq!(err.code, RejectCode::Empty);
 }
+
+const PREFIX: &str = "baton/secure-properties/";
+/// Baton's own secrets as the local configuration names them.
+const FORBIDDEN: [&str; 2] = ["baton/anypoint-connected-app", "baton/cloudflare-api-token"];
+
+/// The sample with patient-api's `db.password` pointing at `secret` instead.
+fn naming(secret: &str) -> Manifest {
+    let text = SAMPLE.replace(
+        "secret: baton/secure-properties/patient-api/db",
+        &format!("secret: '{secret}'"),
+    );
+    Manifest::parse(text.as_bytes(), &ENVS).unwrap()
+}
+
+fn refusal(secret: &str) -> Rejection {
+    naming(secret)
+        .check_secret_namespace(PREFIX, &FORBIDDEN)
+        .expect_err(secret)
+}
+
+#[test]
+fn baton_s_own_connected_app_secret_is_refused_with_the_property_secret_and_prefix() {
+    let r = refusal("baton/anypoint-connected-app");
+    assert_eq!(r.code, RejectCode::InvalidContent);
+    assert!(
+        r.reason.starts_with(
+            "invalid manifest: applications[0].secureProperties.db.password.secret: 'baton/anypoint-connected-app'"
+        ),
+        "{}",
+        r.reason
+    );
+    assert!(r.reason.contains("Baton's own credentials"), "{}", r.reason);
+    assert!(
+        r.reason
+            .contains("store the application's secret under 'baton/secure-properties/'"),
+        "{}",
+        r.reason
+    );
+}
+
+#[test]
+fn a_forbidden_secret_is_refused_even_under_the_prefix_and_in_any_case() {
+    let forbidden = ["baton/secure-properties/anypoint"];
+    for secret in ["baton/secure-properties/anypoint", "BATON/secure-properties/Anypoint"] {
+        let r = naming(secret).check_secret_namespace(PREFIX, &forbidden).unwrap_err();
+        assert!(r.reason.contains("Baton's own credentials"), "{secret}: {}", r.reason);
+    }
+    // Configured as an ARN, the secret is still recognised by its name.
+    let arn = ["arn:aws:secretsmanager:eu-west-1:111122223333:secret:baton/secure-properties/anypoint-AbCdEf"];
+    let r = naming("baton/secure-properties/anypoint")
+        .check_secret_namespace(PREFIX, &arn)
+        .unwrap_err();
+    assert!(r.reason.contains("Baton's own credentials"), "{}", r.reason);
+}
+
+#[test]
+fn an_arn_is_refused_even_when_it_points_under_the_prefix() {
+    for arn in [
+        "arn:aws:secretsmanager:eu-west-1:111122223333:secret:baton/anypoint-connected-app-AbCdEf",
+        "arn:aws:secretsmanager:eu-west-1:999999999999:secret:baton/secure-properties/patient-api/db",
+        "ARN:aws:secretsmanager:eu-west-1:111122223333:secret:x",
+    ] {
+        let r = refusal(arn);
+        assert!(r.reason.contains("is an ARN"), "{arn}: {}", r.reason);
+        assert!(
+            r.reason.contains("applications[0].secureProperties.db.password.secret"),
+            "{}",
+            r.reason
+        );
+        assert!(r.reason.contains("'baton/secure-properties/'"), "{}", r.reason);
+    }
+}
+
+#[test]
+fn a_name_outside_the_prefix_is_refused() {
+    for secret in [
+        "other-team/db",
+        "baton/secure-properties",
+        "baton/secure-propertiesX/db",
+        "Baton/secure-properties/db",
+    ] {
+        let r = refusal(secret);
+        assert!(
+            r.reason.contains(&format!(
+                "'{secret}' is outside this component's secure properties prefix 'baton/secure-properties/'"
+            )),
+            "{}",
+            r.reason
+        );
+    }
+    let r = refusal("baton/secure-properties/");
+    assert!(r.reason.contains("is the prefix itself"), "{}", r.reason);
+}
+
+#[test]
+fn dot_segments_wildcards_and_foreign_characters_are_refused() {
+    for (secret, expected) in [
+        ("baton/secure-properties/../anypoint-connected-app", "'..' segment"),
+        ("baton/secure-properties/./db", "'..' segment"),
+        ("baton/secure-properties/*", "wildcard"),
+        ("baton/secure-properties/db?", "wildcard"),
+        ("baton/secure-properties/db password", "not a Secrets Manager name"),
+        ("baton/secure-properties/d\u{e9}b", "not a Secrets Manager name"),
+    ] {
+        let r = refusal(secret);
+        assert!(r.reason.contains(expected), "{secret}: {}", r.reason);
+    }
+}
+
+#[test]
+fn overrides_are_checked_and_named_by_their_environment() {
+    let text = SAMPLE.replace(
+        "          log.level: WARN\n",
+        "          log.level: WARN\n        secureProperties:\n          db.password: { secret: baton/anypoint-connected-app, key: client_secret }\n",
+    );
+    let m = Manifest::parse(text.as_bytes(), &ENVS).unwrap();
+    let r = m.check_secret_namespace(PREFIX, &FORBIDDEN).unwrap_err();
+    assert!(
+        r.reason
+            .contains("applications[0].environments.PROD.secureProperties.db.password.secret"),
+        "{}",
+        r.reason
+    );
+}
+
+#[test]
+fn a_name_under_the_prefix_is_allowed() {
+    let sample = Manifest::parse(SAMPLE.as_bytes(), &ENVS).unwrap();
+    assert_eq!(sample.check_secret_namespace(PREFIX, &FORBIDDEN), Ok(()));
+    for secret in [
+        "baton/secure-properties/patient-api/db",
+        "baton/secure-properties/a.b_c+d=e@f-g",
+    ] {
+        assert_eq!(
+            naming(secret).check_secret_namespace(PREFIX, &FORBIDDEN),
+            Ok(()),
+            "{secret}"
+        );
+        assert_eq!(check_secret_name(secret, PREFIX, &FORBIDDEN), Ok(()), "{secret}");
+    }
+    // Another component's prefix is another namespace.
+    let r = naming("baton/secure-properties/patient-api/db")
+        .check_secret_namespace("baton/secure-properties/billing/", &FORBIDDEN)
+        .unwrap_err();
+    assert!(r.reason.contains("'baton/secure-properties/billing/'"), "{}", r.reason);
+}

@@ -32,6 +32,8 @@ pub struct StoredObject {
     pub key: String,
     /// ETag: identifies this upload of the key.
     pub etag: String,
+    /// The S3 version read (the bucket is versioned), when S3 names one.
+    pub version_id: Option<String>,
     /// The bytes.
     pub bytes: Vec<u8>,
     /// User metadata (`x-amz-meta-*`), keys without the prefix.
@@ -57,8 +59,9 @@ pub enum Fetched {
 /// The artefact bucket.
 #[async_trait]
 pub trait Artefacts: Send + Sync {
-    /// Reads `key` if it is at most `max_bytes` long.
-    async fn fetch(&self, key: &str, max_bytes: u64) -> Result<Fetched, BatonError>;
+    /// Reads `key` if it is at most `max_bytes` long: exactly `version` when given (a pinned
+    /// package, an event that names its version), else the newest.
+    async fn fetch(&self, key: &str, version: Option<&str>, max_bytes: u64) -> Result<Fetched, BatonError>;
 }
 
 /// What Baton has decided about a registered package, besides the package itself.

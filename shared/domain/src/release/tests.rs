@@ -10,6 +10,7 @@ fn pkg(component: &str, version: &str, sha: &str) -> PackageRef {
         version: Version::parse(version).unwrap(),
         sha256: sha.into(),
         object_key: format!("packages/{component}/{version}/f"),
+        s3_version_id: None,
     }
 }
 

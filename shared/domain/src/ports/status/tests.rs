@@ -23,6 +23,7 @@ fn package_ref(component: &str, version: &str) -> PackageRef {
         version: Version::parse(version).unwrap(),
         sha256: format!("{component}{version}"),
         object_key: format!("packages/{component}/{version}/f"),
+        s3_version_id: None,
     }
 }
 
@@ -85,6 +86,7 @@ fn uploaded(component: &str, version: &str, at: DateTime<Utc>) -> Package {
         version: Version::parse(version).unwrap(),
         kind: ComponentKind::Web,
         object_key: String::new(),
+        s3_version_id: None,
         size: 1,
         sha256: String::new(),
         metadata: PackageMetadata::default(),

@@ -1,0 +1,283 @@
+//! The deployment gate's reading of an approval record (DESIGN §3.5): a task callback alone
+//! proves nothing; what deploys is what the record says was approved, by whom the current
+//! configuration allows.
+
+use super::{Approval, ApprovalStatus};
+use crate::config::EnvironmentConfig;
+use crate::release::{Release, ReleaseId};
+
+/// What the configuration asks of an environment's approvals now.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GateRules {
+    /// Who may approve (addresses, as configured).
+    pub approvers: Vec<String>,
+    /// How many distinct approvers must sign off.
+    pub required: usize,
+    /// Whether an author of a changed package may not sign off on it.
+    pub forbid_self_approval: bool,
+    /// The `author` addresses of the packages the release changes.
+    pub authors: Vec<String>,
+}
+
+impl GateRules {
+    /// The rules of `environment` as configured now, for `release` (whose changed packages'
+    /// `author`s may not sign off where self-approval is forbidden). An environment no longer
+    /// configured has no approvers: nobody may approve or deploy there.
+    pub fn of(environment: Option<&EnvironmentConfig>, release: &Release) -> GateRules {
+        let Some(env) = environment else {
+            return GateRules {
+                required: 1,
+                ..GateRules::default()
+            };
+        };
+        GateRules {
+            approvers: env.approvers.clone(),
+            required: env.required_approvals.max(1),
+            forbid_self_approval: env.forbid_self_approval,
+            authors: release.notes.iter().filter_map(|n| n.metadata.author.clone()).collect(),
+        }
+    }
+
+    /// Whether `address` is one of the configured approvers (addresses compare without case).
+    pub fn is_approver(&self, address: &str) -> bool {
+        self.approvers.iter().any(|a| a.eq_ignore_ascii_case(address))
+    }
+
+    /// Whether `address` may not sign off because they wrote a changed package.
+    pub fn is_self_approval(&self, address: &str) -> bool {
+        self.forbid_self_approval && self.authors.iter().any(|a| a.eq_ignore_ascii_case(address))
+    }
+}
+
+/// Why an approval record does not allow a deployment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GateRefusal {
+    /// The callback named no approval record, or one that does not exist.
+    #[error("no approval record backs this request (a callback from outside Baton's approval links)")]
+    NoRecord,
+    /// The record is another release's or another environment's.
+    #[error("the approval named is for {release} in {environment}, not this request")]
+    OtherRequest {
+        /// Its release.
+        release: ReleaseId,
+        /// Its environment.
+        environment: String,
+    },
+    /// The record is not approved.
+    #[error("the approval record says {0:?}, not approved")]
+    NotApproved(ApprovalStatus),
+    /// Decided after the request lapsed.
+    #[error("the approval was recorded after the request lapsed")]
+    Lapsed,
+    /// A signer is no longer an approver of the environment.
+    #[error("{0} signed off but is no longer an approver of this environment")]
+    NoLongerApprover(String),
+    /// A signer wrote a changed package and the environment forbids self-approval.
+    #[error("{0} signed off on their own change, which this environment does not allow")]
+    SelfApproval(String),
+    /// Too few distinct sign-offs for the current rule.
+    #[error("{have} of {need} sign-offs")]
+    NotEnough {
+        /// Distinct sign-offs recorded.
+        have: usize,
+        /// Sign-offs required.
+        need: usize,
+    },
+}
+
+impl Approval {
+    /// The approvers whose sign-offs allow deploying `release` to `environment` under `rules`,
+    /// or why this record does not.
+    pub fn allows_deployment(
+        &self,
+        release: &ReleaseId,
+        environment: &str,
+        rules: &GateRules,
+    ) -> Result<Vec<String>, GateRefusal> {
+        if self.release_id != *release || self.environment != environment {
+            return Err(GateRefusal::OtherRequest {
+                release: self.release_id.clone(),
+                environment: self.environment.clone(),
+            });
+        }
+        if self.status != ApprovalStatus::Approved {
+            return Err(GateRefusal::NotApproved(self.status));
+        }
+        if self.decided_at.is_none_or(|at| at > self.expires_at) {
+            return Err(GateRefusal::Lapsed);
+        }
+        let mut signers: Vec<String> = Vec::new();
+        for signer in self.signed_off_by() {
+            if !rules.is_approver(signer) {
+                return Err(GateRefusal::NoLongerApprover(signer.to_string()));
+            }
+            if rules.is_self_approval(signer) {
+                return Err(GateRefusal::SelfApproval(signer.to_string()));
+            }
+            if !signers.iter().any(|s| s.eq_ignore_ascii_case(signer)) {
+                signers.push(signer.to_string());
+            }
+        }
+        let need = rules.required.max(1);
+        if signers.len() < need {
+            return Err(GateRefusal::NotEnough {
+                have: signers.len(),
+                need,
+            });
+        }
+        Ok(signers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::{Duration, Utc};
+
+    use super::*;
+    use crate::approval::SignOff;
+
+    fn approved(signers: &[&str]) -> Approval {
+        let now = Utc::now();
+        Approval {
+            id: "a1".into(),
+            release_id: ReleaseId::from_number(7),
+            number: 7,
+            environment: "PROD".into(),
+            task_token: "tt".into(),
+            created_at: now,
+            expires_at: now + Duration::hours(1),
+            approvers: vec!["rm@example.com".into(), "cab@example.com".into()],
+            token_hashes: BTreeMap::new(),
+            mailed: vec![],
+            changes: vec![],
+            status: ApprovalStatus::Approved,
+            decided_by: signers.last().map(|s| s.to_string()),
+            decided_at: Some(now),
+            comment: None,
+            superseded_by: None,
+            task_notified: true,
+            sign_offs: signers
+                .iter()
+                .map(|s| SignOff {
+                    by: s.to_string(),
+                    at: now,
+                    comment: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn rules(required: usize) -> GateRules {
+        GateRules {
+            approvers: vec!["rm@example.com".into(), "CAB@example.com".into()],
+            required,
+            forbid_self_approval: false,
+            authors: vec![],
+        }
+    }
+
+    fn here() -> ReleaseId {
+        ReleaseId::from_number(7)
+    }
+
+    #[test]
+    fn an_approved_record_by_current_approvers_allows_the_deployment() {
+        let a = approved(&["rm@example.com", "cab@example.com"]);
+        assert_eq!(
+            a.allows_deployment(&here(), "PROD", &rules(2)),
+            Ok(vec!["rm@example.com".to_string(), "cab@example.com".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_pending_or_rejected_record_allows_nothing() {
+        for status in [
+            ApprovalStatus::Pending,
+            ApprovalStatus::Rejected,
+            ApprovalStatus::Expired,
+        ] {
+            let mut a = approved(&["rm@example.com"]);
+            a.status = status;
+            assert_eq!(
+                a.allows_deployment(&here(), "PROD", &rules(1)),
+                Err(GateRefusal::NotApproved(status))
+            );
+        }
+    }
+
+    #[test]
+    fn another_requests_approval_allows_nothing_here() {
+        let a = approved(&["rm@example.com"]);
+        assert!(matches!(
+            a.allows_deployment(&ReleaseId::from_number(8), "PROD", &rules(1)),
+            Err(GateRefusal::OtherRequest { .. })
+        ));
+        assert!(matches!(
+            a.allows_deployment(&here(), "TEST", &rules(1)),
+            Err(GateRefusal::OtherRequest { .. })
+        ));
+    }
+
+    #[test]
+    fn a_removed_approver_or_too_few_sign_offs_allow_nothing() {
+        let a = approved(&["rm@example.com", "gone@example.com"]);
+        assert_eq!(
+            a.allows_deployment(&here(), "PROD", &rules(1)),
+            Err(GateRefusal::NoLongerApprover("gone@example.com".into()))
+        );
+        let one = approved(&["rm@example.com"]);
+        assert_eq!(
+            one.allows_deployment(&here(), "PROD", &rules(2)),
+            Err(GateRefusal::NotEnough { have: 1, need: 2 })
+        );
+        // The same person twice counts once.
+        let twice = approved(&["rm@example.com", "RM@example.com"]);
+        assert_eq!(
+            twice.allows_deployment(&here(), "PROD", &rules(2)),
+            Err(GateRefusal::NotEnough { have: 1, need: 2 })
+        );
+    }
+
+    #[test]
+    fn a_decision_after_the_request_lapsed_allows_nothing() {
+        let mut a = approved(&["rm@example.com"]);
+        a.decided_at = Some(a.expires_at + Duration::seconds(1));
+        assert_eq!(
+            a.allows_deployment(&here(), "PROD", &rules(1)),
+            Err(GateRefusal::Lapsed)
+        );
+        a.decided_at = None;
+        assert_eq!(
+            a.allows_deployment(&here(), "PROD", &rules(1)),
+            Err(GateRefusal::Lapsed)
+        );
+    }
+
+    #[test]
+    fn an_author_may_not_sign_off_where_self_approval_is_forbidden() {
+        let a = approved(&["rm@example.com"]);
+        let mut r = rules(1);
+        r.authors = vec!["RM@example.com".into()];
+        assert!(
+            a.allows_deployment(&here(), "PROD", &r).is_ok(),
+            "allowed unless forbidden"
+        );
+        r.forbid_self_approval = true;
+        assert_eq!(
+            a.allows_deployment(&here(), "PROD", &r),
+            Err(GateRefusal::SelfApproval("rm@example.com".into()))
+        );
+    }
+
+    #[test]
+    fn a_record_from_before_sign_offs_counts_its_decider() {
+        let mut a = approved(&[]);
+        a.decided_by = Some("rm@example.com".into());
+        assert_eq!(
+            a.allows_deployment(&here(), "PROD", &rules(1)),
+            Ok(vec!["rm@example.com".to_string()])
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! What is approved is what is deployed (DESIGN §3.5): hostile cases against the pinning of
+//! registered packages.
+
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use baton_e2e::{Harness, sample_site, text};
+
+/// The deployed site of `alias` (a branch alias, or none for production), as a browser gets it.
+async fn deployed_index(h: &Harness, alias: Option<&str>) -> Result<String> {
+    let site = match alias {
+        Some(alias) => format!("{alias}.baton-demo"),
+        None => "baton-demo".to_string(),
+    };
+    let url = format!("{}/__sites/{site}/", h.stack.cloudflare.base_url());
+    Ok(reqwest::get(&url).await?.error_for_status()?.text().await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bytes_overwritten_after_registration_change_nothing_a_release_deploys() -> Result<()> {
+    let h = Harness::start().await?;
+    let release = h.release_samples("1.0.0", 1).await?;
+    let registered = release.snapshot["web"].clone();
+    assert!(
+        registered.s3_version_id.is_some(),
+        "the registered package names its S3 version: {registered:?}"
+    );
+
+    // Someone with wider rights than CI's policy gives overwrites the published key.
+    h.upload(
+        "packages/web/1.0.0/site.zip",
+        sample_site("OVERWRITTEN"),
+        &[("notes", "not what was approved")],
+    )
+    .await?;
+    h.drained().await?;
+    let refused = h.rejections().await?;
+    assert!(
+        refused
+            .iter()
+            .any(|r| text(r, "object_key") == "packages/web/1.0.0/site.zip"
+                && format!("{:?}", r.get("rejection")).contains("already published with other content")),
+        "the other bytes are refused: {refused:?}"
+    );
+
+    // Approving deploys the registered version, not the newest object at the key.
+    let links = h.approval_links(1, "TEST").await?;
+    let page = h.decide(&links[0].1, "approve", "approved what I saw").await?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    h.approval_links(1, "PROD").await?; // asked once TEST is live
+    let index = deployed_index(&h, Some("test")).await?;
+    assert!(index.contains("Patient Portal"), "{index}");
+    assert!(
+        !index.contains("OVERWRITTEN"),
+        "the overwritten bytes were deployed: {index}"
+    );
+    let test = h.environment("TEST").await?;
+    let Some(live) = test.current else {
+        bail!("TEST has no live release")
+    };
+    assert_eq!(live.components["web"].package.sha256, registered.sha256);
+    assert_eq!(h.dead_letters().await?, 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_names_the_version_it_announces_and_ingest_reads_exactly_it() -> Result<()> {
+    let h = Harness::start().await?;
+    // Two uploads to one key in quick succession: each event names its own version, so the
+    // first is registered with the first bytes and the second refused, whatever order the
+    // messages are handled in.
+    h.upload("packages/web/3.0.0/site.zip", sample_site("FIRST"), &[])
+        .await?;
+    h.upload("packages/web/3.0.0/site.zip", sample_site("SECOND"), &[])
+        .await?;
+    h.drained().await?;
+    let packages = h.packages().await?;
+    let web: Vec<_> = packages.iter().filter(|p| text(p, "version") == "3.0.0").collect();
+    assert_eq!(web.len(), 1, "{packages:?}");
+    let first = baton_domain::sha256_hex(&sample_site("FIRST"));
+    let second = baton_domain::sha256_hex(&sample_site("SECOND"));
+    let sha = text(web[0], "sha256");
+    assert!(sha == first || sha == second, "{sha}");
+    // Whichever was registered, its S3 version holds exactly its bytes.
+    let version = text(web[0], "s3_version_id");
+    assert!(!version.is_empty(), "{:?}", web[0]);
+    let object =
+        h.s3.get_object()
+            .bucket(&h.stack.bucket)
+            .key("packages/web/3.0.0/site.zip")
+            .version_id(&version)
+            .send()
+            .await?;
+    let bytes = object.body.collect().await?.into_bytes();
+    assert_eq!(baton_domain::sha256_hex(&bytes), sha);
+    // And the other upload is on record as refused, not lost.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let refused = h.rejections().await?;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    Ok(())
+}
