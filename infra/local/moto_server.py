@@ -15,6 +15,9 @@ from growing with the data it holds. Same behaviour, less work:
    does for a versioned bucket. moto 5.2.5 sends only key, size and ETag, so ingest could not
    read exactly the version an event names and would read whatever is newest at the key (two
    quick uploads to one key would register the second one's bytes under the first event).
+4. Step Functions SendTaskFailure keeps its `cause`. moto 5.2.5's handler reads only `error`
+   and drops the cause, so a rejection's reason (or any callback failure's) never reached the
+   states that record it; AWS passes both to the Catch (`$.error.Cause`).
 
 Everything else is moto's own `moto_server`.
 
@@ -26,6 +29,8 @@ import sys
 
 import moto.dynamodb.models as dynamodb_models
 import moto.s3.notifications as s3_notifications
+from moto.core.responses import EmptyResult
+from moto.stepfunctions.responses import StepFunctionResponse
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.core.utils import unix_time
@@ -113,7 +118,17 @@ def _get_s3_event(event_name, bucket, key, notification_id):
     return event
 
 
+def send_task_failure(self):
+    self.stepfunction_backend.send_task_failure(
+        self._get_param("taskToken"),
+        error=self._get_param("error"),
+        cause=self._get_param("cause"),
+    )
+    return EmptyResult()
+
+
 dynamodb_models.copy = _NoTableSnapshots()
+StepFunctionResponse.send_task_failure = send_task_failure
 s3_notifications._get_s3_event = _get_s3_event
 DynamoDBBackend.transact_write_items = transact_write_items
 SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period

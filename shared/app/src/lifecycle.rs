@@ -303,8 +303,11 @@ where
                 }
             }
         }
-        let reason = step.cause.clone().or_else(|| step.error.clone()).unwrap_or_default();
-        let reason = readable_cause(&reason);
+        let raw = step.cause.clone().or_else(|| step.error.clone()).unwrap_or_default();
+        // The log keeps the cause whole; the timeline, the page and the mail get words without
+        // ARNs or account ids.
+        tracing::info!(release = %release.id, environment = ?env, outcome, cause = %raw, "release finishing");
+        let reason = baton_domain::redact::internals(&readable_cause(&raw));
         let detail = match (status, env) {
             (ReleaseStatus::Released, _) => "live in every environment".to_string(),
             (_, Some(env)) => format!("{outcome} in {env}: {reason}"),

@@ -27,6 +27,10 @@ impl S3Artefacts {
 
 #[async_trait]
 impl Artefacts for S3Artefacts {
+    fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
     async fn fetch(&self, key: &str, version: Option<&str>, max_bytes: u64) -> Result<Fetched, BatonError> {
         // One GetObject: its headers give size, ETag and metadata before the body is read,
         // so an oversized object is refused without downloading it.

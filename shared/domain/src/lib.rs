@@ -14,6 +14,7 @@ pub mod package;
 pub mod platforms;
 pub mod ports;
 pub mod reconcile;
+pub mod redact;
 pub mod release;
 pub mod version;
 pub mod web;

@@ -203,3 +203,41 @@ async fn a_removed_approvers_link_answers_403_and_changes_nothing() -> Result<()
     nothing_deployed(&h);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identifiers_from_urls_are_checked_before_any_lookup() -> Result<()> {
+    let h = Harness::start().await?;
+    let long = "a".repeat(3000);
+    for path in [
+        format!("/approvals/{long}"),
+        "/approvals/not-an-id".to_string(),
+        format!("/releases/rel-{long}"),
+        format!("/api/releases/{long}"),
+        format!("/api/packages/web/1.0.0-{long}"),
+    ] {
+        let before = h.stack.aws_requests.snapshot();
+        let answer = reqwest::get(format!("{}{path}", h.stack.http_url)).await?;
+        let status = answer.status().as_u16();
+        let body = answer.text().await?;
+        assert!(
+            (400..500).contains(&status),
+            "{}: {status}",
+            &path[..40.min(path.len())]
+        );
+        assert!(!body.contains(&"a".repeat(100)), "the answer does not echo the input");
+        let after = h.stack.aws_requests.snapshot();
+        let dynamodb = |m: &std::collections::BTreeMap<String, u64>| {
+            m.iter()
+                .filter(|(k, _)| k.starts_with("DynamoDB"))
+                .map(|(_, n)| n)
+                .sum::<u64>()
+        };
+        assert_eq!(
+            dynamodb(&after),
+            dynamodb(&before),
+            "{}: no lookup",
+            &path[..40.min(path.len())]
+        );
+    }
+    Ok(())
+}

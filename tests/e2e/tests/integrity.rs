@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use baton_e2e::{Harness, sample_site, text};
 
 /// The deployed site of `alias` (a branch alias, or none for production), as a browser gets it.
@@ -97,5 +97,80 @@ async fn an_event_names_the_version_it_announces_and_ingest_reads_exactly_it() -
     tokio::time::sleep(Duration::from_millis(200)).await;
     let refused = h.rejections().await?;
     assert_eq!(refused.len(), 1, "{refused:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_aws_errors_reach_no_page_mail_or_api_answer() -> Result<()> {
+    const ACCOUNT: &str = "123456789012";
+    let h = Harness::start().await?;
+    h.release_samples("1.0.0", 1).await?;
+    h.approval_links(1, "TEST").await?;
+    let approvals = h.entities("approval").await?;
+    let token = text(approvals.first().context("an approval item")?, "task_token");
+    // The workflow fails with the kind of cause AWS writes: role ARNs and the account id.
+    let cause = format!(
+        "User: arn:aws:sts::{ACCOUNT}:assumed-role/baton-NotifyRole/baton-notify is not authorized to perform: \
+         dynamodb:UpdateItem on resource: arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/baton-Table"
+    );
+    h.sfn
+        .send_task_failure()
+        .task_token(&token)
+        .error("Lambda.Unknown")
+        .cause(&cause)
+        .send()
+        .await?;
+    h.wait_for_status(1, "failed", Duration::from_secs(120)).await?;
+
+    let mut shown = Vec::new();
+    for path in [
+        "/",
+        "/releases/rel-1",
+        "/api/status",
+        "/api/releases",
+        "/api/releases/rel-1",
+        "/feed.xml",
+    ] {
+        let answer = h.get(path).await?;
+        assert_eq!(answer.status, 200, "{path}");
+        shown.push((path.to_string(), answer.body));
+    }
+    for mail in h.mails() {
+        shown.push((format!("mail '{}'", mail.subject), mail.text));
+    }
+    for (what, body) in &shown {
+        assert!(!body.contains("arn:aws"), "{what} shows an ARN: {body}");
+        assert!(!body.contains(ACCOUNT), "{what} shows the account id: {body}");
+    }
+    // The reason is still told, in words.
+    let detail = &shown[1].1;
+    assert!(detail.contains("is not authorized to perform"), "{detail}");
+    assert!(
+        h.mails()
+            .iter()
+            .any(|m| m.subject.contains("failed") && m.text.contains("(an AWS resource)")),
+        "the release manager is told, without internals"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_for_another_bucket_is_ignored_not_refused() -> Result<()> {
+    let h = Harness::start().await?;
+    let body = serde_json::json!({"Records": [{
+        "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "someone-elses-bucket"},
+               "object": {"key": "packages/web/9.9.9/site.zip", "size": 10, "eTag": "abc"}}
+    }]});
+    h.sqs
+        .send_message()
+        .queue_url(h.stack.queue_url("UploadsQueue")?)
+        .message_body(body.to_string())
+        .send()
+        .await?;
+    h.drained().await?;
+    assert!(h.rejections().await?.is_empty(), "nothing refused");
+    assert!(h.packages().await?.is_empty(), "nothing registered");
+    assert_eq!(h.dead_letters().await?, 0, "nothing dead-lettered");
     Ok(())
 }

@@ -71,6 +71,12 @@ where
             }
             Ok(Notification::Uploads(uploads)) => {
                 for upload in uploads.iter().filter(|u| u.event_name.starts_with("ObjectCreated")) {
+                    if upload.bucket != self.artefacts.bucket() {
+                        // A notification misrouted from another bucket: not an upload to Baton,
+                        // so nothing to register and nothing to refuse.
+                        tracing::warn!(bucket = %upload.bucket, key = %upload.key, "event for another bucket ignored");
+                        continue;
+                    }
                     self.handle_upload(upload).await?;
                 }
                 Ok(())

@@ -59,6 +59,8 @@ pub enum Fetched {
 /// The artefact bucket.
 #[async_trait]
 pub trait Artefacts: Send + Sync {
+    /// The bucket read: events that name another bucket are not Baton's uploads.
+    fn bucket(&self) -> &str;
     /// Reads `key` if it is at most `max_bytes` long: exactly `version` when given (a pinned
     /// package, an event that names its version), else the newest.
     async fn fetch(&self, key: &str, version: Option<&str>, max_bytes: u64) -> Result<Fetched, BatonError>;

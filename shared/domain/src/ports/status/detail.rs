@@ -141,7 +141,8 @@ impl ReleaseDetail {
                     status: d.status,
                     started_at: d.started_at,
                     updated_at: d.updated_at,
-                    error: d.error.clone(),
+                    // Errors from the platforms or AWS may name ARNs and accounts: words only.
+                    error: d.error.as_deref().map(crate::redact::internals),
                     pages_url,
                     cloudhub_applications,
                 }
@@ -177,7 +178,7 @@ impl ReleaseDetail {
                     kind: e.kind.clone(),
                     actor: e.actor.clone(),
                     environment: e.environment.clone(),
-                    summary: event_summary(e),
+                    summary: crate::redact::internals(&event_summary(e)),
                     comment: decision_comment(e),
                 })
                 .collect(),
