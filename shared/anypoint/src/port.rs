@@ -98,7 +98,8 @@ impl CloudHub for AnypointPlatform {
                 replicas: detail.target.replicas,
                 v_cores: detail.application.v_cores,
                 runtime_version: detail.target.runtime_version().map(str::to_string),
-                properties: None,
+                properties: detail.application.properties(),
+                secure_property_names: detail.application.secure_property_names(),
                 status: detail.status.as_str().to_string(),
             });
         }

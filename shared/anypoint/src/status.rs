@@ -163,6 +163,45 @@ pub struct ApplicationDetail {
     /// vCores per replica (number or string in the wild).
     #[serde(default, rename = "vCores", deserialize_with = "lenient::opt_f64")]
     pub v_cores: Option<f64>,
+    /// `configuration`: the properties service among others, read tolerantly (see
+    /// [`ApplicationDetail::properties`]).
+    #[serde(default)]
+    pub configuration: Option<serde_json::Value>,
+}
+
+/// The key of the application properties in a deployment's `configuration`.
+const PROPERTIES_SERVICE: &str = "mule.agent.application.properties.service";
+
+impl ApplicationDetail {
+    fn properties_service(&self, field: &str) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        self.configuration
+            .as_ref()?
+            .get(PROPERTIES_SERVICE)?
+            .get(field)?
+            .as_object()
+    }
+
+    /// The plain properties the deployment runs with, when the platform returns them. Values
+    /// may come back as numbers or booleans; they are compared as the text CloudHub stores.
+    pub fn properties(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        self.properties_service("properties").map(|map| {
+            map.iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (k.clone(), text)
+                })
+                .collect()
+        })
+    }
+
+    /// The names of its secure properties (their values are never returned).
+    pub fn secure_property_names(&self) -> Option<std::collections::BTreeSet<String>> {
+        self.properties_service("secureProperties")
+            .map(|map| map.keys().cloned().collect())
+    }
 }
 
 /// `target.deploymentSettings.runtime`.

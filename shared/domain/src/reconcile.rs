@@ -23,6 +23,9 @@ pub struct LiveApplication {
     pub runtime_version: Option<String>,
     /// Plain properties, when the platform returns them.
     pub properties: Option<BTreeMap<String, String>>,
+    /// Names of the secure properties, when the platform returns them (never their values).
+    #[serde(default)]
+    pub secure_property_names: Option<std::collections::BTreeSet<String>>,
     /// Deployment status (`APPLIED`, `APPLYING`, `FAILED`, ...).
     pub status: String,
 }
@@ -104,6 +107,24 @@ impl ReconcilePlan {
     }
 }
 
+/// Field by field: `property log.level added (WARN)`, `property http.port changed (8081 -> 8082)`,
+/// `property x removed`. Plain properties are not secrets (the manifest refuses secret-looking
+/// ones), so their values are shown.
+fn property_changes(live: &BTreeMap<String, String>, want: &BTreeMap<String, String>) -> Vec<String> {
+    let mut changes = Vec::new();
+    for (key, value) in want {
+        match live.get(key) {
+            None => changes.push(format!("property {key} added ({value})")),
+            Some(old) if old != value => changes.push(format!("property {key} changed ({old} -> {value})")),
+            Some(_) => {}
+        }
+    }
+    for key in live.keys().filter(|k| !want.contains_key(*k)) {
+        changes.push(format!("property {key} removed"));
+    }
+    changes
+}
+
 /// Diffs the manifest, resolved for an environment, against what runs there. A failed
 /// deployment counts as a difference, so a retry re-applies it.
 pub fn plan(desired: &[ResolvedApplication], live: &[LiveApplication]) -> ReconcilePlan {
@@ -143,10 +164,16 @@ pub fn plan(desired: &[ResolvedApplication], live: &[LiveApplication]) -> Reconc
         {
             changes.push(format!("runtime {runtime} -> {}", want.runtime_version));
         }
-        if let Some(properties) = &have.properties
-            && properties != &want.properties
-        {
-            changes.push("properties".to_string());
+        if let Some(properties) = &have.properties {
+            changes.extend(property_changes(properties, &want.properties));
+        }
+        if let Some(names) = &have.secure_property_names {
+            for name in want.secure_properties.keys().filter(|n| !names.contains(*n)) {
+                changes.push(format!("secure property {name} added"));
+            }
+            for name in names.iter().filter(|n| !want.secure_properties.contains_key(*n)) {
+                changes.push(format!("secure property {name} removed"));
+            }
         }
         if have.status == "FAILED" && changes.is_empty() {
             changes.push("last deployment failed; re-applying".to_string());
@@ -198,6 +225,7 @@ mod tests {
             v_cores: Some(0.1),
             runtime_version: Some("4.9.0:12e-java17".into()),
             properties: None,
+            secure_property_names: None,
             status: "APPLIED".into(),
         }
     }
@@ -257,5 +285,51 @@ mod tests {
         failed.status = "FAILED".into();
         let p = plan(&desired(), &[live("patient-api", "1.4.2"), failed]);
         assert!(matches!(&p.actions[1], AppAction::Update { .. }));
+    }
+
+    #[test]
+    fn a_property_only_change_is_an_update_named_field_by_field() {
+        let want = desired();
+        let patient = &want[0];
+        let mut have = live(&patient.name, &patient.asset.version);
+        have.runtime_version = Some(patient.runtime_version.clone());
+        have.replicas = Some(patient.replicas);
+        have.v_cores = Some(patient.v_cores);
+        let mut live_properties = patient.properties.clone();
+        live_properties.remove("admissions.url");
+        live_properties.insert("http.port".into(), "9090".into());
+        live_properties.insert("old.flag".into(), "true".into());
+        have.properties = Some(live_properties);
+        have.secure_property_names = Some(["legacy.token".to_string()].into_iter().collect());
+        let plan = plan(&want[..1], &[have]);
+        let AppAction::Update { changes, .. } = &plan.actions[0] else {
+            panic!("a property change is an update: {plan:?}")
+        };
+        assert_eq!(
+            changes,
+            &vec![
+                "property admissions.url added (https://admissions-api.example.cloudhub.io)".to_string(),
+                "property http.port changed (9090 -> 8081)".to_string(),
+                "property old.flag removed".to_string(),
+                "secure property db.password added".to_string(),
+                "secure property legacy.token removed".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_same_properties_leave_an_application_unchanged() {
+        let want = desired();
+        let patient = &want[0];
+        let mut have = live(&patient.name, &patient.asset.version);
+        have.runtime_version = Some(patient.runtime_version.clone());
+        have.replicas = Some(patient.replicas);
+        have.v_cores = Some(patient.v_cores);
+        have.properties = Some(patient.properties.clone());
+        have.secure_property_names = Some(patient.secure_properties.keys().cloned().collect());
+        assert!(matches!(
+            plan(&want[..1], &[have]).actions[0],
+            AppAction::Unchanged { .. }
+        ));
     }
 }

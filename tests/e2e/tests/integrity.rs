@@ -174,3 +174,47 @@ async fn an_event_for_another_bucket_is_ignored_not_refused() -> Result<()> {
     assert_eq!(h.dead_letters().await?, 0, "nothing dead-lettered");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_property_only_change_is_deployed_and_shown_field_by_field() -> Result<()> {
+    let h = Harness::start().await?;
+    h.release_samples("1.0.0", 1).await?;
+    let links = h.approval_links(1, "TEST").await?;
+    h.decide(&links[0].1, "approve", "ok").await?;
+    h.approval_links(1, "PROD").await?; // TEST is live
+
+    // State 1.0.1: the same applications and versions, one property more.
+    let manifest = baton_e2e::sample_manifest("1.4.2");
+    let text = String::from_utf8(manifest)?.replacen(
+        "      http.port: 8081\n",
+        "      http.port: 8081\n      feature.new-admissions-form: \"on\"\n",
+        1,
+    );
+    assert!(text.contains("feature.new-admissions-form"));
+    h.upload(
+        "packages/state/1.0.1/manifest.yaml",
+        text.into_bytes(),
+        &[("notes", "New admissions form flag")],
+    )
+    .await?;
+    baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(90)).await?;
+    let links = h.approval_links(2, "TEST").await?;
+    h.decide(&links[0].1, "approve", "ok").await?;
+    h.approval_links(2, "PROD").await?; // TEST is live with release 2
+
+    let patient = h
+        .cloudhub_deployments("Sandbox")
+        .into_iter()
+        .find(|d| d["name"] == "patient-api")
+        .context("patient-api in Sandbox")?;
+    let properties =
+        &patient["application"]["configuration"]["mule.agent.application.properties.service"]["properties"];
+    assert_eq!(properties["feature.new-admissions-form"], "on", "{patient}");
+    let detail = h.get_json("/api/releases/rel-2").await?;
+    let changes = detail["deployments"].to_string();
+    assert!(
+        changes.contains("property feature.new-admissions-form added (on)"),
+        "the release page names the property change: {changes}"
+    );
+    Ok(())
+}
