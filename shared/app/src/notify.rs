@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, token_from_bytes, token_hash};
 use baton_domain::config::SupersedePolicy;
 use baton_domain::ports::{
-    ApprovalStore, ConfigSource, DeploymentStore, Mailer, ReleaseStore, TaskCallbacks, Timeline,
+    ApprovalStore, ChangeHistory, ConfigSource, DeploymentStore, Mailer, ReleaseStore, TaskCallbacks, Timeline,
 };
-use baton_domain::release::ReleaseStatus;
+use baton_domain::release::{ReleaseNote, ReleaseStatus, notes_between};
 use baton_domain::{BatonError, ErrorKind, Release, ReleaseId};
 use chrono::Utc;
 use serde::Deserialize;
@@ -23,6 +23,10 @@ use crate::Function;
 /// How much earlier than Step Functions' own timeout Baton treats a request as lapsed, so a
 /// decision is never accepted for a task that has just timed out.
 const EXPIRY_MARGIN_SECONDS: i64 = 5;
+
+/// Most packages per component whose notes an approval request carries (the newest): a
+/// component years behind in an environment still gets a readable mail.
+const NOTES_PER_COMPONENT: usize = 30;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,7 +52,7 @@ pub fn approval_id(task_token: &str) -> String {
 impl<C, S, M, T> Notify<C, S, M, T>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline,
+    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory,
     M: Mailer,
     T: TaskCallbacks,
 {
@@ -73,6 +77,34 @@ where
                 next: p.version.clone(),
             })
             .collect())
+    }
+
+    /// The notes of every package each changed component moves through in `environment`,
+    /// from what is live there (excluded) to what the release brings, kept on the release for
+    /// its page too.
+    async fn notes_since_live(
+        &self,
+        release: &Release,
+        environment: &str,
+        changes: &[EnvironmentChange],
+    ) -> Result<Vec<ReleaseNote>, BatonError> {
+        let mut notes = Vec::new();
+        for change in changes.iter().filter(|c| c.live.as_ref() != Some(&c.next)) {
+            let packages = self
+                .store
+                .packages_between(
+                    &change.component,
+                    change.live.as_ref(),
+                    &change.next,
+                    NOTES_PER_COMPONENT,
+                )
+                .await?;
+            notes.extend(notes_between(&packages, change.live.as_ref(), &change.next));
+        }
+        self.store
+            .save_environment_notes(&release.id, environment, &notes)
+            .await?;
+        Ok(notes)
     }
 
     /// Applies the supersede policy; `Err(Superseded)` if a newer release already waits.
@@ -160,6 +192,7 @@ where
         let id = approval_id(&request.task_token);
         let now = Utc::now();
         let ttl = chrono::Duration::from_std(env.approval_ttl()).unwrap_or(chrono::Duration::hours(24));
+        let changes = self.changes(&release, &env.name).await?;
         let fresh = Approval {
             id: id.clone(),
             release_id: release.id.clone(),
@@ -171,7 +204,8 @@ where
             approvers: env.approvers.clone(),
             token_hashes: Default::default(),
             mailed: Vec::new(),
-            changes: self.changes(&release, &env.name).await?,
+            notes: self.notes_since_live(&release, &env.name, &changes).await?,
+            changes,
             status: ApprovalStatus::Pending,
             decided_by: None,
             decided_at: None,
@@ -234,7 +268,7 @@ where
 impl<C, S, M, T> Function for Notify<C, S, M, T>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline,
+    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory,
     M: Mailer,
     T: TaskCallbacks,
 {

@@ -77,6 +77,11 @@ pub struct Approval {
     pub mailed: Vec<String>,
     /// What changes in the environment.
     pub changes: Vec<EnvironmentChange>,
+    /// The notes of every package between what is live in the environment and what the
+    /// release brings, oldest first per component (empty on requests made before they were
+    /// kept: the release's own notes stand in).
+    #[serde(default)]
+    pub notes: Vec<crate::release::ReleaseNote>,
     /// Where it stands.
     pub status: ApprovalStatus,
     /// Who decided (or the newer release that superseded it).
@@ -225,6 +230,7 @@ mod tests {
             ]),
             mailed: vec![],
             changes: vec![],
+            notes: vec![],
             status: ApprovalStatus::Pending,
             decided_by: None,
             decided_at: None,

@@ -94,6 +94,24 @@ pub struct ReleaseNote {
     pub metadata: PackageMetadata,
 }
 
+/// The notes of `packages` a component moves through from `live` (excluded) to `next`
+/// (included), oldest first: what an approver of that environment is really signing.
+pub fn notes_between(packages: &[Package], live: Option<&Version>, next: &Version) -> Vec<ReleaseNote> {
+    let mut between: Vec<&Package> = packages
+        .iter()
+        .filter(|p| live.is_none_or(|l| p.version > *l) && p.version <= *next)
+        .collect();
+    between.sort_by(|a, b| a.version.cmp(&b.version));
+    between
+        .into_iter()
+        .map(|p| ReleaseNote {
+            component: p.component.clone(),
+            version: p.version.clone(),
+            metadata: p.metadata.clone(),
+        })
+        .collect()
+}
+
 /// Where a release stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -2,6 +2,7 @@
 
 use baton_domain::Release;
 use baton_domain::approval::{Approval, ApprovalStatus, LinkProblem};
+use baton_domain::release::ReleaseNote;
 use maud::{Markup, html};
 
 use crate::{human_time, page};
@@ -43,12 +44,23 @@ pub fn changes(approval: &Approval) -> Markup {
     }
 }
 
+/// The notes an approver of `approval` reads: every package between what is live in the
+/// environment and what the release brings; the release's own notes for a request made before
+/// those were kept.
+pub fn notes_shown<'a>(approval: &'a Approval, release: &'a Release) -> &'a [ReleaseNote] {
+    if approval.notes.is_empty() {
+        &release.notes
+    } else {
+        &approval.notes
+    }
+}
+
 /// Release notes and commits, escaped.
-pub fn notes(release: &Release) -> Markup {
+pub fn notes(notes: &[ReleaseNote]) -> Markup {
     html! {
-        @if release.notes.is_empty() { p.muted { "No release notes were given." } }
+        @if notes.is_empty() { p.muted { "No release notes were given." } }
         ul {
-            @for n in &release.notes {
+            @for n in notes {
                 li {
                     strong { (n.component) " " (n.version.to_string()) } ": "
                     (n.metadata.notes.as_deref().unwrap_or("no notes"))
@@ -88,8 +100,8 @@ pub fn approval_page(v: &ApprovalView) -> String {
                 a href={ (v.public_url) "/releases/" (v.release.id) } { "Its timeline and deployments" } }
             }
             div.card {
-                h2 { "Release notes" }
-                (notes(v.release))
+                h2 { "What changed since what is live in " (a.environment) }
+                (notes(notes_shown(a, v.release)))
             }
             // Relative, so the form posts back to whatever origin served the page (CSP form-action 'self').
         form.card method="post" action={ "/approvals/" (a.id) } {

@@ -28,8 +28,11 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
             .unwrap_or_else(|| "nothing yet".into());
         text.push_str(&format!("  {}: {} -> {}\n", c.component, live, c.next));
     }
-    text.push_str("\nRelease notes:\n");
-    for n in &release.notes {
+    text.push_str(&format!(
+        "\nWhat changed since what is live in {}:\n",
+        approval.environment
+    ));
+    for n in crate::approval::notes_shown(approval, release) {
         text.push_str(&format!(
             "  {} {}: {} (commit {})\n",
             n.component,
@@ -46,8 +49,8 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
         p { "Release " strong { (approval.number) } " is ready for " strong { (approval.environment) } "." }
         h3 { "What changes in " (approval.environment) }
         (changes(approval))
-        h3 { "Release notes" }
-        (notes(release))
+        h3 { "What changed since what is live in " (approval.environment) }
+        (notes(crate::approval::notes_shown(approval, release)))
         p { a href=(link) { "Review and decide" } }
         p { small { "Opening the link decides nothing; you approve or reject on the page. This link is yours alone (" (approver) ") and expires " (human_time(approval.expires_at)) "." } }
     }

@@ -69,6 +69,7 @@ impl StatusReads for Memory {
                 detail: json!({ "comment": MARKUP, "ip": "10.1.2.3" }).to_string(),
             }],
             deployments: vec![],
+            environment_notes: vec![],
         }))
     }
     async fn pending_sign_offs(&self, environment: &str, _limit: usize) -> Result<Vec<PendingSignOff>, BatonError> {

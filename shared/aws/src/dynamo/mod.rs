@@ -9,6 +9,7 @@
 //! | Release cursor (the counter) | `COUNTER` | `RELEASE` | |
 //! | Release | `RELEASE#<id>` | `RELEASE` | `RELEASES` / `<number, 12 digits>` |
 //! | Release event | `RELEASE#<id>` | `EVENT#<time>#<kind>` | |
+//! | A release's notes for an environment | `RELEASE#<id>` | `NOTES#<environment>` | |
 //! | Rejected package | `PACKAGE#<component>` | `VERSION#<version>#REFUSED#<etag>#<key hash>` | `REJECTED` / `<rejected_at>#<key>` |
 //! | Rejected package, key naming no component or version | `REJECTED#<key>` | `<etag>` | as above |
 //!
@@ -16,6 +17,7 @@
 //! console and used in condition expressions.
 
 mod deployments;
+mod history;
 mod items;
 mod lifecycle;
 pub mod status;

@@ -24,6 +24,7 @@ use baton_domain::ports::status::{
 use baton_domain::{BatonError, Package, RejectedPackage, Release, ReleaseId};
 use chrono::Utc;
 
+use super::history::{EnvironmentNotesItem, NOTES_PREFIX};
 use super::items::{Item, PackageItem, RejectedItem, ReleaseItem, from_item, key, s, to_item, version_range};
 use super::store::DynamoStore;
 use crate::errors::sdk_error;
@@ -159,6 +160,7 @@ impl StatusReads for DynamoStore {
         let mut release = None;
         let mut events = Vec::new();
         let mut deployments = Vec::new();
+        let mut environment_notes = Vec::new();
         let mut start = None;
         // One partition: the release, its events and its deployments. Paging only matters if
         // a release ever held more than 1 MB of records.
@@ -182,6 +184,9 @@ impl StatusReads for DynamoStore {
                     events.push(from_item::<ReleaseEvent>(item)?);
                 } else if sk.starts_with("DEPLOY#") {
                     deployments.push(from_item::<ComponentDeployment>(item)?);
+                } else if sk.starts_with(NOTES_PREFIX) {
+                    let notes = from_item::<EnvironmentNotesItem>(item)?;
+                    environment_notes.push((notes.environment, notes.notes));
                 }
             }
             match out.last_evaluated_key {
@@ -194,6 +199,7 @@ impl StatusReads for DynamoStore {
             release,
             events,
             deployments,
+            environment_notes,
         }))
     }
 

@@ -152,6 +152,7 @@ mod tests {
             token_hashes: BTreeMap::new(),
             mailed: vec![],
             changes: vec![],
+            notes: vec![],
             status: ApprovalStatus::Approved,
             decided_by: signers.last().map(|s| s.to_string()),
             decided_at: Some(now),

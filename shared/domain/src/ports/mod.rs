@@ -16,7 +16,8 @@ use crate::config::BatonConfig;
 use crate::deployment::{ComponentDeployment, EnvironmentState};
 use crate::error::BatonError;
 use crate::package::{Package, RejectedPackage};
-use crate::release::{PackageRef, Release, ReleaseCursor, ReleaseId, Snapshot};
+use crate::release::{PackageRef, Release, ReleaseCursor, ReleaseId, ReleaseNote, Snapshot};
+use crate::version::Version;
 
 /// Where the configuration comes from.
 #[async_trait]
@@ -54,6 +55,28 @@ pub enum Fetched {
         /// Its ETag.
         etag: String,
     },
+}
+
+/// What changed between versions, for people: every package between what is live in an
+/// environment and what a release brings there.
+#[async_trait]
+pub trait ChangeHistory: Send + Sync {
+    /// Registered packages of `component` with `after < version <= upto` (every one up to
+    /// `upto` without `after`): the newest `limit` of them.
+    async fn packages_between(
+        &self,
+        component: &str,
+        after: Option<&Version>,
+        upto: &Version,
+        limit: usize,
+    ) -> Result<Vec<Package>, BatonError>;
+    /// Keeps, on the release, the notes of what it changes in `environment` (its page shows them).
+    async fn save_environment_notes(
+        &self,
+        release: &ReleaseId,
+        environment: &str,
+        notes: &[ReleaseNote],
+    ) -> Result<(), BatonError>;
 }
 
 /// The artefact bucket.

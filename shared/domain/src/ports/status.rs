@@ -27,7 +27,7 @@ use crate::deployment::{ComponentDeployment, EnvironmentState};
 use crate::error::BatonError;
 use crate::package::{Package, RejectedPackage};
 use crate::ports::ReleaseEvent;
-use crate::release::{PackageRef, Release, ReleaseId};
+use crate::release::{PackageRef, Release, ReleaseId, ReleaseNote};
 
 /// How many recent releases the overview reads: its list and the window of its delivery
 /// figures. With two environments and two components, their deployments and packages plus the
@@ -58,6 +58,9 @@ pub struct ReleaseRecord {
     pub events: Vec<ReleaseEvent>,
     /// Its deployments, one per environment and component.
     pub deployments: Vec<ComponentDeployment>,
+    /// Per environment asked so far: the notes of every package between what was live there
+    /// and what the release brings.
+    pub environment_notes: Vec<(String, Vec<ReleaseNote>)>,
 }
 
 /// A sign-off still asked for: what the status page may show of a pending approval (never its

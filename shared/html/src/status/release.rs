@@ -124,6 +124,26 @@ fn contents(detail: &ReleaseDetail) -> Markup {
                     }
                 }
             }
+            (environment_notes(detail))
+        }
+    }
+}
+
+/// Per environment asked so far: every package between what was live there and this release.
+fn environment_notes(detail: &ReleaseDetail) -> Markup {
+    html! {
+        @for env in &detail.environment_notes {
+            h3 { "What it changes in " (env.environment) ", since what was live there" }
+            @if env.notes.is_empty() { p.muted { "No package changes there." } }
+            ul.notes {
+                @for n in &env.notes {
+                    li {
+                        strong { (n.component) " " (n.version) } ": "
+                        @match &n.notes { Some(text) => { span.note { (text) } }, None => { span.muted { "no notes" } } }
+                        @if let Some(commit) = &n.commit { " " span.muted.small { "(commit " code { (commit) } ")" } }
+                    }
+                }
+            }
         }
     }
 }

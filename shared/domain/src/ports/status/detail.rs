@@ -157,18 +157,19 @@ impl ReleaseDetail {
             previous: release.previous.clone(),
             triggered_by: release.triggered_by.clone(),
             packages,
-            notes: release
-                .notes
-                .iter()
-                .map(|n| NoteView {
-                    component: n.component.clone(),
-                    version: n.version.to_string(),
-                    notes: n.metadata.notes.clone(),
-                    commit: n.metadata.commit.clone(),
-                    branch: n.metadata.branch.clone(),
-                    build_url: n.metadata.build_url.clone(),
-                })
-                .collect(),
+            notes: release.notes.iter().map(NoteView::of).collect(),
+            environment_notes: {
+                let mut by_env: Vec<EnvironmentNotesView> = record
+                    .environment_notes
+                    .iter()
+                    .map(|(environment, notes)| EnvironmentNotesView {
+                        environment: environment.clone(),
+                        notes: notes.iter().map(NoteView::of).collect(),
+                    })
+                    .collect();
+                by_env.sort_by_key(|e| env_order(&e.environment));
+                by_env
+            },
             environments,
             deployments,
             events: events
@@ -182,6 +183,20 @@ impl ReleaseDetail {
                     comment: decision_comment(e),
                 })
                 .collect(),
+        }
+    }
+}
+
+impl NoteView {
+    /// The view of one package's notes.
+    pub fn of(n: &crate::release::ReleaseNote) -> NoteView {
+        NoteView {
+            component: n.component.clone(),
+            version: n.version.to_string(),
+            notes: n.metadata.notes.clone(),
+            commit: n.metadata.commit.clone(),
+            branch: n.metadata.branch.clone(),
+            build_url: n.metadata.build_url.clone(),
         }
     }
 }

@@ -328,6 +328,7 @@ fn a_release_page_tells_its_story_in_words() {
             ),
         ],
         deployments: vec![deployment(7, "TEST", "web", t0() + Duration::minutes(3), 1)],
+        environment_notes: vec![],
     };
     let detail = ReleaseDetail::build(&config(), &record);
     assert_eq!(

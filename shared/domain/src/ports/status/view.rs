@@ -223,12 +223,24 @@ pub struct ReleaseDetail {
     pub packages: Vec<PackageView>,
     /// Notes of the packages that changed.
     pub notes: Vec<NoteView>,
+    /// Per environment asked so far, in lifecycle order: the notes of every package between
+    /// what was live there and what this release brings.
+    pub environment_notes: Vec<EnvironmentNotesView>,
     /// Its progress through each environment, in lifecycle order.
     pub environments: Vec<ProgressView>,
     /// Its deployments.
     pub deployments: Vec<DeploymentView>,
     /// Its timeline, oldest first.
     pub events: Vec<EventView>,
+}
+
+/// What a release brings to one environment, package by package since what was live there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvironmentNotesView {
+    /// The environment.
+    pub environment: String,
+    /// Oldest first per component.
+    pub notes: Vec<NoteView>,
 }
 
 /// A package of a release.
