@@ -250,7 +250,10 @@ pub async fn report_releases(stack: &LocalStack, from: u64) -> Result<()> {
 /// Whether a release has reached one of its end states.
 fn is_final(status: baton_domain::release::ReleaseStatus) -> bool {
     use baton_domain::release::ReleaseStatus::*;
-    matches!(status, Released | Rejected | Expired | Superseded | Failed | RolledBack)
+    matches!(
+        status,
+        Released | Rejected | Expired | Superseded | Failed | RolledBack | Blocked
+    )
 }
 
 /// Prints timeline events, each with its release's number when `labelled` (several releases

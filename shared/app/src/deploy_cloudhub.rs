@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use baton_domain::config::ComponentKind;
 use baton_domain::deployment::{DeployStatus, PlatformDetail};
 use baton_domain::manifest::{Manifest, ResolvedApplication, check_secret_name};
+use baton_domain::plan::cloudhub_lines;
 use baton_domain::platforms::{CloudHub, CloudHubTarget, Rollout};
 use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
 use baton_domain::reconcile::{AppAction, ReconcilePlan, plan};
@@ -26,6 +27,8 @@ use serde_json::{Value, json};
 
 use crate::Function;
 use crate::deploy_context::{DeployContext, DeployRequest, answer, registered_bytes};
+
+mod preflight;
 
 /// Anypoint's control plane, unless the configuration names another.
 pub const ANYPOINT_API: &str = "https://anypoint.mulesoft.com";
@@ -116,6 +119,15 @@ where
         desired: &[ResolvedApplication],
     ) -> Result<ReconcilePlan, BatonError> {
         let planned = self.plan_for(target, desired).await?;
+        self.apply_plan(ctx, target, planned).await
+    }
+
+    async fn apply_plan(
+        &self,
+        ctx: &DeployContext,
+        target: &CloudHubTarget,
+        planned: ReconcilePlan,
+    ) -> Result<ReconcilePlan, BatonError> {
         let changed: Vec<ResolvedApplication> = planned
             .changed()
             .filter_map(|a| match a {
@@ -194,8 +206,28 @@ where
                 }
                 let target = self.target(&ctx).await?;
                 let desired = self.desired(&ctx, &ctx.package, env).await?;
-                let planned = self.apply(&ctx, &target, &desired).await?;
+                let planned = self.plan_for(&target, &desired).await?;
                 let mut record = ctx.record(env, existing.as_ref());
+                if existing.is_none() {
+                    // The first attempt deploys only the plan that was approved; its record is
+                    // written before anything changes, so a retry (which finds the platform
+                    // part-way) goes on with what was approved instead of seeing a new plan.
+                    if let Some(approved) = &request.approved_plan {
+                        let differences = approved.differences(&ctx.component.name, &cloudhub_lines(&planned));
+                        if !differences.is_empty() {
+                            return Err(BatonError {
+                                kind: ErrorKind::PlanChanged,
+                                message: format!(
+                                    "what deploying {} would change in {env} is not what was approved, so nothing was deployed: {}",
+                                    ctx.component.name,
+                                    differences.join("; ")
+                                ),
+                            });
+                        }
+                    }
+                    self.store.put_deployment(&record).await?;
+                }
+                let planned = self.apply_plan(&ctx, &target, planned).await?;
                 record.detail = Some(PlatformDetail::CloudHub {
                     applications: planned.summary(),
                 });
@@ -256,8 +288,9 @@ where
                 }
             }
             "rollback" | "poll-rollback" => self.rollback(request, &ctx, existing).await,
+            "preflight" => self.preflight(&ctx, env).await,
             other => Err(BatonError::invalid(format!(
-                "deploy-cloudhub does not know action '{other}'; use plan, start, poll, rollback or poll-rollback"
+                "deploy-cloudhub does not know action '{other}'; use preflight, plan, start, poll, rollback or poll-rollback"
             ))),
         }
     }

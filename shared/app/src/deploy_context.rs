@@ -24,6 +24,10 @@ pub struct DeployRequest {
     pub environment: String,
     /// The component.
     pub component: String,
+    /// The plan that was approved for this environment (the state machine's own record of it,
+    /// from pre-flight): a deployment whose plan now differs changes nothing.
+    #[serde(default)]
+    pub approved_plan: Option<baton_domain::plan::EnvironmentPlan>,
 }
 
 fn default_action() -> String {
@@ -152,4 +156,20 @@ pub async fn registered_bytes(
         ))),
         Fetched::TooLarge { size, .. } => Err(BatonError::invalid(format!("{key} is {size} bytes, over the limit"))),
     }
+}
+
+/// Records one pre-flight finding: a transient failure is raised (the state machine retries the
+/// check), anything else is a problem to report, in Baton's words, without AWS internals.
+pub fn finding(problems: &mut Vec<String>, error: BatonError) -> Result<(), BatonError> {
+    if error.is_transient() {
+        return Err(error);
+    }
+    problems.push(baton_domain::redact::internals(&error.message));
+    Ok(())
+}
+
+/// A pre-flight answer: the component and what stands in the way (nothing, when it may be
+/// asked for). `lifecycle`'s `preflight-verdict` turns the answers into one verdict.
+pub fn preflight_answer(component: &str, problems: &[String], plan: &[String]) -> serde_json::Value {
+    serde_json::json!({ "component": component, "problems": problems, "plan": plan })
 }

@@ -18,7 +18,7 @@ use chrono::Utc;
 use serde_json::Value;
 
 use crate::Function;
-use crate::deploy_context::{DeployContext, DeployRequest, answer, registered_bytes};
+use crate::deploy_context::{DeployContext, DeployRequest, answer, finding, preflight_answer, registered_bytes};
 
 /// Cloudflare's API, unless the configuration names another base URL.
 pub const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
@@ -86,6 +86,33 @@ where
         validate_site_zip(&bytes, &WebLimits::with_total(max))
             .map_err(|r: Rejection| BatonError::invalid(format!("{}: {}", package.object_key, r.reason)))?;
         Ok(bytes)
+    }
+
+    /// Before anyone is asked: the registered package still readable with its hash and valid,
+    /// the API token readable and accepted, the Pages project there. Changes nothing.
+    async fn preflight(&self, request: &DeployRequest) -> Result<Value, BatonError> {
+        let ctx = DeployContext::load(request, ComponentKind::Web, &self.config, &self.store).await?;
+        let mut problems = Vec::new();
+        if let Err(e) = self.site(&ctx, &ctx.package).await {
+            finding(&mut problems, e)?;
+        }
+        // The site is the package itself, pinned: what is approved is exactly these bytes.
+        let plan = vec![format!(
+            "site {} (sha256 {}) on the {} branch",
+            ctx.package.version,
+            &ctx.package.sha256[..ctx.package.sha256.len().min(12)],
+            ctx.settings.branch.as_deref().unwrap_or("configured")
+        )];
+        match self.target(&ctx).await {
+            // Listing the project's deployments proves the project exists and the token works.
+            Ok(target) => {
+                if let Err(e) = self.pages.find(&target, "baton:preflight").await {
+                    finding(&mut problems, e)?;
+                }
+            }
+            Err(e) => finding(&mut problems, e)?,
+        }
+        Ok(preflight_answer(&ctx.component.name, &problems, &plan))
     }
 
     async fn deploy(&self, request: &DeployRequest) -> Result<Value, BatonError> {
@@ -212,8 +239,9 @@ where
         match request.action.as_str() {
             "deploy" => self.deploy(&request).await,
             "rollback" => self.rollback(&request).await,
+            "preflight" => self.preflight(&request).await,
             other => Err(BatonError::invalid(format!(
-                "deploy-pages does not know action '{other}'; use deploy or rollback"
+                "deploy-pages does not know action '{other}'; use preflight, deploy or rollback"
             ))),
         }
     }

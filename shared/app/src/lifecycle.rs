@@ -23,6 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_domain::approval::{ApprovalStatus, GateRefusal, GateRules, is_approval_id};
 use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
+use baton_domain::plan::EnvironmentPlan;
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::release::ReleaseStatus;
 use baton_domain::{BatonConfig, BatonError, ErrorKind, Release, ReleaseId};
@@ -48,6 +49,12 @@ struct Step {
     /// but the id of the record to read.
     #[serde(default)]
     approval: Option<Value>,
+    /// The pre-flight checks' answers, one per component (`preflight-verdict`).
+    #[serde(default)]
+    results: Option<Value>,
+    /// The hash of the plan about to deploy (`check-gates`).
+    #[serde(default)]
+    plan_hash: Option<String>,
     #[serde(default)]
     outcome: Option<String>,
     #[serde(default)]
@@ -113,6 +120,9 @@ where
             return Ok(Err(GateRefusal::NoRecord));
         };
         let rules = GateRules::of(config.environment(env), release);
+        if let Err(refusal) = approval.covers_plan(step.plan_hash.as_deref()) {
+            return Ok(Err(refusal));
+        }
         Ok(approval
             .allows_deployment(&release.id, env, &rules)
             .map(|signers| (approval.id.clone(), signers.join(" and "))))
@@ -136,10 +146,17 @@ where
                     .into_iter()
                     .map(|(wave, components)| json!({ "wave": wave, "components": components }))
                     .collect();
+                // Every component once, for the pre-flight checks (all at once, any order).
+                let components: Vec<Value> = waves
+                    .iter()
+                    .flat_map(|w| w["components"].as_array().cloned().unwrap_or_default())
+                    .collect();
                 let environments: Vec<Value> = config
                     .environments
                     .iter()
-                    .map(|e| json!({ "name": e.name, "ttlSeconds": e.approval_ttl().as_secs(), "waves": waves }))
+                    .map(|e| {
+                        json!({ "name": e.name, "ttlSeconds": e.approval_ttl().as_secs(), "waves": waves, "components": components })
+                    })
                     .collect();
                 Ok(json!({
                     "releaseId": release.id, "number": release.number, "environments": environments,
@@ -266,6 +283,34 @@ where
                 changed.sort_by_key(|c| std::cmp::Reverse(c.0));
                 Ok(json!({ "components": changed.into_iter().map(|(_, c)| c).collect::<Vec<_>>() }))
             }
+            "preflight-verdict" => {
+                let env = Self::environment(&step, &config)?;
+                let problems = preflight_problems(step.results.as_ref());
+                if problems.is_empty() {
+                    let plan = preflight_plan(step.results.as_ref());
+                    return Ok(json!({ "ok": true, "plan": plan, "planHash": plan.hash() }));
+                }
+                Err(BatonError {
+                    kind: ErrorKind::Blocked,
+                    message: format!("{env} cannot take this release: {}", problems.join("; ")),
+                })
+            }
+            "plan-changed" => {
+                let env = Self::environment(&step, &config)?;
+                let raw = step.cause.clone().unwrap_or_default();
+                let reason = baton_domain::redact::internals(&readable_cause(&raw));
+                Leases::release(&self.store, env, &step.release_id).await?;
+                crate::timeline::record(
+                    &self.store,
+                    &step.release_id,
+                    Some(env),
+                    "plan-changed",
+                    "baton",
+                    format!("{reason}; asking for sign-off again with the new plan"),
+                )
+                .await?;
+                Ok(json!({ "askAgain": env }))
+            }
             "finish" => self.finish(&step, &config).await,
             other => Err(BatonError::invalid(format!(
                 "lifecycle does not know action '{other}'; use prepare, acquire-lease, check-gates, record, rollback-plan or finish"
@@ -282,6 +327,7 @@ where
             "Expired" => ReleaseStatus::Expired,
             "Superseded" => ReleaseStatus::Superseded,
             "RolledBack" => ReleaseStatus::RolledBack,
+            "Blocked" => ReleaseStatus::Blocked,
             _ => ReleaseStatus::Failed,
         };
         let env = step.environment.as_deref();
@@ -324,16 +370,24 @@ where
         .await?;
         // The event first, then the status: whoever sees the final status sees its event too.
         self.store.set_release_status(&release.id, status).await?;
-        if matches!(status, ReleaseStatus::Failed | ReleaseStatus::RolledBack) {
+        if matches!(
+            status,
+            ReleaseStatus::Failed | ReleaseStatus::RolledBack | ReleaseStatus::Blocked
+        ) {
             let env_name = env.unwrap_or("an environment");
             let managers = env
                 .and_then(|e| config.environment(e))
                 .map(|e| e.approvers.clone())
                 .unwrap_or_default();
-            let words = if status == ReleaseStatus::RolledBack {
-                "failed and was rolled back"
-            } else {
-                "failed"
+            let (words, reason) = match status {
+                ReleaseStatus::RolledBack => ("failed and was rolled back", reason.clone()),
+                ReleaseStatus::Blocked => (
+                    "is blocked before sign-off",
+                    format!(
+                        "{reason}. Nothing was changed and nobody was asked to approve it: fix what is listed, then push a new version"
+                    ),
+                ),
+                _ => ("failed", reason.clone()),
             };
             for to in managers {
                 let mail = baton_html::mail::deployment_failed(&release, env_name, &to, words, &reason);
@@ -343,6 +397,47 @@ where
         tracing::info!(release = %release.id, outcome, "release finished");
         Ok(json!({ "releaseId": release.id, "status": status }))
     }
+}
+
+/// The plan the pre-flight answers computed, per component.
+fn preflight_plan(results: Option<&Value>) -> EnvironmentPlan {
+    EnvironmentPlan(
+        results
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                let component = r["component"].as_str()?.to_string();
+                let lines = r["plan"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect();
+                Some((component, lines))
+            })
+            .collect(),
+    )
+}
+
+/// Every problem the pre-flight answers report, each with its component: `web: ...`.
+fn preflight_problems(results: Option<&Value>) -> Vec<String> {
+    results
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|r| {
+            let component = r["component"].as_str().unwrap_or("a component").to_string();
+            r["problems"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(move |p| format!("{component}: {p}"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Step Functions wraps a Lambda error's cause as JSON (`{"errorMessage": ...}`); people

@@ -9,6 +9,7 @@
 use async_trait::async_trait;
 use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, token_from_bytes, token_hash};
 use baton_domain::config::SupersedePolicy;
+use baton_domain::plan::EnvironmentPlan;
 use baton_domain::ports::{
     ApprovalStore, ChangeHistory, ConfigSource, DeploymentStore, Mailer, ReleaseStore, TaskCallbacks, Timeline,
 };
@@ -34,6 +35,16 @@ struct NotifyRequest {
     release_id: ReleaseId,
     environment: String,
     task_token: String,
+    /// The pre-flight's plan for this environment (`{lines, hash}`), shown to approvers and
+    /// kept, hashed, on the approval.
+    #[serde(default)]
+    plan: Option<PlanInput>,
+}
+
+#[derive(Deserialize)]
+struct PlanInput {
+    #[serde(default)]
+    lines: EnvironmentPlan,
 }
 
 /// The notify handler over its ports.
@@ -205,6 +216,8 @@ where
             token_hashes: Default::default(),
             mailed: Vec::new(),
             notes: self.notes_since_live(&release, &env.name, &changes).await?,
+            plan_hash: request.plan.as_ref().map(|p| p.lines.hash()),
+            plan: request.plan.as_ref().map(|p| p.lines.clone()).unwrap_or_default(),
             changes,
             status: ApprovalStatus::Pending,
             decided_by: None,

@@ -37,6 +37,7 @@
 //! /api/releases/{id} release summary + {headline, waiting_on | null, content_hash, previous,
 //!                     triggered_by, packages: [{component, version, sha256, object_key}],
 //!                     notes: [{component, version, notes, commit, branch, build_url}],
+//!                     environment_notes: [{environment, notes: [note]}],
 //!                     environments: [{environment, progress, since, summary}],
 //!                     deployments: [{environment, component, kind, version, status, started_at,
 //!                     updated_at, error, pages_url, cloudhub_applications}],

@@ -82,6 +82,12 @@ pub struct Approval {
     /// kept: the release's own notes stand in).
     #[serde(default)]
     pub notes: Vec<crate::release::ReleaseNote>,
+    /// The plan the approver signs: what deploying would change there, per component.
+    #[serde(default)]
+    pub plan: crate::plan::EnvironmentPlan,
+    /// Its hash: the gate deploys only the plan that was approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_hash: Option<String>,
     /// Where it stands.
     pub status: ApprovalStatus,
     /// Who decided (or the newer release that superseded it).
@@ -231,6 +237,8 @@ mod tests {
             mailed: vec![],
             changes: vec![],
             notes: vec![],
+            plan: Default::default(),
+            plan_hash: None,
             status: ApprovalStatus::Pending,
             decided_by: None,
             decided_at: None,

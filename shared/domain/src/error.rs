@@ -19,6 +19,11 @@ pub enum ErrorKind {
     DeployFailed,
     /// No approval record allows the deployment (a forged or stale callback): nothing deployed.
     Unapproved,
+    /// A pre-flight check failed: nobody is asked to approve what could not deploy.
+    Blocked,
+    /// What deploying would change is not what was approved (the platform changed since):
+    /// nothing deployed, the approval is asked again.
+    PlanChanged,
     /// Something that should not happen: a bug or a broken invariant.
     Internal,
 }
@@ -33,6 +38,8 @@ impl ErrorKind {
             ErrorKind::Superseded => "Baton.Superseded",
             ErrorKind::DeployFailed => "Baton.DeployFailed",
             ErrorKind::Unapproved => "Baton.Unapproved",
+            ErrorKind::Blocked => "Baton.Blocked",
+            ErrorKind::PlanChanged => "Baton.PlanChanged",
             ErrorKind::Internal => "Baton.Internal",
         }
     }

@@ -11,6 +11,7 @@ pub mod encoded_words;
 pub mod error;
 pub mod manifest;
 pub mod package;
+pub mod plan;
 pub mod platforms;
 pub mod ports;
 pub mod reconcile;

@@ -134,6 +134,8 @@ pub enum ReleaseStatus {
     Failed,
     /// A deployment failed and the environment was put back.
     RolledBack,
+    /// A pre-flight check failed before anyone was asked to sign off: nothing changed.
+    Blocked,
 }
 
 /// A release: the versions that travel together through the environments.

@@ -44,6 +44,39 @@ pub fn changes(approval: &Approval) -> Markup {
     }
 }
 
+/// The plan the approver signs: per component, what deploying changes in the environment,
+/// computed against what is live there.
+pub fn plan(approval: &Approval) -> Markup {
+    html! {
+        @if approval.plan.0.is_empty() {
+            p.muted { "The plan is computed when Baton deploys." }
+        } @else {
+            ul {
+                @for (component, lines) in &approval.plan.0 {
+                    li {
+                        strong { (component) }
+                        ul { @for line in lines { li { (line) } } }
+                    }
+                }
+            }
+            @if let Some(hash) = &approval.plan_hash {
+                p.muted.small { "Plan " code { (&hash[..hash.len().min(12)]) } ": if " (approval.environment)
+                " changes before Baton deploys, nothing is deployed and you are asked again." }
+            }
+        }
+    }
+}
+
+/// The plan as plain text, one line per change, for the mail's text part.
+pub fn plan_text(approval: &Approval) -> String {
+    approval
+        .plan
+        .0
+        .iter()
+        .flat_map(|(component, lines)| lines.iter().map(move |l| format!("  {component}: {l}\n")))
+        .collect()
+}
+
 /// The notes an approver of `approval` reads: every package between what is live in the
 /// environment and what the release brings; the release's own notes for a request made before
 /// those were kept.
@@ -98,6 +131,10 @@ pub fn approval_page(v: &ApprovalView) -> String {
                 (changes(a))
                 p.muted { "Release " (v.release.id) ", content hash " code { (v.release.content_hash) } ". "
                 a href={ (v.public_url) "/releases/" (v.release.id) } { "Its timeline and deployments" } }
+            }
+            div.card {
+                h2 { "What deploying changes in " (a.environment) }
+                (plan(a))
             }
             div.card {
                 h2 { "What changed since what is live in " (a.environment) }

@@ -28,6 +28,10 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
             .unwrap_or_else(|| "nothing yet".into());
         text.push_str(&format!("  {}: {} -> {}\n", c.component, live, c.next));
     }
+    if !approval.plan.0.is_empty() {
+        text.push_str(&format!("\nWhat deploying changes in {}:\n", approval.environment));
+        text.push_str(&crate::approval::plan_text(approval));
+    }
     text.push_str(&format!(
         "\nWhat changed since what is live in {}:\n",
         approval.environment
@@ -49,6 +53,8 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
         p { "Release " strong { (approval.number) } " is ready for " strong { (approval.environment) } "." }
         h3 { "What changes in " (approval.environment) }
         (changes(approval))
+        h3 { "What deploying changes in " (approval.environment) }
+        (crate::approval::plan(approval))
         h3 { "What changed since what is live in " (approval.environment) }
         (notes(crate::approval::notes_shown(approval, release)))
         p { a href=(link) { "Review and decide" } }

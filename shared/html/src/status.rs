@@ -89,7 +89,7 @@ fn tone(status: ReleaseStatus) -> &'static str {
     match status {
         ReleaseStatus::Released => "ok",
         ReleaseStatus::Rejected | ReleaseStatus::Failed | ReleaseStatus::RolledBack | ReleaseStatus::Expired => "bad",
-        ReleaseStatus::AwaitingApproval => "warn",
+        ReleaseStatus::AwaitingApproval | ReleaseStatus::Blocked => "warn",
         ReleaseStatus::Created | ReleaseStatus::Deploying => "info",
         ReleaseStatus::Superseded => "quiet",
     }
@@ -112,6 +112,7 @@ fn status_label(status: ReleaseStatus) -> &'static str {
         ReleaseStatus::Superseded => "Replaced",
         ReleaseStatus::Failed => "Failed",
         ReleaseStatus::RolledBack => "Rolled back",
+        ReleaseStatus::Blocked => "Blocked before sign-off",
     }
 }
 

@@ -90,6 +90,9 @@ async fn web_and_state_uploads_make_release_one() -> Result<()> {
 async fn repeated_events_and_identical_reuploads_change_nothing() -> Result<()> {
     let h = Harness::start().await?;
     first_release(&h).await?;
+    // The workflow settles first (pre-flight, then the approval request moves the status on),
+    // so what is compared below is what ingest could have changed.
+    h.approval_links(1, "TEST").await?;
     let before = (h.packages().await?, h.releases().await?);
 
     // S3 delivers an event twice.

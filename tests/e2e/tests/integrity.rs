@@ -218,3 +218,75 @@ async fn a_property_only_change_is_deployed_and_shown_field_by_field() -> Result
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_changed_by_hand_after_approval_deploys_nothing_and_asks_again() -> Result<()> {
+    let h = Harness::start().await?;
+    h.release_samples("1.0.0", 1).await?;
+    let links = h.approval_links(1, "TEST").await?;
+    h.decide(&links[0].1, "approve", "ok").await?;
+    h.approval_links(1, "PROD").await?; // release 1 is live in TEST
+
+    // Release 2 moves admissions-api to 2.2.0; its TEST request shows that plan.
+    let manifest =
+        String::from_utf8(baton_e2e::sample_manifest("1.4.2"))?.replacen("version: 2.1.0", "version: 2.2.0", 1);
+    h.upload("packages/state/1.1.0/manifest.yaml", manifest.into_bytes(), &[])
+        .await?;
+    baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(90)).await?;
+    let asked = h.wait_for_mails("Approve release 2 for TEST?", 1).await?;
+    assert!(
+        asked[0].text.contains("admissions-api: update: asset 2.1.0 -> 2.2.0"),
+        "{}",
+        asked[0].text
+    );
+    assert!(
+        asked[0].text.contains("patient-api: unchanged at 1.4.2"),
+        "{}",
+        asked[0].text
+    );
+    let page = h.open(&asked[0].links[0]).await?;
+    assert!(page.body.contains("What deploying changes in TEST"), "{}", page.body);
+
+    // Someone scales patient-api by hand, through the platform's own API, after the mail.
+    let sim = &h.stack.anypoint;
+    let client = baton_anypoint::AnypointClient::new(
+        &sim.url(),
+        baton_sim_anypoint::DEFAULT_CLIENT_ID,
+        baton_sim_anypoint::DEFAULT_CLIENT_SECRET,
+    )?;
+    let scope = client.scope("Sandbox").await?;
+    let patient = client
+        .find_deployment(&scope, "patient-api", "cloudhub-eu-west-1")
+        .await?
+        .context("patient-api in Sandbox")?;
+    client
+        .patch_deployment_raw(&scope, &patient.id, serde_json::json!({ "target": { "replicas": 3 } }))
+        .await?;
+
+    // Approving the plan that no longer holds deploys nothing and asks again with the new one.
+    let page = h.decide(&asked[0].links[0], "approve", "as mailed").await?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let again = h.wait_for_mails("Approve release 2 for TEST?", 2).await?;
+    let newest = again.last().context("a second request")?;
+    assert!(
+        newest.text.contains("patient-api: update: replicas 3 -> 1"),
+        "{}",
+        newest.text
+    );
+    let admissions = h
+        .cloudhub_deployments("Sandbox")
+        .into_iter()
+        .find(|d| d["name"] == "admissions-api")
+        .context("admissions-api")?;
+    assert_eq!(
+        admissions["application"]["ref"]["version"], "2.1.0",
+        "nothing was deployed"
+    );
+    let kinds: Vec<String> = h.events(2).await?.into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"plan-changed".to_string()), "{kinds:?}");
+    assert!(
+        h.entities("lease").await?.is_empty(),
+        "the environment is free while it waits"
+    );
+    Ok(())
+}

@@ -75,6 +75,9 @@ pub enum GateRefusal {
     /// A signer wrote a changed package and the environment forbids self-approval.
     #[error("{0} signed off on their own change, which this environment does not allow")]
     SelfApproval(String),
+    /// The approval was given for another plan than the one about to deploy.
+    #[error("the approval was given for another plan than the one about to deploy")]
+    OtherPlan,
     /// Too few distinct sign-offs for the current rule.
     #[error("{have} of {need} sign-offs")]
     NotEnough {
@@ -86,6 +89,15 @@ pub enum GateRefusal {
 }
 
 impl Approval {
+    /// Whether this approval was given for the plan whose hash is `plan_hash` (the plan the
+    /// workflow is about to deploy). Requests made before plans were kept cover any.
+    pub fn covers_plan(&self, plan_hash: Option<&str>) -> Result<(), GateRefusal> {
+        match (&self.plan_hash, plan_hash) {
+            (Some(approved), Some(now)) if approved != now => Err(GateRefusal::OtherPlan),
+            _ => Ok(()),
+        }
+    }
+
     /// The approvers whose sign-offs allow deploying `release` to `environment` under `rules`,
     /// or why this record does not.
     pub fn allows_deployment(
@@ -153,6 +165,8 @@ mod tests {
             mailed: vec![],
             changes: vec![],
             notes: vec![],
+            plan: Default::default(),
+            plan_hash: None,
             status: ApprovalStatus::Approved,
             decided_by: signers.last().map(|s| s.to_string()),
             decided_at: Some(now),
@@ -280,5 +294,18 @@ mod tests {
             a.allows_deployment(&here(), "PROD", &rules(1)),
             Ok(vec!["rm@example.com".to_string()])
         );
+    }
+
+    #[test]
+    fn an_approval_covers_only_the_plan_it_was_given_for() {
+        let mut a = approved(&["rm@example.com"]);
+        assert_eq!(
+            a.covers_plan(Some("h1")),
+            Ok(()),
+            "a request from before plans covers any"
+        );
+        a.plan_hash = Some("h1".into());
+        assert_eq!(a.covers_plan(Some("h1")), Ok(()));
+        assert_eq!(a.covers_plan(Some("h2")), Err(GateRefusal::OtherPlan));
     }
 }

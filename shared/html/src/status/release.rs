@@ -44,6 +44,7 @@ fn banner_tone(detail: &ReleaseDetail) -> &'static str {
     match detail.summary.status {
         S::Released => "ok",
         S::Rejected | S::Failed | S::RolledBack | S::Expired => "bad",
+        S::Blocked => "warn",
         _ => "info",
     }
 }

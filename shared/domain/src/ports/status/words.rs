@@ -19,6 +19,7 @@ pub fn outcome(status: ReleaseStatus) -> &'static str {
         ReleaseStatus::Superseded => "Replaced by a newer release",
         ReleaseStatus::Failed => "Deployment failed",
         ReleaseStatus::RolledBack => "Deployment failed and was rolled back",
+        ReleaseStatus::Blocked => "Blocked before sign-off: nothing was changed",
     }
 }
 
@@ -111,6 +112,10 @@ pub fn event_summary(event: &ReleaseEvent) -> String {
         "failed" => match reason {
             Some(r) => format!("Deployment to {env} failed: {r}"),
             None => format!("Deployment to {env} failed"),
+        },
+        "blocked" => match reason {
+            Some(r) => format!("Blocked before sign-off for {env}, nothing changed: {r}"),
+            None => format!("Blocked before sign-off for {env}, nothing changed"),
         },
         _ => sentence(&event.detail),
     }

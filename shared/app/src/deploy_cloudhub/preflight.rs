@@ -1,0 +1,76 @@
+//! `preflight`: what can be known about a CloudHub deployment before anyone is asked to approve
+//! it. Reads only; nothing in the platform changes.
+
+use baton_domain::BatonError;
+use baton_domain::plan::cloudhub_lines;
+use baton_domain::platforms::CloudHub;
+use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
+use baton_domain::reconcile::plan;
+use serde_json::Value;
+
+use super::{DeployCloudHub, SecretNamespace, secure_values};
+use crate::deploy_context::{DeployContext, finding, preflight_answer};
+
+impl<C, A, S, H, K> DeployCloudHub<C, A, S, H, K>
+where
+    C: ConfigSource,
+    A: Artefacts,
+    S: ReleaseStore + DeploymentStore,
+    H: CloudHub,
+    K: Secrets,
+{
+    /// The registered manifest readable with its hash; every secure property's secret under the
+    /// component's prefix and readable; the connected app's credentials readable and accepted;
+    /// the Anypoint environment there; every Exchange asset version published.
+    pub(super) async fn preflight(&self, ctx: &DeployContext, environment: &str) -> Result<Value, BatonError> {
+        let mut problems = Vec::new();
+        let mut lines = Vec::new();
+        let desired = match self.desired(ctx, &ctx.package, environment).await {
+            Ok(desired) => Some(desired),
+            Err(e) => {
+                finding(&mut problems, e)?;
+                None
+            }
+        };
+        if let Some(desired) = &desired {
+            let namespace = SecretNamespace::of(ctx);
+            for app in desired {
+                let checked = match namespace.check(app) {
+                    Ok(()) => secure_values(&self.secrets, app, &namespace).await.map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = checked {
+                    finding(&mut problems, e)?;
+                }
+            }
+        }
+        let target = match self.target(ctx).await {
+            Ok(target) => Some(target),
+            Err(e) => {
+                finding(&mut problems, e)?;
+                None
+            }
+        };
+        if let Some(target) = &target {
+            // Listing the environment's applications proves the credentials are accepted and
+            // the environment exists.
+            match self.cloudhub.applications(target).await {
+                Err(e) => finding(&mut problems, e)?,
+                Ok(live) => {
+                    if let Some(desired) = &desired {
+                        lines = cloudhub_lines(&plan(desired, &live));
+                        match self.cloudhub.missing_assets(target, desired).await {
+                            Ok(missing) if !missing.is_empty() => problems.push(format!(
+                                "these asset versions are not in Exchange: {}; publish them first (each API's own pipeline does)",
+                                missing.join(", ")
+                            )),
+                            Ok(_) => {}
+                            Err(e) => finding(&mut problems, e)?,
+                        }
+                    }
+                }
+            }
+        }
+        Ok(preflight_answer(&ctx.component.name, &problems, &lines))
+    }
+}
