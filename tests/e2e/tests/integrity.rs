@@ -250,7 +250,7 @@ async fn a_plan_changed_by_hand_after_approval_deploys_nothing_and_asks_again() 
     // Someone scales patient-api by hand, through the platform's own API, after the mail.
     let sim = &h.stack.anypoint;
     let client = baton_anypoint::AnypointClient::new(
-        &sim.url(),
+        sim.url(),
         baton_sim_anypoint::DEFAULT_CLIENT_ID,
         baton_sim_anypoint::DEFAULT_CLIENT_SECRET,
     )?;
