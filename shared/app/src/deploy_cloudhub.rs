@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 use crate::Function;
 use crate::deploy_context::{DeployContext, DeployRequest, answer, registered_bytes};
 
+mod fingerprint;
 mod preflight;
 
 /// Anypoint's control plane, unless the configuration names another.
@@ -103,22 +104,29 @@ where
         Ok(manifest.resolve(environment))
     }
 
+    /// The reconciliation against what runs in `environment`, secure properties included (by
+    /// the fingerprints recorded when what is live there was deployed).
     async fn plan_for(
         &self,
+        ctx: &DeployContext,
+        environment: &str,
         target: &CloudHubTarget,
         desired: &[ResolvedApplication],
     ) -> Result<ReconcilePlan, BatonError> {
         let live = self.cloudhub.applications(target).await?;
-        Ok(plan(desired, &live))
+        let now = self.secure_fingerprints(ctx, desired).await?;
+        let recorded = self.recorded_fingerprints(ctx, environment).await?;
+        Ok(plan(desired, &live).with_secure_fingerprints(desired, &now, &recorded))
     }
 
     async fn apply(
         &self,
         ctx: &DeployContext,
+        environment: &str,
         target: &CloudHubTarget,
         desired: &[ResolvedApplication],
     ) -> Result<ReconcilePlan, BatonError> {
-        let planned = self.plan_for(target, desired).await?;
+        let planned = self.plan_for(ctx, environment, target, desired).await?;
         self.apply_plan(ctx, target, planned).await
     }
 
@@ -192,7 +200,7 @@ where
             "plan" => {
                 let target = self.target(&ctx).await?;
                 let desired = self.desired(&ctx, &ctx.package, env).await?;
-                let planned = self.plan_for(&target, &desired).await?;
+                let planned = self.plan_for(&ctx, env, &target, &desired).await?;
                 Ok(
                     json!({ "component": ctx.component.name, "environment": env, "plan": planned.summary(), "actions": planned.actions }),
                 )
@@ -206,7 +214,7 @@ where
                 }
                 let target = self.target(&ctx).await?;
                 let desired = self.desired(&ctx, &ctx.package, env).await?;
-                let planned = self.plan_for(&target, &desired).await?;
+                let planned = self.plan_for(&ctx, env, &target, &desired).await?;
                 let mut record = ctx.record(env, existing.as_ref());
                 if existing.is_none() {
                     // The first attempt deploys only the plan that was approved; its record is
@@ -229,6 +237,7 @@ where
                 }
                 let planned = self.apply_plan(&ctx, &target, planned).await?;
                 record.detail = Some(PlatformDetail::CloudHub {
+                    secure_fingerprints: self.secure_fingerprints(&ctx, &desired).await?,
                     applications: planned.summary(),
                 });
                 // Nothing to change (most releases only change the site): when every application
@@ -318,7 +327,7 @@ where
         let target = self.target(ctx).await?;
         let desired = self.desired(ctx, &previous.package, env).await?;
         if request.action == "rollback" {
-            self.apply(ctx, &target, &desired).await?;
+            self.apply(ctx, env, &target, &desired).await?;
             return Ok(json!({ "done": false, "restoring": previous.package.version.to_string() }));
         }
         let waiting = self.progress(&target, &desired).await?;

@@ -13,7 +13,8 @@ use crate::errors::sdk_error;
 /// Reads secrets by name or ARN.
 pub struct SecretsManager {
     client: aws_sdk_secretsmanager::Client,
-    cache: Mutex<HashMap<String, String>>,
+    /// Name to (value, version id).
+    cache: Mutex<HashMap<String, (String, Option<String>)>>,
 }
 
 impl SecretsManager {
@@ -26,11 +27,10 @@ impl SecretsManager {
     }
 }
 
-#[async_trait]
-impl Secrets for SecretsManager {
-    async fn secret(&self, name: &str) -> Result<String, BatonError> {
-        if let Some(value) = self.cache.lock().await.get(name) {
-            return Ok(value.clone());
+impl SecretsManager {
+    async fn read(&self, name: &str) -> Result<(String, Option<String>), BatonError> {
+        if let Some(entry) = self.cache.lock().await.get(name) {
+            return Ok(entry.clone());
         }
         let out = self
             .client
@@ -43,7 +43,19 @@ impl Secrets for SecretsManager {
         let value = out.secret_string().map(str::to_string).ok_or_else(|| {
             BatonError::internal(format!("secret {name} has no string value; store it as text or JSON"))
         })?;
-        self.cache.lock().await.insert(name.to_string(), value.clone());
-        Ok(value)
+        let entry = (value, out.version_id().map(str::to_string));
+        self.cache.lock().await.insert(name.to_string(), entry.clone());
+        Ok(entry)
+    }
+}
+
+#[async_trait]
+impl Secrets for SecretsManager {
+    async fn secret(&self, name: &str) -> Result<String, BatonError> {
+        Ok(self.read(name).await?.0)
+    }
+
+    async fn version(&self, name: &str) -> Result<Option<String>, BatonError> {
+        Ok(self.read(name).await?.1)
     }
 }

@@ -42,6 +42,11 @@ pub enum PlatformDetail {
     CloudHub {
         /// Application name to what happened to it (`created 1.4.2`, `unchanged`, ...).
         applications: BTreeMap<String, String>,
+        /// Application name to the fingerprint of the secret versions behind its secure
+        /// properties: their values cannot be read back from CloudHub, so a rotated secret is
+        /// noticed against this record.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        secure_fingerprints: BTreeMap<String, String>,
     },
 }
 

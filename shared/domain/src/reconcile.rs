@@ -54,6 +54,9 @@ pub enum AppAction {
         name: String,
         /// Asset version.
         version: String,
+        /// CloudHub's deployment id.
+        #[serde(default)]
+        deployment_id: String,
     },
     /// Running but not in the manifest: reported, never deleted.
     Orphaned {
@@ -104,6 +107,45 @@ impl ReconcilePlan {
                 (a.name().to_string(), text)
             })
             .collect()
+    }
+}
+
+impl ReconcilePlan {
+    /// The plan with every application whose secure properties now come from other secret
+    /// versions than those `recorded` at its last deployment marked as an update. CloudHub never
+    /// returns secure values, so this record is the only way to see a rotated secret. An
+    /// application without a record (never deployed by Baton with fingerprints) is left as it is.
+    pub fn with_secure_fingerprints(
+        mut self,
+        desired: &[ResolvedApplication],
+        now: &BTreeMap<String, String>,
+        recorded: &BTreeMap<String, String>,
+    ) -> ReconcilePlan {
+        for action in &mut self.actions {
+            let name = action.name().to_string();
+            let (Some(now), Some(before)) = (now.get(&name), recorded.get(&name)) else {
+                continue;
+            };
+            if now == before {
+                continue;
+            }
+            let change = "secure properties changed (a secret has a new version)".to_string();
+            match action {
+                AppAction::Update { changes, .. } => changes.push(change),
+                AppAction::Unchanged { deployment_id, .. } => {
+                    let Some(want) = desired.iter().find(|d| d.name == name) else {
+                        continue;
+                    };
+                    *action = AppAction::Update {
+                        desired: Box::new(want.clone()),
+                        deployment_id: std::mem::take(deployment_id),
+                        changes: vec![change],
+                    };
+                }
+                _ => {}
+            }
+        }
+        self
     }
 }
 
@@ -182,6 +224,7 @@ pub fn plan(desired: &[ResolvedApplication], live: &[LiveApplication]) -> Reconc
             actions.push(AppAction::Unchanged {
                 name: want.name.clone(),
                 version: want.asset.version.clone(),
+                deployment_id: have.deployment_id.clone(),
             });
         } else {
             actions.push(AppAction::Update {
@@ -250,7 +293,8 @@ mod tests {
             p.actions[0],
             AppAction::Unchanged {
                 name: "patient-api".into(),
-                version: "1.4.2".into()
+                version: "1.4.2".into(),
+                deployment_id: "dep-patient-api".into()
             }
         );
         match &p.actions[1] {
@@ -332,4 +376,30 @@ mod tests {
             AppAction::Unchanged { .. }
         ));
     }
+
+    #[test]
+    fn a_rotated_secret_makes_an_otherwise_unchanged_application_an_update() {
+        let want = desired();
+        let patient = &want[0];
+        let mut have = live(&patient.name, &patient.asset.version);
+        have.runtime_version = Some(patient.runtime_version.clone());
+        have.replicas = Some(patient.replicas);
+        have.v_cores = Some(patient.v_cores);
+        let unchanged = plan(&want[..1], &[have]);
+        assert!(matches!(unchanged.actions[0], AppAction::Unchanged { .. }));
+        let now = BTreeMap::from([(patient.name.clone(), "v2".to_string())]);
+        let same = BTreeMap::from([(patient.name.clone(), "v2".to_string())]);
+        let before = BTreeMap::from([(patient.name.clone(), "v1".to_string())]);
+        let kept = unchanged.clone().with_secure_fingerprints(&want, &now, &same);
+        assert_eq!(kept, unchanged);
+        let unknown = unchanged.clone().with_secure_fingerprints(&want, &now, &BTreeMap::new());
+        assert_eq!(unknown, unchanged, "no record: nothing to compare with");
+        let rotated = unchanged.with_secure_fingerprints(&want, &now, &before);
+        let AppAction::Update { changes, deployment_id, .. } = &rotated.actions[0] else {
+            panic!("{rotated:?}")
+        };
+        assert_eq!(changes, &vec!["secure properties changed (a secret has a new version)".to_string()]);
+        assert_eq!(deployment_id, "dep-patient-api");
+    }
 }
+

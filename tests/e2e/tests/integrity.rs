@@ -290,3 +290,44 @@ async fn a_plan_changed_by_hand_after_approval_deploys_nothing_and_asks_again() 
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_secret_is_a_change_to_deploy_though_its_value_is_never_read_back() -> Result<()> {
+    let mut h = Harness::start().await?;
+    h.release_samples("1.0.0", 1).await?;
+    let links = h.approval_links(1, "TEST").await?;
+    h.decide(&links[0].1, "approve", "ok").await?;
+    h.approval_links(1, "PROD").await?; // release 1 is live in TEST
+
+    // The database password behind patient-api's secure property is rotated.
+    let secrets = aws_sdk_secretsmanager::Client::new(&h.stack.sdk);
+    secrets
+        .put_secret_value()
+        .secret_id("baton/secure-properties/patient-api/db")
+        .secret_string(r#"{"password": "rotated-0c41"}"#)
+        .send()
+        .await?;
+    // A fresh functions' host, as after Lambda's next cold start, reads the new version.
+    h.stack.restart_functions().await?;
+
+    // The same desired state as a new version: only the secret's version differs from what is
+    // live. (A comment makes the bytes differ: identical bytes would make no new release.)
+    let mut manifest = baton_e2e::sample_manifest("1.4.2");
+    manifest.extend_from_slice(b"# password rotated\n");
+    h.upload("packages/state/1.0.1/manifest.yaml", manifest, &[]).await?;
+    baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(90)).await?;
+    let asked = h.wait_for_mails("Approve release 2 for TEST?", 1).await?;
+    let text = &asked[0].text;
+    assert!(
+        text.contains("patient-api: update: secure properties changed (a secret has a new version)"),
+        "{text}"
+    );
+    assert!(text.contains("admissions-api: unchanged at 2.1.0"), "{text}");
+    assert!(!text.contains("rotated-0c41"), "never the value");
+    h.decide(&asked[0].links[0], "approve", "rotate").await?;
+    h.approval_links(2, "PROD").await?; // live in TEST
+    let detail = h.get_json("/api/releases/rel-2").await?;
+    assert!(detail.to_string().contains("secure properties changed"), "{detail}");
+    assert!(!detail.to_string().contains("rotated-0c41"));
+    Ok(())
+}

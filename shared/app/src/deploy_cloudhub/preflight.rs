@@ -5,7 +5,6 @@ use baton_domain::BatonError;
 use baton_domain::plan::cloudhub_lines;
 use baton_domain::platforms::CloudHub;
 use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
-use baton_domain::reconcile::plan;
 use serde_json::Value;
 
 use super::{DeployCloudHub, SecretNamespace, secure_values};
@@ -56,9 +55,12 @@ where
             // the environment exists.
             match self.cloudhub.applications(target).await {
                 Err(e) => finding(&mut problems, e)?,
-                Ok(live) => {
+                Ok(_) => {
                     if let Some(desired) = &desired {
-                        lines = cloudhub_lines(&plan(desired, &live));
+                        match self.plan_for(ctx, environment, target, desired).await {
+                            Ok(planned) => lines = cloudhub_lines(&planned),
+                            Err(e) => finding(&mut problems, e)?,
+                        }
                         match self.cloudhub.missing_assets(target, desired).await {
                             Ok(missing) if !missing.is_empty() => problems.push(format!(
                                 "these asset versions are not in Exchange: {}; publish them first (each API's own pipeline does)",

@@ -200,6 +200,11 @@ pub trait DeploymentStore: Send + Sync {
 pub trait Secrets: Send + Sync {
     /// The secret string of `name`.
     async fn secret(&self, name: &str) -> Result<String, BatonError>;
+    /// The version of `name` that [`Secrets::secret`] reads, when the store has versions: what
+    /// a deployment records of a secure property, since the value itself is never kept.
+    async fn version(&self, _name: &str) -> Result<Option<String>, BatonError> {
+        Ok(None)
+    }
 }
 
 /// The release workflow (the Step Functions state machine).

@@ -358,7 +358,7 @@ pub struct EventView {
 pub(crate) fn platform_links(detail: Option<&PlatformDetail>) -> (Option<String>, Vec<ApplicationView>) {
     match detail {
         Some(PlatformDetail::Pages { url, .. }) => (Some(url.clone()), Vec::new()),
-        Some(PlatformDetail::CloudHub { applications }) => (
+        Some(PlatformDetail::CloudHub { applications, .. }) => (
             None,
             applications
                 .iter()
