@@ -16,7 +16,6 @@ use async_trait::async_trait;
 use baton_domain::config::ComponentKind;
 use baton_domain::deployment::{DeployStatus, PlatformDetail};
 use baton_domain::manifest::{Manifest, ResolvedApplication, check_secret_name};
-use baton_domain::plan::cloudhub_lines;
 use baton_domain::platforms::{CloudHub, CloudHubTarget, Rollout};
 use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
 use baton_domain::reconcile::{AppAction, ReconcilePlan, plan};
@@ -214,28 +213,10 @@ where
                 }
                 let target = self.target(&ctx).await?;
                 let desired = self.desired(&ctx, &ctx.package, env).await?;
-                let planned = self.plan_for(&ctx, env, &target, &desired).await?;
+                // The plan was verified against the approved one just before the deployment
+                // began (the state machine's VerifyPlan, for every component at once).
+                let planned = self.apply(&ctx, env, &target, &desired).await?;
                 let mut record = ctx.record(env, existing.as_ref());
-                if existing.is_none() {
-                    // The first attempt deploys only the plan that was approved; its record is
-                    // written before anything changes, so a retry (which finds the platform
-                    // part-way) goes on with what was approved instead of seeing a new plan.
-                    if let Some(approved) = &request.approved_plan {
-                        let differences = approved.differences(&ctx.component.name, &cloudhub_lines(&planned));
-                        if !differences.is_empty() {
-                            return Err(BatonError {
-                                kind: ErrorKind::PlanChanged,
-                                message: format!(
-                                    "what deploying {} would change in {env} is not what was approved, so nothing was deployed: {}",
-                                    ctx.component.name,
-                                    differences.join("; ")
-                                ),
-                            });
-                        }
-                    }
-                    self.store.put_deployment(&record).await?;
-                }
-                let planned = self.apply_plan(&ctx, &target, planned).await?;
                 record.detail = Some(PlatformDetail::CloudHub {
                     secure_fingerprints: self.secure_fingerprints(&ctx, &desired).await?,
                     applications: planned.summary(),

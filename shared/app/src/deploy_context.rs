@@ -24,10 +24,6 @@ pub struct DeployRequest {
     pub environment: String,
     /// The component.
     pub component: String,
-    /// The plan that was approved for this environment (the state machine's own record of it,
-    /// from pre-flight): a deployment whose plan now differs changes nothing.
-    #[serde(default)]
-    pub approved_plan: Option<baton_domain::plan::EnvironmentPlan>,
 }
 
 fn default_action() -> String {

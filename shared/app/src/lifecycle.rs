@@ -55,6 +55,9 @@ struct Step {
     /// The hash of the plan about to deploy (`check-gates`).
     #[serde(default)]
     plan_hash: Option<String>,
+    /// The plan that was approved (`verify-plan`).
+    #[serde(default)]
+    approved: Option<Value>,
     #[serde(default)]
     outcome: Option<String>,
     #[serde(default)]
@@ -293,6 +296,39 @@ where
                 Err(BatonError {
                     kind: ErrorKind::Blocked,
                     message: format!("{env} cannot take this release: {}", problems.join("; ")),
+                })
+            }
+            "verify-plan" => {
+                let env = Self::environment(&step, &config)?;
+                let approved: EnvironmentPlan = step
+                    .approved
+                    .clone()
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default();
+                let now = preflight_plan(step.results.as_ref());
+                let mut differences = preflight_problems(step.results.as_ref());
+                for component in approved
+                    .0
+                    .keys()
+                    .chain(now.0.keys())
+                    .collect::<std::collections::BTreeSet<_>>()
+                {
+                    differences.extend(
+                        approved
+                            .differences(component, now.lines(component))
+                            .into_iter()
+                            .map(|d| format!("{component}: {d}")),
+                    );
+                }
+                if differences.is_empty() {
+                    return Ok(json!({ "ok": true }));
+                }
+                Err(BatonError {
+                    kind: ErrorKind::PlanChanged,
+                    message: format!(
+                        "what deploying would change in {env} is not what was approved, so nothing was deployed: {}",
+                        differences.join("; ")
+                    ),
                 })
             }
             "plan-changed" => {

@@ -392,14 +392,21 @@ mod tests {
         let before = BTreeMap::from([(patient.name.clone(), "v1".to_string())]);
         let kept = unchanged.clone().with_secure_fingerprints(&want, &now, &same);
         assert_eq!(kept, unchanged);
-        let unknown = unchanged.clone().with_secure_fingerprints(&want, &now, &BTreeMap::new());
+        let unknown = unchanged
+            .clone()
+            .with_secure_fingerprints(&want, &now, &BTreeMap::new());
         assert_eq!(unknown, unchanged, "no record: nothing to compare with");
         let rotated = unchanged.with_secure_fingerprints(&want, &now, &before);
-        let AppAction::Update { changes, deployment_id, .. } = &rotated.actions[0] else {
+        let AppAction::Update {
+            changes, deployment_id, ..
+        } = &rotated.actions[0]
+        else {
             panic!("{rotated:?}")
         };
-        assert_eq!(changes, &vec!["secure properties changed (a secret has a new version)".to_string()]);
+        assert_eq!(
+            changes,
+            &vec!["secure properties changed (a secret has a new version)".to_string()]
+        );
         assert_eq!(deployment_id, "dep-patient-api");
     }
 }
-
