@@ -2,18 +2,21 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup build up demo test lint fmt clean bench
+.PHONY: setup setup-demo build up demo test lint fmt clean bench
 
-setup: ## Install what demo and test need: python3-venv and Chromium (Debian) when missing, pinned moto into .venv
-	@tools/setup.sh
+setup: ## Install what test (and demo) need: python3-venv and Chromium (Debian) when missing, pinned moto into .venv
+	@tools/setup.sh test
+
+setup-demo: ## What demo and up need: python3-venv when missing, pinned moto into .venv (no browser)
+	@tools/setup.sh demo
 
 build:
 	$(CARGO) build --workspace --all-targets
 
-up: setup ## Run the local stack in the foreground until Ctrl-C
+up: setup-demo ## Run the local stack in the foreground until Ctrl-C
 	$(CARGO) run -q -p baton-local -- up $(if $(filter-out 0,$(VERBOSE)),--verbose,)
 
-demo: setup ## Start the stack, push the sample packages, show the release
+demo: setup-demo ## Start the stack, push the sample packages, show the release
 	$(CARGO) run -q -p baton-local -- demo $(if $(filter-out 0,$(AUTO_APPROVE)),--auto-approve --exit,) $(if $(filter-out 0,$(VERBOSE)),--verbose,) $(DEMO_FLAGS)
 
 test: setup ## Unit and end-to-end tests (the e2e tests start their own stacks)
@@ -40,6 +43,6 @@ check-template: ## cfn-lint (pinned, installed into .venv-tools) on template.yam
 
 FUNCTIONS := ingest notify approve lifecycle deploy-pages deploy-cloudhub status
 
-bench: setup package ## Every measured figure in one table, also saved to target/bench.md (see docs/performance.md)
+bench: setup-demo package ## Every measured figure in one table, also saved to target/bench.md (see docs/performance.md)
 	$(CARGO) build -q --profile bench $(addprefix -p ,$(FUNCTIONS)) -p baton-bench
 	set -o pipefail; $(CARGO) run -q --profile bench -p baton-bench | tee target/bench.md

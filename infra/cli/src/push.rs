@@ -59,7 +59,11 @@ pub async fn push(target: &Target, args: &PushArgs) -> Result<(), CliError> {
             {
                 return already(api, &upload, verdict);
             }
-            return Err(key_taken(api.as_ref(), bucket, &upload).await);
+            // The SDK may have retried a PUT that S3 had stored: then the key holds our bytes.
+            match stored_etag_if_ours(target, bucket, &upload).await {
+                Some(etag) => etag,
+                None => return Err(key_taken(api.as_ref(), bucket, &upload).await),
+            }
         }
     };
     println!(
@@ -184,6 +188,22 @@ async fn put(target: &Target, bucket: &str, upload: &Upload) -> Result<Put, CliE
     }
 }
 
+/// The ETag of the object at the upload's key if it holds exactly these bytes.
+async fn stored_etag_if_ours(target: &Target, bucket: &str, upload: &Upload) -> Option<String> {
+    let object = target
+        .s3()
+        .await
+        .get_object()
+        .bucket(bucket)
+        .key(&upload.key)
+        .send()
+        .await
+        .ok()?;
+    let etag = object.e_tag().unwrap_or_default().trim_matches('"').to_string();
+    let bytes = object.body.collect().await.ok()?.into_bytes();
+    (baton_domain::sha256_hex(&bytes) == upload.sha256).then_some(etag)
+}
+
 /// Why a taken key refuses this push: Baton's refusal of the upload that holds it, if any.
 async fn key_taken(api: Option<&Api>, bucket: &str, upload: &Upload) -> CliError {
     let taken = format!(
@@ -252,8 +272,18 @@ async fn wait(api: &Api, upload: &Upload, etag: &str, timeout: Duration) -> Resu
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(250);
     let mut registered: Option<Value> = None;
+    let mut trouble: Option<String> = None;
     loop {
-        if let Answer::Found(answer) = api.get(&verdict_path(upload)).await? {
+        // Baton busy or briefly unreachable is no verdict yet: the wait goes on to its end.
+        let answer = match api.get(&verdict_path(upload)).await {
+            Ok(answer) => answer,
+            Err(CliError::Unreachable(why)) => {
+                trouble = Some(why);
+                Answer::NotFound(String::new())
+            }
+            Err(other) => return Err(other),
+        };
+        if let Answer::Found(answer) = answer {
             match verdict_on(&answer, upload, etag) {
                 Verdict::Refused(reason) => return Err(CliError::Refused(format!("refused: {reason}"))),
                 // Registered; wait a little more for Baton to decide about a release.
@@ -272,11 +302,12 @@ async fn wait(api: &Api, upload: &Upload, etag: &str, timeout: Duration) -> Resu
                     Ok(())
                 }
                 None => Err(CliError::TimedOut(format!(
-                    "no verdict on {} {} within {}; see {}",
+                    "no verdict on {} {} within {}; see {}{}",
                     upload.component,
                     upload.version,
                     humantime::format_duration(timeout),
-                    api.url(&verdict_path(upload))
+                    api.url(&verdict_path(upload)),
+                    trouble.map(|t| format!(" (last answer: {t})")).unwrap_or_default()
                 ))),
             };
         }

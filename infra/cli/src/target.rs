@@ -184,6 +184,14 @@ impl Api {
                 CliError::Unreachable(format!("{url} did not answer JSON; is BATON_API_URL Baton's URL?"))
             }),
             404 => Ok(Answer::NotFound(message())),
+            401 | 403 => Err(CliError::Unreachable(format!(
+                "Baton refused access ({status}): {}",
+                message()
+            ))),
+            429 => Err(CliError::Unreachable(format!(
+                "Baton is busy ({status}): {}",
+                message()
+            ))),
             400..=499 => Err(CliError::Usage(message())),
             _ => Err(CliError::Unreachable(format!("Baton answered {status}: {}", message()))),
         }

@@ -68,7 +68,7 @@ where
                 match approval.check(&token, Utc::now()) {
                     Ok(approver) => {
                         let release = self.release_of(&approval).await?;
-                        let rules = GateRules::of(config.environment(&approval.environment), &release);
+                        let rules = GateRules::of(config.environment(&approval.environment), &release, &approval);
                         if let Some(refusal) = not_entitled(&rules, &approval, approver) {
                             return Ok(refusal);
                         }
@@ -160,7 +160,7 @@ where
         // Entitlement is checked against the configuration as it is now, not as it was when
         // the mail went out: a removed approver's link decides nothing.
         let release = self.release_of(&approval).await?;
-        let rules = GateRules::of(config.environment(&approval.environment), &release);
+        let rules = GateRules::of(config.environment(&approval.environment), &release, &approval);
         if let Some(refusal) = not_entitled(&rules, &approval, &approver) {
             return Ok(refusal);
         }
@@ -169,11 +169,7 @@ where
             .map(|c| c.trim().chars().take(2000).collect::<String>())
             .filter(|c| !c.is_empty());
         let recorded = if approved {
-            let signers: Vec<&str> = approval
-                .signed_off_by()
-                .into_iter()
-                .filter(|s| rules.is_approver(s) && !rules.is_self_approval(s))
-                .collect();
+            let (signers, _) = approval.qualifying_signers(&rules);
             if signers.iter().any(|s| s.eq_ignore_ascii_case(&approver)) {
                 return Ok(html_response(
                     409,

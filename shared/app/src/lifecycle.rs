@@ -122,7 +122,7 @@ where
         let Some(approval) = self.store.approval(id).await? else {
             return Ok(Err(GateRefusal::NoRecord));
         };
-        let rules = GateRules::of(config.environment(env), release);
+        let rules = GateRules::of(config.environment(env), release, &approval);
         if let Err(refusal) = approval.covers_plan(step.plan_hash.as_deref()) {
             return Ok(Err(refusal));
         }
@@ -349,7 +349,7 @@ where
             }
             "finish" => self.finish(&step, &config).await,
             other => Err(BatonError::invalid(format!(
-                "lifecycle does not know action '{other}'; use prepare, acquire-lease, check-gates, record, rollback-plan or finish"
+                "lifecycle does not know action '{other}'; use prepare, preflight-verdict, acquire-lease, verify-plan, check-gates, plan-changed, record, rollback-plan or finish"
             ))),
         }
     }
@@ -369,20 +369,19 @@ where
         let env = step.environment.as_deref();
         if let Some(env) = env {
             Leases::release(&self.store, env, &release.id).await?;
-            if status == ReleaseStatus::Expired {
-                // The request lapsed in Step Functions: record it on the approval too, so its
-                // links say so and it leaves the environment's pending list.
-                for approval in self
-                    .store
-                    .pending_approvals(env)
-                    .await?
-                    .iter()
-                    .filter(|a| a.release_id == release.id)
-                {
-                    self.store
-                        .decide(&approval.id, ApprovalStatus::Expired, "baton", None, None, Utc::now())
-                        .await?;
-                }
+            // Whatever ended the release here (the request lapsed, a refused callback, a failure),
+            // a request still open for it is closed: its links answer 410 and it leaves the
+            // environment's pending list, instead of inviting sign-offs nothing will deliver.
+            for approval in self
+                .store
+                .pending_approvals(env)
+                .await?
+                .iter()
+                .filter(|a| a.release_id == release.id)
+            {
+                self.store
+                    .decide(&approval.id, ApprovalStatus::Expired, "baton", None, None, Utc::now())
+                    .await?;
             }
         }
         let raw = step.cause.clone().or_else(|| step.error.clone()).unwrap_or_default();

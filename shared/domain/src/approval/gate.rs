@@ -20,10 +20,12 @@ pub struct GateRules {
 }
 
 impl GateRules {
-    /// The rules of `environment` as configured now, for `release` (whose changed packages'
-    /// `author`s may not sign off where self-approval is forbidden). An environment no longer
-    /// configured has no approvers: nobody may approve or deploy there.
-    pub fn of(environment: Option<&EnvironmentConfig>, release: &Release) -> GateRules {
+    /// The rules of `environment` as configured now, for `approval` of `release`. The authors
+    /// who may not sign off where self-approval is forbidden are those of every package between
+    /// what is live in the environment and the release (the approval's notes; the release's own
+    /// for requests made before those were kept). An environment no longer configured has no
+    /// approvers: nobody may approve or deploy there.
+    pub fn of(environment: Option<&EnvironmentConfig>, release: &Release, approval: &Approval) -> GateRules {
         let Some(env) = environment else {
             return GateRules {
                 required: 1,
@@ -34,7 +36,14 @@ impl GateRules {
             approvers: env.approvers.clone(),
             required: env.required_approvals.max(1),
             forbid_self_approval: env.forbid_self_approval,
-            authors: release.notes.iter().filter_map(|n| n.metadata.author.clone()).collect(),
+            authors: if approval.notes.is_empty() {
+                &release.notes
+            } else {
+                &approval.notes
+            }
+            .iter()
+            .filter_map(|n| n.metadata.author.clone())
+            .collect(),
         }
     }
 
@@ -118,26 +127,41 @@ impl Approval {
         if self.decided_at.is_none_or(|at| at > self.expires_at) {
             return Err(GateRefusal::Lapsed);
         }
-        let mut signers: Vec<String> = Vec::new();
-        for signer in self.signed_off_by() {
-            if !rules.is_approver(signer) {
-                return Err(GateRefusal::NoLongerApprover(signer.to_string()));
-            }
-            if rules.is_self_approval(signer) {
-                return Err(GateRefusal::SelfApproval(signer.to_string()));
-            }
-            if !signers.iter().any(|s| s.eq_ignore_ascii_case(signer)) {
-                signers.push(signer.to_string());
-            }
-        }
+        let (signers, disqualified) = self.qualifying_signers(rules);
         let need = rules.required.max(1);
         if signers.len() < need {
-            return Err(GateRefusal::NotEnough {
+            // Say why a sign-off did not count, when one did not.
+            return Err(disqualified.unwrap_or(GateRefusal::NotEnough {
                 have: signers.len(),
                 need,
-            });
+            }));
         }
         Ok(signers)
+    }
+
+    /// The distinct signers whose sign-offs count under `rules` (approvers now, not signing
+    /// their own change), and why the first one that does not count does not. The approve
+    /// handler counts with this too, so a quorum it sees is the quorum the gate accepts.
+    pub fn qualifying_signers(&self, rules: &GateRules) -> (Vec<String>, Option<GateRefusal>) {
+        let mut signers: Vec<String> = Vec::new();
+        let mut disqualified = None;
+        for signer in self.signed_off_by() {
+            let refusal = if !rules.is_approver(signer) {
+                Some(GateRefusal::NoLongerApprover(signer.to_string()))
+            } else if rules.is_self_approval(signer) {
+                Some(GateRefusal::SelfApproval(signer.to_string()))
+            } else {
+                None
+            };
+            match refusal {
+                Some(r) => {
+                    disqualified.get_or_insert(r);
+                }
+                None if !signers.iter().any(|s| s.eq_ignore_ascii_case(signer)) => signers.push(signer.to_string()),
+                None => {}
+            }
+        }
+        (signers, disqualified)
     }
 }
 
@@ -239,8 +263,13 @@ mod tests {
     fn a_removed_approver_or_too_few_sign_offs_allow_nothing() {
         let a = approved(&["rm@example.com", "gone@example.com"]);
         assert_eq!(
-            a.allows_deployment(&here(), "PROD", &rules(1)),
+            a.allows_deployment(&here(), "PROD", &rules(2)),
             Err(GateRefusal::NoLongerApprover("gone@example.com".into()))
+        );
+        // One qualifying sign-off still makes one of one.
+        assert_eq!(
+            a.allows_deployment(&here(), "PROD", &rules(1)),
+            Ok(vec!["rm@example.com".to_string()])
         );
         let one = approved(&["rm@example.com"]);
         assert_eq!(

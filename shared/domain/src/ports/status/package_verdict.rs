@@ -8,7 +8,8 @@ use crate::package::{Package, PackageMetadata, RejectCode, RejectedPackage};
 use crate::ports::PackageOutcome;
 use crate::release::ReleaseId;
 
-/// How many refused uploads of one version a verdict lists (the newest).
+/// How many refused uploads of one version a verdict lists (in key order: a version refused
+/// more often than this shows only some of them).
 pub const REFUSALS_PER_VERSION: usize = 49;
 
 /// A registered package and what its registration led to.
@@ -27,7 +28,7 @@ pub struct RegisteredPackage {
 pub struct PackageRecord {
     /// The registered package, if one is.
     pub registered: Option<RegisteredPackage>,
-    /// Refused uploads of this version, newest first.
+    /// Refused uploads of this version (up to [`REFUSALS_PER_VERSION`]), newest first.
     pub refused: Vec<RejectedPackage>,
 }
 
@@ -116,10 +117,18 @@ impl PackageVerdictView {
                     code: r.rejection.code,
                     reason: r.rejection.reason.clone(),
                     rejected_at: r.rejected_at,
-                    metadata: r.metadata.clone(),
+                    metadata: public_metadata(&r.metadata),
                 })
                 .collect(),
         })
+    }
+}
+
+/// CI's metadata as a public route may show it: without the author's address.
+fn public_metadata(metadata: &PackageMetadata) -> PackageMetadata {
+    PackageMetadata {
+        author: None,
+        ..metadata.clone()
     }
 }
 
@@ -156,7 +165,7 @@ fn registered_view(r: &RegisteredPackage) -> RegisteredView {
         size: r.package.size,
         object_key: r.package.object_key.clone(),
         registered_at: r.package.registered_at,
-        metadata: r.package.metadata.clone(),
+        metadata: public_metadata(&r.package.metadata),
         state,
         release: r.release.clone(),
         release_url: r.release.as_ref().map(|id| format!("/releases/{id}")),
