@@ -325,6 +325,10 @@ impl LocalStack {
             let _ = task.await;
         }
         self.registry = Arc::new(Registry::default());
+        // An aborted poller's long poll is still open at moto until its wait ends; a message
+        // arriving meanwhile would go to it and stay invisible for the queue's visibility
+        // timeout (as on AWS when a Lambda host dies). Let those polls run out first.
+        tokio::time::sleep(poller::LONG_POLL + std::time::Duration::from_millis(200)).await;
         let port = |url: &str| url.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).unwrap_or(0);
         let aws_listener = bind(port(&self.aws_endpoint), "AWS endpoint", "--aws-port").await?;
         let http_listener = bind(port(&self.http_url), "HTTP API", "--http-port").await?;

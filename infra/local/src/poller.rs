@@ -13,6 +13,9 @@ use tokio::sync::watch;
 
 use crate::functions::SqsSource;
 
+/// How long one ReceiveMessage waits for messages (SQS long polling).
+pub const LONG_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How soon a failed message is offered again. Lambda waits for the queue's visibility
 /// timeout (minutes); locally a second keeps retries and redrive observable in tests.
 pub const RETRY_AFTER_SECONDS: i32 = 1;
@@ -34,7 +37,7 @@ pub async fn run(
             r = sqs.receive_message()
                 .queue_url(&queue_url)
                 .max_number_of_messages(source.batch_size)
-                .wait_time_seconds(1)
+                .wait_time_seconds(LONG_POLL.as_secs() as i32)
                 .message_system_attribute_names(MessageSystemAttributeName::All)
                 .message_attribute_names("All")
                 .send() => r,

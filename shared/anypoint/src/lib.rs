@@ -27,6 +27,7 @@ mod readiness;
 mod retry;
 mod spec;
 mod status;
+mod targets;
 
 pub use accounts::{Environment, EnvironmentScope};
 pub use client::{AnypointClient, DEFAULT_BASE_URL, DEFAULT_REQUEST_TIMEOUT};
@@ -41,3 +42,4 @@ pub use status::{
     DeploymentStatus, DeploymentSummary, HttpInbound, HttpSettings, Replica, ReplicaState, RuntimeSettings,
     TargetDetail,
 };
+pub use targets::Target;

@@ -77,6 +77,17 @@ fn spec(target: &CloudHubTarget, app: &ResolvedApplication, secure: &BTreeMap<St
 
 #[async_trait]
 impl CloudHub for AnypointPlatform {
+    async fn target_exists(&self, target: &CloudHubTarget) -> Result<Option<bool>, BatonError> {
+        let client = self.client(target).await?;
+        let org = client.org_id().await.map_err(|e| to_baton(&e))?;
+        match client.targets(&org).await {
+            Ok(targets) => Ok(Some(targets.iter().any(|t| t.id == target.target_id))),
+            // Refused or absent: the connected app may not list targets; that proves nothing.
+            Err(e) if matches!(e.status(), Some(401 | 403 | 404)) => Ok(None),
+            Err(e) => Err(to_baton(&e)),
+        }
+    }
+
     async fn applications(&self, target: &CloudHubTarget) -> Result<Vec<LiveApplication>, BatonError> {
         let client = self.client(target).await?;
         let scope = client.scope(&target.environment).await.map_err(|e| to_baton(&e))?;

@@ -12,7 +12,7 @@ use baton_domain::package::Rejection;
 use baton_domain::platforms::{Pages, PagesDeployment, PagesTarget};
 use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
 use baton_domain::release::PackageRef;
-use baton_domain::web::{WebLimits, validate_site_zip};
+use baton_domain::web::{WebLimits, site_changes, site_files, validate_site_zip};
 use baton_domain::{BatonError, ErrorKind};
 use chrono::Utc;
 use serde_json::Value;
@@ -93,16 +93,21 @@ where
     async fn preflight(&self, request: &DeployRequest) -> Result<Value, BatonError> {
         let ctx = DeployContext::load(request, ComponentKind::Web, &self.config, &self.store).await?;
         let mut problems = Vec::new();
-        if let Err(e) = self.site(&ctx, &ctx.package).await {
-            finding(&mut problems, e)?;
-        }
-        // The site is the package itself, pinned: what is approved is exactly these bytes.
-        let plan = vec![format!(
+        // The site is the package itself, pinned: what is approved is exactly these bytes, and
+        // the plan names what they change against the site live in the environment.
+        let mut plan = vec![format!(
             "site {} (sha256 {}) on the {} branch",
             ctx.package.version,
             &ctx.package.sha256[..ctx.package.sha256.len().min(12)],
             ctx.settings.branch.as_deref().unwrap_or("configured")
         )];
+        match self.site(&ctx, &ctx.package).await {
+            Ok(next) => match self.file_changes(&ctx, &request.environment, &next).await {
+                Ok(lines) => plan.extend(lines),
+                Err(e) => finding(&mut problems, e)?,
+            },
+            Err(e) => finding(&mut problems, e)?,
+        }
         match self.target(&ctx).await {
             // Listing the project's deployments proves the project exists and the token works.
             Ok(target) => {
@@ -113,6 +118,28 @@ where
             Err(e) => finding(&mut problems, e)?,
         }
         Ok(preflight_answer(&ctx.component.name, &problems, &plan))
+    }
+
+    /// File by file, what `next` changes against the site Baton deployed last in `environment`
+    /// (its registered package, pinned): every file is new where nothing was deployed yet.
+    async fn file_changes(
+        &self,
+        ctx: &DeployContext,
+        environment: &str,
+        next: &[u8],
+    ) -> Result<Vec<String>, BatonError> {
+        let unreadable = |r: Rejection| BatonError::invalid(r.reason);
+        let next = site_files(next).map_err(unreadable)?;
+        let state = self.store.environment_state(environment).await?;
+        let live = match state.live(&ctx.component.name) {
+            Some(live) if live.package.sha256 == ctx.package.sha256 => return Ok(vec!["no file changes".into()]),
+            Some(live) => {
+                let bytes = registered_bytes(&self.artefacts, &live.package, ctx.component.max_total_bytes()).await?;
+                site_files(&bytes).map_err(unreadable)?
+            }
+            None => Default::default(),
+        };
+        Ok(site_changes(&live, &next))
     }
 
     async fn deploy(&self, request: &DeployRequest) -> Result<Value, BatonError> {

@@ -110,6 +110,11 @@ pub enum Rollout {
 /// CloudHub 2.0 through the Anypoint Platform.
 #[async_trait]
 pub trait CloudHub: Send + Sync {
+    /// Whether the target the environment names is one of the organisation's: `None` when the
+    /// platform will not say (listing targets may need rights a connected app lacks).
+    async fn target_exists(&self, _target: &CloudHubTarget) -> Result<Option<bool>, BatonError> {
+        Ok(None)
+    }
     /// The applications deployed in the target's environment.
     async fn applications(&self, target: &CloudHubTarget) -> Result<Vec<LiveApplication>, BatonError>;
     /// Which of these applications' Exchange asset versions do not exist (as `group:artifact:version`).

@@ -110,6 +110,71 @@ pub fn validate_site_zip(bytes: &[u8], limits: &WebLimits) -> Result<PackageCont
     Ok(PackageContents::Web { files, bytes: total })
 }
 
+/// The files of a site zip by path, each with its CRC-32 and size, read from the central
+/// directory (the zip was validated, CRCs included, when it was registered).
+pub fn site_files(bytes: &[u8]) -> Result<std::collections::BTreeMap<String, (u32, u64)>, Rejection> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| invalid(format!("the package is not a readable zip ({e})")))?;
+    let mut files = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| invalid(format!("zip entry {i} cannot be read ({e})")))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry
+            .name()
+            .map_err(|e| invalid(format!("zip entry {i} has an unreadable name ({e})")))?
+            .to_string();
+        files.insert(name, (entry.crc32(), entry.size()));
+    }
+    Ok(files)
+}
+
+/// How many names a plan line lists before "and N more".
+const NAMES_SHOWN: usize = 5;
+
+/// What deploying `next` over `live` changes, file by file, in plan lines: `3 files added
+/// (a.js, b.css, c.png)`, `1 file changed (index.html)`, `2 files removed (...)`.
+pub fn site_changes(
+    live: &std::collections::BTreeMap<String, (u32, u64)>,
+    next: &std::collections::BTreeMap<String, (u32, u64)>,
+) -> Vec<String> {
+    let added: Vec<&String> = next.keys().filter(|k| !live.contains_key(*k)).collect();
+    let changed: Vec<&String> = next
+        .iter()
+        .filter(|(k, v)| live.get(*k).is_some_and(|old| old != *v))
+        .map(|(k, _)| k)
+        .collect();
+    let removed: Vec<&String> = live.keys().filter(|k| !next.contains_key(*k)).collect();
+    let line = |what: &str, names: &[&String]| {
+        let shown: Vec<&str> = names.iter().take(NAMES_SHOWN).map(|s| s.as_str()).collect();
+        let more = names.len().saturating_sub(NAMES_SHOWN);
+        let noun = if names.len() == 1 { "file" } else { "files" };
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        format!("{} {noun} {what} ({}{tail})", names.len(), shown.join(", "))
+    };
+    let mut out = Vec::new();
+    if !added.is_empty() {
+        out.push(line("added", &added));
+    }
+    if !changed.is_empty() {
+        out.push(line("changed", &changed));
+    }
+    if !removed.is_empty() {
+        out.push(line("removed", &removed));
+    }
+    if out.is_empty() {
+        out.push("no file changes".to_string());
+    }
+    out
+}
+
 fn check_entry_path(name: &str) -> Result<(), Rejection> {
     let normalised = name.replace('\\', "/");
     let is_absolute = normalised.starts_with('/') || normalised.as_bytes().get(1) == Some(&b':');
@@ -226,5 +291,28 @@ mod tests {
         zip[at] ^= 0xff;
         let err = validate_site_zip(&zip, &limits()).unwrap_err();
         assert_eq!(err.code, RejectCode::InvalidContent, "{}", err.reason);
+    }
+
+    #[test]
+    fn file_changes_are_counted_and_named() {
+        let live = site_files(&zip_of(&[("index.html", b"v1"), ("old.js", b"x"), ("same.css", b"c")])).unwrap();
+        let next = site_files(&zip_of(&[("index.html", b"v2"), ("same.css", b"c"), ("new.js", b"y")])).unwrap();
+        assert_eq!(
+            site_changes(&live, &next),
+            vec![
+                "1 file added (new.js)".to_string(),
+                "1 file changed (index.html)".to_string(),
+                "1 file removed (old.js)".to_string()
+            ]
+        );
+        assert_eq!(site_changes(&next, &next), vec!["no file changes".to_string()]);
+        let many: Vec<(String, Vec<u8>)> = (0..8).map(|i| (format!("f{i}.js"), vec![i])).collect();
+        let refs: Vec<(&str, &[u8])> = many.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        let lots = site_files(&zip_of(&refs)).unwrap();
+        let empty = std::collections::BTreeMap::new();
+        assert_eq!(
+            site_changes(&empty, &lots),
+            vec!["8 files added (f0.js, f1.js, f2.js, f3.js, f4.js and 3 more)".to_string()]
+        );
     }
 }

@@ -198,6 +198,21 @@ async fn a_property_only_change_is_deployed_and_shown_field_by_field() -> Result
     )
     .await?;
     baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(90)).await?;
+    // The approver sees the property change in the plan they sign.
+    let asked = h.wait_for_mails("Approve release 2 for TEST?", 1).await?;
+    assert!(
+        asked[0]
+            .text
+            .contains("patient-api: update: property feature.new-admissions-form added (on)"),
+        "{}",
+        asked[0].text
+    );
+    let page = h.open(&asked[0].links[0]).await?;
+    assert!(
+        page.body.contains("property feature.new-admissions-form added (on)"),
+        "{}",
+        page.body
+    );
     let links = h.approval_links(2, "TEST").await?;
     h.decide(&links[0].1, "approve", "ok").await?;
     h.approval_links(2, "PROD").await?; // TEST is live with release 2

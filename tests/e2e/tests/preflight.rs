@@ -58,10 +58,48 @@ async fn a_healthy_release_passes_pre_flight_and_is_asked_as_before() -> Result<
     h.release_samples("1.0.0", 1).await?;
     let links = h.approval_links(1, "TEST").await?;
     assert_eq!(links.len(), 1);
+    // The request carries the plan: every application created, every file of the site new.
+    let mail = &h.wait_for_mails("Approve release 1 for TEST?", 1).await?[0];
+    assert!(mail.text.contains("patient-api: create at 1.4.2"), "{}", mail.text);
+    assert!(mail.text.contains("web: site 1.0.0"), "{}", mail.text);
+    assert!(
+        mail.text
+            .contains("5 files added (_headers, _redirects, assets/app.css"),
+        "{}",
+        mail.text
+    );
     assert!(h.pages_deployments().is_empty(), "pre-flight deploys nothing");
     assert!(
         h.cloudhub_deployments("Sandbox").is_empty(),
         "pre-flight deploys nothing"
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_the_organisation_does_not_have_blocks_the_release() -> Result<()> {
+    let root = baton_local::repository_root();
+    let text = std::fs::read_to_string(root.join("infra/config/baton.local.yaml"))?;
+    let text = text.replacen(
+        "TEST: { environment: Sandbox, target: cloudhub-eu-west-1 }",
+        "TEST: { environment: Sandbox, target: cloudhub-nowhere-9 }",
+        1,
+    );
+    assert!(text.contains("cloudhub-nowhere-9"));
+    let h = Harness::start_with(baton_local::StackOptions {
+        config_yaml: Some(text),
+        ..baton_local::StackOptions::ephemeral()
+    })
+    .await?;
+    h.release_samples("1.0.0", 1).await?;
+    h.wait_for_status(1, "blocked", LONG).await?;
+    let mail = &h.wait_for_mails("blocked before sign-off", 1).await?[0];
+    assert!(mail.text.contains("'cloudhub-nowhere-9'"), "{}", mail.text);
+    assert!(
+        mail.text.contains("is not one of the organisation's targets"),
+        "{}",
+        mail.text
+    );
+    assert!(h.cloudhub_deployments("Sandbox").is_empty());
     Ok(())
 }

@@ -53,6 +53,14 @@ where
         if let Some(target) = &target {
             // Listing the environment's applications proves the credentials are accepted and
             // the environment exists.
+            match self.cloudhub.target_exists(target).await {
+                Ok(Some(false)) => problems.push(format!(
+                    "CloudHub target '{}' (components.{}.environments.{environment}.target) is not one of the organisation's targets",
+                    target.target_id, ctx.component.name
+                )),
+                Ok(_) => {}
+                Err(e) => finding(&mut problems, e)?,
+            }
             match self.cloudhub.applications(target).await {
                 Err(e) => finding(&mut problems, e)?,
                 Ok(_) => {
