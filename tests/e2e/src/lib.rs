@@ -11,6 +11,8 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use baton_local::{LocalStack, StackOptions};
 
 pub mod journey;
+
+pub use journey::config_with;
 pub mod status;
 
 pub use baton_local;

@@ -5,19 +5,10 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use aws_sdk_dynamodb::types::AttributeValue;
-use baton_e2e::{Harness, text};
+use baton_e2e::{Harness, config_with, text};
 use baton_local::StackOptions;
 
 const LONG: Duration = Duration::from_secs(120);
-
-fn config_with(edit: impl Fn(String) -> String) -> StackOptions {
-    let root = baton_local::repository_root();
-    let text = std::fs::read_to_string(root.join("infra/config/baton.local.yaml")).unwrap_or_default();
-    StackOptions {
-        config_yaml: Some(edit(text)),
-        ..StackOptions::ephemeral()
-    }
-}
 
 /// TEST approved by the release manager and the CAB, `required` of them.
 fn two_test_approvers(required: usize) -> StackOptions {

@@ -8,19 +8,12 @@ use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(120);
 
-async fn approve(h: &Harness, number: u64, environment: &str) -> Result<()> {
-    let links = h.approval_links(number, environment).await?;
-    let page = h.decide(&links[0].1, "approve", "ok").await?;
-    anyhow::ensure!(page.status == 200, "{}", page.body);
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_carries_the_notes_of_every_package_since_what_is_live() -> Result<()> {
     let h = Harness::start().await?;
     h.release_samples("1.0.0", 1).await?;
-    approve(&h, 1, "TEST").await?;
-    approve(&h, 1, "PROD").await?;
+    h.approve(1, "TEST").await?;
+    h.approve(1, "PROD").await?;
     h.wait_for_status(1, "released", LONG).await?;
 
     // Two state versions land before anyone approves again: release 2 (1.1.0) is superseded
@@ -49,7 +42,7 @@ async fn a_request_carries_the_notes_of_every_package_since_what_is_live() -> Re
         "the release's own notes are since release 2"
     );
 
-    approve(&h, 3, "TEST").await?;
+    h.approve(3, "TEST").await?;
     let prod = h.wait_for_mails("Approve release 3 for PROD?", 2).await?;
     let text = &prod[0].text;
     let first = text.find("New admissions form").context(text.clone())?;

@@ -178,10 +178,7 @@ async fn an_event_for_another_bucket_is_ignored_not_refused() -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_property_only_change_is_deployed_and_shown_field_by_field() -> Result<()> {
     let h = Harness::start().await?;
-    h.release_samples("1.0.0", 1).await?;
-    let links = h.approval_links(1, "TEST").await?;
-    h.decide(&links[0].1, "approve", "ok").await?;
-    h.approval_links(1, "PROD").await?; // TEST is live
+    h.live_in_test("1.0.0", 1).await?;
 
     // State 1.0.1: the same applications and versions, one property more.
     let manifest = baton_e2e::sample_manifest("1.4.2");
@@ -237,10 +234,7 @@ async fn a_property_only_change_is_deployed_and_shown_field_by_field() -> Result
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_changed_by_hand_after_approval_deploys_nothing_and_asks_again() -> Result<()> {
     let h = Harness::start().await?;
-    h.release_samples("1.0.0", 1).await?;
-    let links = h.approval_links(1, "TEST").await?;
-    h.decide(&links[0].1, "approve", "ok").await?;
-    h.approval_links(1, "PROD").await?; // release 1 is live in TEST
+    h.live_in_test("1.0.0", 1).await?;
 
     // Release 2 moves admissions-api to 2.2.0; its TEST request shows that plan.
     let manifest =
@@ -309,10 +303,7 @@ async fn a_plan_changed_by_hand_after_approval_deploys_nothing_and_asks_again() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_secret_is_a_change_to_deploy_though_its_value_is_never_read_back() -> Result<()> {
     let mut h = Harness::start().await?;
-    h.release_samples("1.0.0", 1).await?;
-    let links = h.approval_links(1, "TEST").await?;
-    h.decide(&links[0].1, "approve", "ok").await?;
-    h.approval_links(1, "PROD").await?; // release 1 is live in TEST
+    h.live_in_test("1.0.0", 1).await?;
 
     // The database password behind patient-api's secure property is rotated.
     let secrets = aws_sdk_secretsmanager::Client::new(&h.stack.sdk);

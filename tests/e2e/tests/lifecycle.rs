@@ -4,33 +4,16 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use baton_e2e::{Harness, sample_site};
-use baton_local::StackOptions;
+use baton_e2e::{Harness, config_with, sample_site};
 
 const LONG: Duration = Duration::from_secs(120);
-
-fn config_with(edit: impl Fn(String) -> String) -> StackOptions {
-    let root = baton_local::repository_root();
-    let text = std::fs::read_to_string(root.join("infra/config/baton.local.yaml")).unwrap_or_default();
-    StackOptions {
-        config_yaml: Some(edit(text)),
-        ..StackOptions::ephemeral()
-    }
-}
-
-async fn approve(h: &Harness, number: u64, environment: &str) -> Result<()> {
-    let links = h.approval_links(number, environment).await?;
-    let page = h.decide(&links[0].1, "approve", "looks good").await?;
-    assert_eq!(page.status, 200, "{}", page.body);
-    Ok(())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_release_goes_to_test_then_prod_after_two_approvals() -> Result<()> {
     let h = Harness::start().await?;
     h.release_samples("1.0.0", 1).await?;
-    approve(&h, 1, "TEST").await?;
-    approve(&h, 1, "PROD").await?;
+    h.approve(1, "TEST").await?;
+    h.approve(1, "PROD").await?;
     let release = h.wait_for_status(1, "released", LONG).await?;
     assert_eq!(release.number, 1);
 
@@ -228,7 +211,7 @@ async fn a_newer_release_supersedes_the_pending_one() -> Result<()> {
         "and cannot approve it"
     );
     // The newer one goes on.
-    approve(&h, 2, "TEST").await?;
+    h.approve(2, "TEST").await?;
     h.wait_for_mails("Approve release 2 for PROD?", 2).await?;
     let live = h.environment("TEST").await?.current.expect("live");
     assert_eq!(live.release_id.as_str(), "rel-2");
@@ -246,7 +229,7 @@ async fn a_cloudhub_failure_in_test_rolls_back_and_tells_the_release_manager() -
         Some("CrashLoopBackoff: database unreachable".into()),
     );
     h.release_samples("1.0.0", 1).await?;
-    approve(&h, 1, "TEST").await?;
+    h.approve(1, "TEST").await?;
     let release = h.wait_for_status(1, "rolled-back", LONG).await?;
     assert_eq!(release.number, 1);
     assert!(
@@ -358,7 +341,7 @@ async fn approving_after_the_functions_host_restarts_still_completes_the_release
     let links = h.approval_links(1, "TEST").await?;
     h.stack.restart_functions().await?;
     assert_eq!(h.decide(&links[0].1, "approve", "after restart").await?.status, 200);
-    approve(&h, 1, "PROD").await?;
+    h.approve(1, "PROD").await?;
     h.wait_for_status(1, "released", LONG).await?;
     Ok(())
 }

@@ -474,7 +474,8 @@ fn resource<'a>(t: &'a Value, id: &str) -> &'a Value {
 }
 
 /// The Allow statements of an `AWS::IAM::Role`'s inline policies.
-fn role_statements<'a>(t: &'a Value, role: &str) -> Vec<&'a Value> {
+/// Every statement of a role's inline policies, Allow and Deny.
+fn all_role_statements<'a>(t: &'a Value, role: &str) -> Vec<&'a Value> {
     let r = resource(t, role);
     assert_eq!(kind(r), "AWS::IAM::Role", "{role} must be an AWS::IAM::Role");
     r.get("Properties")
@@ -484,6 +485,13 @@ fn role_statements<'a>(t: &'a Value, role: &str) -> Vec<&'a Value> {
         .flatten()
         .filter_map(|p| p.get("PolicyDocument"))
         .flat_map(statements)
+        .collect()
+}
+
+/// The Allow statements of a role's inline policies.
+fn role_statements<'a>(t: &'a Value, role: &str) -> Vec<&'a Value> {
+    all_role_statements(t, role)
+        .into_iter()
         .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"))
         .collect()
 }
@@ -711,15 +719,7 @@ fn every_function_dead_letter_queue_and_the_workflow_have_alarms() {
 #[test]
 fn the_status_role_can_never_read_task_tokens_or_token_hashes() {
     let t = template();
-    let statements: Vec<&Value> = resource(&t, "StatusRole")
-        .get("Properties")
-        .and_then(|p| p.get("Policies"))
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.get("PolicyDocument"))
-        .flat_map(statements)
-        .collect();
+    let statements = all_role_statements(&t, "StatusRole");
     let denies: Vec<&Value> = statements
         .iter()
         .copied()

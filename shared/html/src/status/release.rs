@@ -2,7 +2,7 @@
 //! contains and why (notes, commits), its deployments with links, and its timeline.
 
 use baton_domain::deployment::DeployStatus;
-use baton_domain::ports::status::{DeploymentView, Progress, ProgressView, ReleaseDetail};
+use baton_domain::ports::status::{DeploymentView, NoteView, Progress, ProgressView, ReleaseDetail};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 
@@ -106,25 +106,7 @@ fn contents(detail: &ReleaseDetail) -> Markup {
             }
             h3 { "Release notes" }
             @if detail.notes.is_empty() { p.muted { "No release notes were given." } }
-            ul.notes {
-                @for n in &detail.notes {
-                    li {
-                        strong { (n.component) " " (n.version) } ": "
-                        @match &n.notes { Some(text) => { span.note { (text) } }, None => { span.muted { "no notes" } } }
-                        p.muted.small {
-                            @if let Some(commit) = &n.commit { "Commit " code { (commit) } }
-                            @if let Some(branch) = &n.branch { " on " code { (branch) } }
-                            @if let Some(url) = &n.build_url {
-                                " · "
-                                @match safe_url(url) {
-                                    Some(url) => { a href=(url) rel="noopener noreferrer" { "CI build" } },
-                                    None => { "CI build " code { (url) } },
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            (note_list(&detail.notes))
             (environment_notes(detail))
         }
     }
@@ -136,12 +118,29 @@ fn environment_notes(detail: &ReleaseDetail) -> Markup {
         @for env in &detail.environment_notes {
             h3 { "What it changes in " (env.environment) ", since what was live there" }
             @if env.notes.is_empty() { p.muted { "No package changes there." } }
-            ul.notes {
-                @for n in &env.notes {
-                    li {
-                        strong { (n.component) " " (n.version) } ": "
-                        @match &n.notes { Some(text) => { span.note { (text) } }, None => { span.muted { "no notes" } } }
-                        @if let Some(commit) = &n.commit { " " span.muted.small { "(commit " code { (commit) } ")" } }
+            (note_list(&env.notes))
+        }
+    }
+}
+
+/// Package notes with their commit, branch and CI build, escaped.
+fn note_list(notes: &[NoteView]) -> Markup {
+    html! {
+        ul.notes {
+            @for n in notes {
+                li {
+                    strong { (n.component) " " (n.version) } ": "
+                    @match &n.notes { Some(text) => { span.note { (text) } }, None => { span.muted { "no notes" } } }
+                    p.muted.small {
+                        @if let Some(commit) = &n.commit { "Commit " code { (commit) } }
+                        @if let Some(branch) = &n.branch { " on " code { (branch) } }
+                        @if let Some(url) = &n.build_url {
+                            " · "
+                            @match safe_url(url) {
+                                Some(url) => { a href=(url) rel="noopener noreferrer" { "CI build" } },
+                                None => { "CI build " code { (url) } },
+                            }
+                        }
                     }
                 }
             }
