@@ -31,6 +31,12 @@ const ALLOWED: &[Allowed] = &[
     },
     Allowed {
         resource: "arn:${AWS::Partition}:s3:::${ArtefactBucketName}/packages/*",
+        actions: &["s3:GetObjectVersion"],
+        reason: "registered packages are pinned to their S3 version; reading a version by id is \
+                 GetObjectVersion, on the same CI-chosen keys as GetObject",
+    },
+    Allowed {
+        resource: "arn:${AWS::Partition}:s3:::${ArtefactBucketName}/packages/*",
         actions: &["s3:PutObject"],
         reason: "CI's upload policy: CI creates new keys under packages/ and nowhere else",
     },
