@@ -331,14 +331,20 @@ mod tests {
         assert!(matches!(&p.actions[1], AppAction::Update { .. }));
     }
 
+    /// `app` running exactly as desired: version, runtime, replicas and vCores.
+    fn running_as_desired(app: &ResolvedApplication) -> LiveApplication {
+        let mut have = live(&app.name, &app.asset.version);
+        have.runtime_version = Some(app.runtime_version.clone());
+        have.replicas = Some(app.replicas);
+        have.v_cores = Some(app.v_cores);
+        have
+    }
+
     #[test]
     fn a_property_only_change_is_an_update_named_field_by_field() {
         let want = desired();
         let patient = &want[0];
-        let mut have = live(&patient.name, &patient.asset.version);
-        have.runtime_version = Some(patient.runtime_version.clone());
-        have.replicas = Some(patient.replicas);
-        have.v_cores = Some(patient.v_cores);
+        let mut have = running_as_desired(patient);
         let mut live_properties = patient.properties.clone();
         live_properties.remove("admissions.url");
         live_properties.insert("http.port".into(), "9090".into());
@@ -365,10 +371,7 @@ mod tests {
     fn the_same_properties_leave_an_application_unchanged() {
         let want = desired();
         let patient = &want[0];
-        let mut have = live(&patient.name, &patient.asset.version);
-        have.runtime_version = Some(patient.runtime_version.clone());
-        have.replicas = Some(patient.replicas);
-        have.v_cores = Some(patient.v_cores);
+        let mut have = running_as_desired(patient);
         have.properties = Some(patient.properties.clone());
         have.secure_property_names = Some(patient.secure_properties.keys().cloned().collect());
         assert!(matches!(
@@ -381,10 +384,7 @@ mod tests {
     fn a_rotated_secret_makes_an_otherwise_unchanged_application_an_update() {
         let want = desired();
         let patient = &want[0];
-        let mut have = live(&patient.name, &patient.asset.version);
-        have.runtime_version = Some(patient.runtime_version.clone());
-        have.replicas = Some(patient.replicas);
-        have.v_cores = Some(patient.v_cores);
+        let have = running_as_desired(patient);
         let unchanged = plan(&want[..1], &[have]);
         assert!(matches!(unchanged.actions[0], AppAction::Unchanged { .. }));
         let now = BTreeMap::from([(patient.name.clone(), "v2".to_string())]);
