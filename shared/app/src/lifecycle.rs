@@ -33,6 +33,10 @@ use serde_json::{Value, json};
 
 use crate::Function;
 
+/// How often one environment's plan may change between approval and deployment before the
+/// release ends instead of asking again.
+const MAX_PLAN_ROUNDS: usize = 3;
+
 /// Longest an environment lease lasts if its holder never gives it back (a crashed workflow).
 const LEASE_TTL: Duration = Duration::from_secs(2 * 3_600);
 
@@ -336,6 +340,22 @@ where
                 let raw = step.cause.clone().unwrap_or_default();
                 let reason = baton_domain::redact::internals(&readable_cause(&raw));
                 Leases::release(&self.store, env, &step.release_id).await?;
+                // Bounded: a plan that keeps changing under the approvers ends the release
+                // instead of asking them for ever (DESIGN §3.8).
+                let rounds = Timeline::events(&self.store, &step.release_id)
+                    .await?
+                    .iter()
+                    .filter(|e| e.kind == "plan-changed" && e.environment.as_deref() == Some(env))
+                    .count();
+                if rounds >= MAX_PLAN_ROUNDS {
+                    return Err(BatonError {
+                        kind: ErrorKind::DeployFailed,
+                        message: format!(
+                            "the plan for {env} changed {} times between approval and deployment; nothing was deployed: {reason}",
+                            rounds + 1
+                        ),
+                    });
+                }
                 crate::timeline::record(
                     &self.store,
                     &step.release_id,
