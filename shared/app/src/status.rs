@@ -8,7 +8,7 @@
 //! | `GET /api/releases?limit=&before=` | a page of releases, newest first ([`ReleaseListView`]) |
 //! | `GET /api/releases/{id}` | one release as JSON ([`ReleaseDetail`]) |
 //! | `GET /api/packages/{component}/{version}` | Baton's verdict on that version's uploads ([`PackageVerdictView`]) |
-//! | `GET /feed.xml` | an Atom feed of recent releases |
+//! | `GET /feed.xml` | an Atom feed of recent releases, with each one's notes since what was live per environment |
 //!
 //! Each answer costs a fixed number of reads through [`StatusReads`], whatever the history
 //! holds. Bad input (an unknown release, a malformed `limit` or `before`) gets a 4xx page or
@@ -320,8 +320,11 @@ where
             }
             Route::Feed => {
                 let page = self.store.releases(FEED_RELEASES, None).await?;
+                let ids: Vec<ReleaseId> = page.releases.iter().map(|r| r.id.clone()).collect();
+                let environments: Vec<String> = config.environment_names().iter().map(|e| e.to_string()).collect();
+                let notes = self.store.environment_notes(&ids, &environments).await?;
                 let base = config.public_url.trim_end_matches('/');
-                feed_answer(pages::feed(&page.releases, base, Utc::now()))
+                feed_answer(pages::feed(&page.releases, &notes, &environments, base, Utc::now()))
             }
         }))
     }

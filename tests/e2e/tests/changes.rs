@@ -73,5 +73,13 @@ async fn a_request_carries_the_notes_of_every_package_since_what_is_live() -> Re
     assert_eq!(versions, ["1.1.0", "1.2.0"], "{prod_notes}");
     let page = h.get("/releases/rel-3").await?;
     assert!(page.body.contains("What it changes in PROD"), "{}", page.body);
+    // The feed's entry for release 3 tells the same, per environment.
+    let feed = h.get("/feed.xml").await?.body;
+    let entry = feed
+        .split("<entry>")
+        .find(|e| e.contains("/releases/rel-3"))
+        .context(feed.clone())?;
+    assert!(entry.contains("Since what was live in PROD:"), "{entry}");
+    assert!(entry.contains("state 1.1.0: New admissions form"), "{entry}");
     Ok(())
 }

@@ -368,11 +368,13 @@ async fn a_page_costs_the_same_few_requests_with_5000_releases_as_with_a_handful
         "/api/releases",
         "/api/releases/rel-1",
         "/releases/rel-1",
-        "/feed.xml",
         "/api/packages/web/1.0.0",
     ] {
         assert_eq!(many[path], one_query, "{path}");
     }
+    // The feed: its releases, then their notes per environment in one batch read.
+    let feed = BTreeMap::from([("BatchGetItem".to_string(), 1), ("Query".to_string(), 1)]);
+    assert_eq!(many["/feed.xml"], feed);
     let verdict = h.get_json("/api/packages/web/1.0.0").await?;
     assert_eq!(verdict["verdict"], "registered");
     assert_eq!(verdict["registered"]["release"], "rel-1");

@@ -109,6 +109,14 @@ impl StatusReads for Memory {
             ..Default::default()
         })
     }
+    async fn environment_notes(
+        &self,
+        _releases: &[ReleaseId],
+        _environments: &[String],
+    ) -> Result<Vec<(ReleaseId, String, Vec<baton_domain::release::ReleaseNote>)>, BatonError> {
+        self.note("environment_notes")?;
+        Ok(vec![])
+    }
     async fn package_record(
         &self,
         component: &str,

@@ -21,6 +21,7 @@ use baton_domain::ports::status::{
     EnvironmentNow, LookedUp, Lookup, MAX_PAGE_SIZE, PackageRecord, PendingSignOff, REFUSALS_PER_VERSION,
     RegisteredPackage, ReleasePage, ReleaseRecord, StatusReads,
 };
+use baton_domain::release::ReleaseNote;
 use baton_domain::{BatonError, Package, RejectedPackage, Release, ReleaseId};
 use chrono::Utc;
 
@@ -283,6 +284,32 @@ impl StatusReads for DynamoStore {
                 deploying: holders.remove(env),
             })
             .collect();
+        Ok(found)
+    }
+
+    async fn environment_notes(
+        &self,
+        releases: &[ReleaseId],
+        environments: &[String],
+    ) -> Result<Vec<(ReleaseId, String, Vec<ReleaseNote>)>, BatonError> {
+        let keys: Vec<Item> = releases
+            .iter()
+            .flat_map(|r| {
+                environments
+                    .iter()
+                    .map(move |env| key(format!("RELEASE#{r}"), format!("{NOTES_PREFIX}{env}")))
+            })
+            .collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        for item in self.batch_get(keys).await? {
+            let pk = text(&item, "pk").unwrap_or_default();
+            let release = ReleaseId(pk.trim_start_matches("RELEASE#").to_string());
+            let notes = from_item::<EnvironmentNotesItem>(item)?;
+            found.push((release, notes.environment, notes.notes));
+        }
         Ok(found)
     }
 

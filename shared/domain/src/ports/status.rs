@@ -147,6 +147,13 @@ pub trait StatusReads: Send + Sync {
     /// What Baton made of the uploads of one component version: the registered package, if
     /// any, and up to [`REFUSALS_PER_VERSION`] refused uploads of it, newest first. One read.
     async fn package_record(&self, component: &str, version: &str) -> Result<PackageRecord, BatonError>;
+    /// The notes each of `releases` brings to each of `environments` (packages since what was
+    /// live there), for those asked so far. One batch read: keys are release × environment.
+    async fn environment_notes(
+        &self,
+        releases: &[ReleaseId],
+        environments: &[String],
+    ) -> Result<Vec<(ReleaseId, String, Vec<ReleaseNote>)>, BatonError>;
 }
 
 #[cfg(test)]

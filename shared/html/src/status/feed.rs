@@ -3,8 +3,9 @@
 //! (`&`, `<`, `>`, `"`), and every element is closed explicitly so the output is well-formed
 //! XML. Summaries are `type="text"`, so readers never interpret them as markup.
 
-use baton_domain::Release;
 use baton_domain::ports::status::ReleaseSummary;
+use baton_domain::release::ReleaseNote;
+use baton_domain::{Release, ReleaseId};
 use chrono::{DateTime, Utc};
 use maud::{PreEscaped, html};
 
@@ -15,8 +16,9 @@ fn xml_text(text: &str) -> String {
         .collect()
 }
 
-/// What an entry says: outcome, versions, notes and commits.
-fn entry_text(release: &Release, summary: &ReleaseSummary) -> String {
+/// What an entry says: outcome, versions, notes and commits; then, per environment asked so
+/// far, the notes of every package since what was live there.
+fn entry_text(release: &Release, summary: &ReleaseSummary, since_live: &[(&str, &[ReleaseNote])]) -> String {
     let mut text = format!("{}.", summary.outcome);
     let versions: Vec<String> = summary.versions.iter().map(|(c, v)| format!("{c} {v}")).collect();
     text.push_str(&format!(" Contains {}.", versions.join(", ")));
@@ -31,11 +33,40 @@ fn entry_text(release: &Release, summary: &ReleaseSummary) -> String {
             text.push_str(&format!(" (commit {commit})"));
         }
     }
+    for (environment, notes) in since_live.iter().filter(|(_, n)| !n.is_empty()) {
+        text.push_str(&format!("\nSince what was live in {environment}:"));
+        for note in notes.iter() {
+            text.push_str(&format!(
+                "\n  {} {}: {}",
+                note.component,
+                note.version,
+                note.metadata.notes.as_deref().unwrap_or("no notes")
+            ));
+        }
+    }
     xml_text(&text)
 }
 
 /// The feed of `releases` (newest first). `base_url` is Baton's public URL (no trailing slash).
-pub fn feed(releases: &[Release], base_url: &str, now: DateTime<Utc>) -> String {
+pub fn feed(
+    releases: &[Release],
+    environment_notes: &[(ReleaseId, String, Vec<ReleaseNote>)],
+    environments: &[String],
+    base_url: &str,
+    now: DateTime<Utc>,
+) -> String {
+    // Per release, its environments' notes in lifecycle order.
+    let since_live = |release: &Release| -> Vec<(&str, &[ReleaseNote])> {
+        environments
+            .iter()
+            .filter_map(|env| {
+                environment_notes
+                    .iter()
+                    .find(|(r, e, _)| *r == release.id && e == env)
+                    .map(|(_, e, n)| (e.as_str(), n.as_slice()))
+            })
+            .collect()
+    };
     let updated = releases.first().map_or(now, |r| r.created_at);
     let self_url = format!("{base_url}/feed.xml");
     let markup = html! {
@@ -57,7 +88,7 @@ pub fn feed(releases: &[Release], base_url: &str, now: DateTime<Utc>) -> String 
                     link rel="alternate" type="text/html" href=(url) {}
                     published { (release.created_at.to_rfc3339()) }
                     updated { (release.created_at.to_rfc3339()) }
-                    summary type="text" { (entry_text(release, &summary)) }
+                    summary type="text" { (entry_text(release, &summary, &since_live(release))) }
                 }
             }
         }
