@@ -126,15 +126,6 @@ where
         desired: &[ResolvedApplication],
     ) -> Result<ReconcilePlan, BatonError> {
         let planned = self.plan_for(ctx, environment, target, desired).await?;
-        self.apply_plan(ctx, target, planned).await
-    }
-
-    async fn apply_plan(
-        &self,
-        ctx: &DeployContext,
-        target: &CloudHubTarget,
-        planned: ReconcilePlan,
-    ) -> Result<ReconcilePlan, BatonError> {
         let changed: Vec<ResolvedApplication> = planned
             .changed()
             .filter_map(|a| match a {

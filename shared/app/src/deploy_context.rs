@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use baton_domain::config::{ComponentConfig, ComponentEnvironment, ComponentKind};
 use baton_domain::deployment::{ComponentDeployment, DeployStatus};
+use baton_domain::plan::PreflightAnswer;
 use baton_domain::ports::{Artefacts, ConfigSource, Fetched, ReleaseStore};
 use baton_domain::release::PackageRef;
 use baton_domain::{BatonConfig, BatonError, Release, ReleaseId};
@@ -155,17 +156,26 @@ pub async fn registered_bytes(
 }
 
 /// Records one pre-flight finding: a transient failure is raised (the state machine retries the
-/// check), anything else is a problem to report, in Baton's words, without AWS internals.
+/// check), anything else is a problem to report (`finish` words it for people).
 pub fn finding(problems: &mut Vec<String>, error: BatonError) -> Result<(), BatonError> {
     if error.is_transient() {
         return Err(error);
     }
-    problems.push(baton_domain::redact::internals(&error.message));
+    problems.push(error.message);
     Ok(())
 }
 
-/// A pre-flight answer: the component and what stands in the way (nothing, when it may be
-/// asked for). `lifecycle`'s `preflight-verdict` turns the answers into one verdict.
-pub fn preflight_answer(component: &str, problems: &[String], plan: &[String]) -> serde_json::Value {
-    serde_json::json!({ "component": component, "problems": problems, "plan": plan })
+/// A pre-flight answer as the function returns it. `lifecycle`'s `preflight-verdict` turns the
+/// answers into one verdict.
+pub fn preflight_answer(
+    component: &str,
+    problems: Vec<String>,
+    plan: Vec<String>,
+) -> Result<serde_json::Value, BatonError> {
+    let answer = PreflightAnswer {
+        component: component.to_string(),
+        problems,
+        plan,
+    };
+    serde_json::to_value(answer).map_err(|e| BatonError::internal(e.to_string()))
 }

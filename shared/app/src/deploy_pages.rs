@@ -117,7 +117,7 @@ where
             }
             Err(e) => finding(&mut problems, e)?,
         }
-        Ok(preflight_answer(&ctx.component.name, &problems, &plan))
+        preflight_answer(&ctx.component.name, problems, plan)
     }
 
     /// File by file, what `next` changes against the site Baton deployed last in `environment`

@@ -23,7 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use baton_domain::approval::{ApprovalStatus, GateRefusal, GateRules, is_approval_id};
 use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
-use baton_domain::plan::EnvironmentPlan;
+use baton_domain::plan::{EnvironmentPlan, PreflightAnswer, preflight_problems};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::release::ReleaseStatus;
 use baton_domain::{BatonConfig, BatonError, ErrorKind, Release, ReleaseId};
@@ -53,9 +53,9 @@ struct Step {
     /// but the id of the record to read.
     #[serde(default)]
     approval: Option<Value>,
-    /// The pre-flight checks' answers, one per component (`preflight-verdict`).
+    /// The pre-flight checks' answers, one per component (`preflight-verdict`, `verify-plan`).
     #[serde(default)]
-    results: Option<Value>,
+    results: Vec<PreflightAnswer>,
     /// The hash of the plan about to deploy (`check-gates`).
     #[serde(default)]
     plan_hash: Option<String>,
@@ -292,9 +292,9 @@ where
             }
             "preflight-verdict" => {
                 let env = Self::environment(&step, &config)?;
-                let problems = preflight_problems(step.results.as_ref());
+                let problems = preflight_problems(&step.results);
                 if problems.is_empty() {
-                    let plan = preflight_plan(step.results.as_ref());
+                    let plan = EnvironmentPlan::of(&step.results);
                     return Ok(json!({ "ok": true, "plan": plan, "planHash": plan.hash() }));
                 }
                 Err(BatonError {
@@ -309,8 +309,8 @@ where
                     .clone()
                     .and_then(|v| serde_json::from_value(v).ok())
                     .unwrap_or_default();
-                let now = preflight_plan(step.results.as_ref());
-                let mut differences = preflight_problems(step.results.as_ref());
+                let now = EnvironmentPlan::of(&step.results);
+                let mut differences = preflight_problems(&step.results);
                 for component in approved
                     .0
                     .keys()
@@ -452,47 +452,6 @@ where
         tracing::info!(release = %release.id, outcome, "release finished");
         Ok(json!({ "releaseId": release.id, "status": status }))
     }
-}
-
-/// The plan the pre-flight answers computed, per component.
-fn preflight_plan(results: Option<&Value>) -> EnvironmentPlan {
-    EnvironmentPlan(
-        results
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|r| {
-                let component = r["component"].as_str()?.to_string();
-                let lines = r["plan"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect();
-                Some((component, lines))
-            })
-            .collect(),
-    )
-}
-
-/// Every problem the pre-flight answers report, each with its component: `web: ...`.
-fn preflight_problems(results: Option<&Value>) -> Vec<String> {
-    results
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .flat_map(|r| {
-            let component = r["component"].as_str().unwrap_or("a component").to_string();
-            r["problems"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(move |p| format!("{component}: {p}"))
-                .collect::<Vec<_>>()
-        })
-        .collect()
 }
 
 /// Step Functions wraps a Lambda error's cause as JSON (`{"errorMessage": ...}`); people

@@ -41,6 +41,35 @@ impl EnvironmentPlan {
     }
 }
 
+/// One component's pre-flight answer: what stands in the way of deploying it (nothing, when it
+/// may be asked for) and its plan. The deploy functions write it; `lifecycle` reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PreflightAnswer {
+    /// The component.
+    pub component: String,
+    /// Problems, in words.
+    #[serde(default)]
+    pub problems: Vec<String>,
+    /// The lines of its plan.
+    #[serde(default)]
+    pub plan: Vec<String>,
+}
+
+impl EnvironmentPlan {
+    /// The plan the pre-flight answers computed, per component.
+    pub fn of(answers: &[PreflightAnswer]) -> EnvironmentPlan {
+        EnvironmentPlan(answers.iter().map(|a| (a.component.clone(), a.plan.clone())).collect())
+    }
+}
+
+/// Every problem of the pre-flight answers, each with its component: `web: ...`.
+pub fn preflight_problems(answers: &[PreflightAnswer]) -> Vec<String> {
+    answers
+        .iter()
+        .flat_map(|a| a.problems.iter().map(move |p| format!("{}: {p}", a.component)))
+        .collect()
+}
+
 /// The plan lines of a CloudHub reconciliation: `<application>: <what happens>`, one per
 /// application, in the plan's order.
 pub fn cloudhub_lines(plan: &crate::reconcile::ReconcilePlan) -> Vec<String> {

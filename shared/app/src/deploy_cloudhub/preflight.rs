@@ -32,13 +32,10 @@ where
             }
         };
         if let Some(desired) = &desired {
+            // secure_values checks the namespace before it reads anything.
             let namespace = SecretNamespace::of(ctx);
             for app in desired {
-                let checked = match namespace.check(app) {
-                    Ok(()) => secure_values(&self.secrets, app, &namespace).await.map(|_| ()),
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = checked {
+                if let Err(e) = secure_values(&self.secrets, app, &namespace).await {
                     finding(&mut problems, e)?;
                 }
             }
@@ -51,8 +48,6 @@ where
             }
         };
         if let Some(target) = &target {
-            // Listing the environment's applications proves the credentials are accepted and
-            // the environment exists.
             match self.cloudhub.target_exists(target).await {
                 Ok(Some(false)) => problems.push(format!(
                     "CloudHub target '{}' (components.{}.environments.{environment}.target) is not one of the organisation's targets",
@@ -61,14 +56,13 @@ where
                 Ok(_) => {}
                 Err(e) => finding(&mut problems, e)?,
             }
-            match self.cloudhub.applications(target).await {
-                Err(e) => finding(&mut problems, e)?,
-                Ok(_) => {
-                    if let Some(desired) = &desired {
-                        match self.plan_for(ctx, environment, target, desired).await {
-                            Ok(planned) => lines = cloudhub_lines(&planned),
-                            Err(e) => finding(&mut problems, e)?,
-                        }
+            if let Some(desired) = &desired {
+                // Planning lists the environment's applications: that proves the credentials
+                // are accepted and the environment exists.
+                match self.plan_for(ctx, environment, target, desired).await {
+                    Err(e) => finding(&mut problems, e)?,
+                    Ok(planned) => {
+                        lines = cloudhub_lines(&planned);
                         match self.cloudhub.missing_assets(target, desired).await {
                             Ok(missing) if !missing.is_empty() => problems.push(format!(
                                 "these asset versions are not in Exchange: {}; publish them first (each API's own pipeline does)",
@@ -79,8 +73,11 @@ where
                         }
                     }
                 }
+            } else if let Err(e) = self.cloudhub.applications(target).await {
+                // No manifest to plan: the credentials and environment are still checked.
+                finding(&mut problems, e)?;
             }
         }
-        Ok(preflight_answer(&ctx.component.name, &problems, &lines))
+        preflight_answer(&ctx.component.name, problems, lines)
     }
 }
