@@ -44,8 +44,11 @@ pub async fn push(target: &Target, args: &PushArgs) -> Result<(), CliError> {
     let api = target.api_url.as_ref().map(|_| Api::of(target)).transpose()?;
     if let Some(api) = &api {
         match published(api, &upload).await {
-            Ok(Some(verdict)) => return already(api, &upload, verdict),
-            Ok(None) => {}
+            Ok(verdict) => {
+                if let Some(done) = already(api, &upload, verdict) {
+                    return done;
+                }
+            }
             Err(e) if args.wait => return Err(e),
             Err(e) => eprintln!("warning: could not ask Baton whether this version is published ({e}); uploading"),
         }
@@ -55,9 +58,10 @@ pub async fn push(target: &Target, args: &PushArgs) -> Result<(), CliError> {
         Put::KeyTaken => {
             // Another push of this version won the race: its verdict may be this one's too.
             if let Some(api) = &api
-                && let Ok(Some(verdict)) = published(api, &upload).await
+                && let Ok(verdict) = published(api, &upload).await
+                && let Some(done) = already(api, &upload, verdict)
             {
-                return already(api, &upload, verdict);
+                return done;
             }
             // The SDK may have retried a PUT that S3 had stored: then the key holds our bytes.
             match stored_etag_if_ours(target, bucket, &upload).await {
@@ -79,9 +83,9 @@ pub async fn push(target: &Target, args: &PushArgs) -> Result<(), CliError> {
     wait(&api, &upload, &etag, args.timeout).await
 }
 
-/// The verdict on a version registered before this push: the same bytes (success, nothing
-/// uploaded) or other bytes (refused).
-fn already(api: &Api, upload: &Upload, verdict: Verdict) -> Result<(), CliError> {
+/// How a push ends when the version was registered before it: the same bytes (success,
+/// nothing uploaded) or other bytes (refused); `None` when nothing is registered yet.
+fn already(api: &Api, upload: &Upload, verdict: Verdict) -> Option<Result<(), CliError>> {
     match verdict {
         Verdict::Registered(registered) => {
             println!(
@@ -89,10 +93,10 @@ fn already(api: &Api, upload: &Upload, verdict: Verdict) -> Result<(), CliError>
                 upload.component, upload.version, upload.sha256
             );
             print_registered(api, &registered);
-            Ok(())
+            Some(Ok(()))
         }
-        Verdict::Refused(reason) => Err(CliError::Refused(format!("refused: {reason}"))),
-        Verdict::Pending => Err(CliError::Unreachable("Baton's verdict is not decided yet".into())),
+        Verdict::Refused(reason) => Some(Err(CliError::Refused(format!("refused: {reason}")))),
+        Verdict::Pending => None,
     }
 }
 
@@ -212,13 +216,9 @@ async fn key_taken(api: Option<&Api>, bucket: &str, upload: &Upload) -> CliError
     );
     let earlier = match api {
         Some(api) => match api.get(&verdict_path(upload)).await {
-            Ok(Answer::Found(answer)) => answer["refused"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|r| r["object_key"].as_str() == Some(upload.key.as_str()))
-                .and_then(|r| r["reason"].as_str())
-                .map(|reason| format!(" (Baton refused that upload: {reason})")),
+            Ok(Answer::Found(answer)) => {
+                refusal(&answer, upload, None).map(|reason| format!(" (Baton refused that upload: {reason})"))
+            }
             _ => None,
         },
         None => None,
@@ -232,23 +232,37 @@ fn verdict_path(upload: &Upload) -> String {
     format!("/api/packages/{}/{version}", upload.component)
 }
 
-/// Before uploading: is this version already registered, with these bytes or others?
-async fn published(api: &Api, upload: &Upload) -> Result<Option<Verdict>, CliError> {
+/// The reason Baton refused an upload to this push's key (the one with `etag`, if given).
+fn refusal<'a>(answer: &'a Value, upload: &Upload, etag: Option<&str>) -> Option<&'a str> {
+    answer["refused"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| {
+            r["object_key"].as_str() == Some(upload.key.as_str())
+                && etag.is_none_or(|e| r["etag"].as_str().map(|t| t.trim_matches('"')) == Some(e))
+        })
+        .map(|r| r["reason"].as_str().unwrap_or("no reason recorded"))
+}
+
+/// Before uploading: is this version already registered, with these bytes or others? Pending
+/// when nothing is registered under it.
+async fn published(api: &Api, upload: &Upload) -> Result<Verdict, CliError> {
     let Answer::Found(answer) = api.get(&verdict_path(upload)).await? else {
-        return Ok(None);
+        return Ok(Verdict::Pending);
     };
     let registered = &answer["registered"];
     Ok(match registered["sha256"].as_str() {
-        Some(sha) if sha == upload.sha256 => Some(Verdict::Registered(registered.clone())),
-        Some(sha) => Some(Verdict::Refused(format!(
+        Some(sha) if sha == upload.sha256 => Verdict::Registered(registered.clone()),
+        Some(sha) => Verdict::Refused(format!(
             "version already published with other content: {} {} was registered at {} with sha256 {sha}; \
              this file has sha256 {}. Versions are immutable: publish a new version",
             upload.component,
             upload.version,
             registered["registered_at"].as_str().unwrap_or("an earlier time"),
             upload.sha256
-        ))),
-        None => None,
+        )),
+        None => Verdict::Pending,
     })
 }
 
@@ -258,11 +272,8 @@ fn verdict_on(answer: &Value, upload: &Upload, etag: &str) -> Verdict {
     if registered["sha256"].as_str() == Some(upload.sha256.as_str()) {
         return Verdict::Registered(registered.clone());
     }
-    let refused = answer["refused"].as_array().into_iter().flatten().find(|r| {
-        r["etag"].as_str().map(|t| t.trim_matches('"')) == Some(etag) && r["object_key"].as_str() == Some(&upload.key)
-    });
-    match refused {
-        Some(r) => Verdict::Refused(r["reason"].as_str().unwrap_or("no reason recorded").to_string()),
+    match refusal(answer, upload, Some(etag)) {
+        Some(reason) => Verdict::Refused(reason.to_string()),
         None => Verdict::Pending,
     }
 }
