@@ -171,26 +171,11 @@ impl Harness {
         baton_local::demo::wait_for_release(&self.stack, number, Duration::from_secs(90)).await
     }
 
-    /// Approves release `number` for `environment` from the first approver's mailed link.
-    pub async fn approve(&self, number: u64, environment: &str) -> Result<()> {
-        let links = self.approval_links(number, environment).await?;
-        let link = &links.first().ok_or_else(|| anyhow!("no approval link"))?.1;
-        let page = self.decide(link, "approve", "looks good").await?;
-        if page.status != 200 {
-            bail!(
-                "approving release {number} for {environment}: {} {}",
-                page.status,
-                page.body
-            );
-        }
-        Ok(())
-    }
-
     /// Releases the sample packages as `version` (release `number`) and takes them live in
     /// TEST: approved there, deployed, and PROD's request mailed.
     pub async fn live_in_test(&self, version: &str, number: u64) -> Result<Release> {
         let release = self.release_samples(version, number).await?;
-        self.approve(number, "TEST").await?;
+        self.approve_from_mail(number, "TEST", "looks good").await?;
         self.approval_links(number, "PROD").await?;
         Ok(release)
     }

@@ -12,8 +12,8 @@ const LONG: Duration = Duration::from_secs(120);
 async fn a_request_carries_the_notes_of_every_package_since_what_is_live() -> Result<()> {
     let h = Harness::start().await?;
     h.release_samples("1.0.0", 1).await?;
-    h.approve(1, "TEST").await?;
-    h.approve(1, "PROD").await?;
+    h.approve_from_mail(1, "TEST", "looks good").await?;
+    h.approve_from_mail(1, "PROD", "looks good").await?;
     h.wait_for_status(1, "released", LONG).await?;
 
     // Two state versions land before anyone approves again: release 2 (1.1.0) is superseded
@@ -42,7 +42,7 @@ async fn a_request_carries_the_notes_of_every_package_since_what_is_live() -> Re
         "the release's own notes are since release 2"
     );
 
-    h.approve(3, "TEST").await?;
+    h.approve_from_mail(3, "TEST", "looks good").await?;
     let prod = h.wait_for_mails("Approve release 3 for PROD?", 2).await?;
     let text = &prod[0].text;
     let first = text.find("New admissions form").context(text.clone())?;

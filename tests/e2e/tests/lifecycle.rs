@@ -12,8 +12,8 @@ const LONG: Duration = Duration::from_secs(120);
 async fn a_release_goes_to_test_then_prod_after_two_approvals() -> Result<()> {
     let h = Harness::start().await?;
     h.release_samples("1.0.0", 1).await?;
-    h.approve(1, "TEST").await?;
-    h.approve(1, "PROD").await?;
+    h.approve_from_mail(1, "TEST", "looks good").await?;
+    h.approve_from_mail(1, "PROD", "looks good").await?;
     let release = h.wait_for_status(1, "released", LONG).await?;
     assert_eq!(release.number, 1);
 
@@ -211,7 +211,7 @@ async fn a_newer_release_supersedes_the_pending_one() -> Result<()> {
         "and cannot approve it"
     );
     // The newer one goes on.
-    h.approve(2, "TEST").await?;
+    h.approve_from_mail(2, "TEST", "looks good").await?;
     h.wait_for_mails("Approve release 2 for PROD?", 2).await?;
     let live = h.environment("TEST").await?.current.expect("live");
     assert_eq!(live.release_id.as_str(), "rel-2");
@@ -229,7 +229,7 @@ async fn a_cloudhub_failure_in_test_rolls_back_and_tells_the_release_manager() -
         Some("CrashLoopBackoff: database unreachable".into()),
     );
     h.release_samples("1.0.0", 1).await?;
-    h.approve(1, "TEST").await?;
+    h.approve_from_mail(1, "TEST", "looks good").await?;
     let release = h.wait_for_status(1, "rolled-back", LONG).await?;
     assert_eq!(release.number, 1);
     assert!(
@@ -341,7 +341,7 @@ async fn approving_after_the_functions_host_restarts_still_completes_the_release
     let links = h.approval_links(1, "TEST").await?;
     h.stack.restart_functions().await?;
     assert_eq!(h.decide(&links[0].1, "approve", "after restart").await?.status, 200);
-    h.approve(1, "PROD").await?;
+    h.approve_from_mail(1, "PROD", "looks good").await?;
     h.wait_for_status(1, "released", LONG).await?;
     Ok(())
 }
