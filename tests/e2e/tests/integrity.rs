@@ -121,6 +121,8 @@ async fn raw_aws_errors_reach_no_page_mail_or_api_answer() -> Result<()> {
         .send()
         .await?;
     h.wait_for_status(1, "failed", Duration::from_secs(120)).await?;
+    // The status is written before the release manager's mail goes out.
+    h.wait_for_mails("failed", 1).await?;
 
     let mut shown = Vec::new();
     for path in [

@@ -19,6 +19,8 @@ async fn an_asset_missing_from_exchange_blocks_the_release_before_sign_off() -> 
     assert_eq!(release.number, 1);
 
     // Nobody was asked to approve what could not deploy; the release manager is told why once.
+    // The status is written before the mail is sent: wait for the mail, then look at them all.
+    h.wait_for_mails("blocked before sign-off", 1).await?;
     let mails = h.mails();
     assert!(
         !mails.iter().any(|m| m.subject.starts_with("Approve release")),
