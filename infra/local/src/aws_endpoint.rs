@@ -26,6 +26,8 @@ pub struct EndpointState {
     pub outbox: crate::outbox::Outbox,
     /// Requests forwarded, by operation.
     pub requests: RequestCounter,
+    /// Errors to answer instead of forwarding, set by tests.
+    pub faults: crate::faults::FaultInjector,
     /// Isolates DynamoDB transactions: moto rolls a failed transaction back by restoring a
     /// snapshot of the whole table taken when it began, which would undo every write other
     /// requests made meanwhile. A transaction holds this exclusively, other DynamoDB requests
@@ -208,6 +210,17 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
     if !operation.is_empty() {
         state.requests.record(&operation);
     }
+    let is_mail = parts.method == axum::http::Method::POST && parts.uri.path() == "/v2/email/outbound-emails";
+    let named = if is_mail {
+        crate::faults::SES_SEND_EMAIL
+    } else {
+        operation.as_str()
+    };
+    if !named.is_empty()
+        && let Some(error) = state.faults.answer(named, !is_mail)
+    {
+        return error;
+    }
     let dynamodb_operation = operation.strip_prefix("DynamoDB_20120810.");
     let _in_flight = dynamodb_operation.map(|_| state.requests.dynamodb_request());
     let _isolation = match dynamodb_operation {
@@ -220,7 +233,6 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
         Ok(b) => b,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("could not read the request body: {e}")).into_response(),
     };
-    let is_mail = parts.method == axum::http::Method::POST && parts.uri.path() == "/v2/email/outbound-emails";
     let mail_body = if is_mail { Some(body.clone()) } else { None };
     let mut outgoing = state
         .client

@@ -45,6 +45,8 @@ pub struct LocalFunction {
     pub sqs: Vec<SqsSource>,
     /// HTTP routes.
     pub http: Vec<HttpRoute>,
+    /// EventBridge rules' event patterns (resolved).
+    pub event_patterns: Vec<Value>,
     /// Its environment variables, as the template sets them (resolved).
     pub env: BTreeMap<String, String>,
     /// The handler.
@@ -75,6 +77,7 @@ impl Registry {
             ));
             let mut sqs = Vec::new();
             let mut http = Vec::new();
+            let mut event_patterns = Vec::new();
             for (_, event) in r
                 .properties
                 .get("Events")
@@ -104,6 +107,9 @@ impl Registry {
                             .to_ascii_uppercase(),
                         path: p.get("Path").and_then(Value::as_str).unwrap_or("/{proxy+}").to_string(),
                     }),
+                    Some("EventBridgeRule") => {
+                        event_patterns.push(p.get("Pattern").cloned().unwrap_or(Value::Null));
+                    }
                     other => bail!(
                         "{}: event type {other:?} is not served by the local stack",
                         r.logical_id
@@ -117,6 +123,7 @@ impl Registry {
                 binary,
                 sqs,
                 http,
+                event_patterns,
                 env,
                 handler,
             });

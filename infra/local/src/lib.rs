@@ -5,6 +5,8 @@
 
 pub mod aws_endpoint;
 pub mod demo;
+pub mod eventbridge;
+pub mod faults;
 pub mod functions;
 pub mod http_api;
 pub mod moto;
@@ -154,6 +156,8 @@ pub struct LocalStack {
     pub anypoint: baton_sim_anypoint::RunningSim,
     /// Requests the AWS endpoint forwarded to moto, by operation (kept across restarts).
     pub aws_requests: aws_endpoint::RequestCounter,
+    /// Errors the AWS endpoint answers instead of forwarding (kept across restarts).
+    pub aws_faults: faults::FaultInjector,
     moto: Moto,
     sqs_pollers: bool,
     stop: watch::Sender<bool>,
@@ -229,6 +233,7 @@ impl LocalStack {
             cloudflare,
             anypoint,
             aws_requests: aws_endpoint::RequestCounter::default(),
+            aws_faults: faults::FaultInjector::default(),
             moto,
             sqs_pollers: options.sqs_pollers,
             stop,
@@ -266,6 +271,7 @@ impl LocalStack {
                 .build()?,
             outbox: self.outbox.clone(),
             requests: self.aws_requests.clone(),
+            faults: self.aws_faults.clone(),
             dynamodb_transactions: tokio::sync::RwLock::new(()),
         });
         self.tasks.push(serve(
@@ -310,6 +316,34 @@ impl LocalStack {
                     )));
                 }
             }
+        }
+        // EventBridge rules on Step Functions status changes, served by watching executions.
+        let targets: Vec<eventbridge::Target> = registry
+            .functions
+            .iter()
+            .flat_map(|f| {
+                f.event_patterns.iter().map(|pattern| eventbridge::Target {
+                    name: f.name.clone(),
+                    pattern: pattern.clone(),
+                    handler: f.handler.clone(),
+                })
+            })
+            .collect();
+        if !targets.is_empty() {
+            let machines: Vec<String> = self
+                .template
+                .of_kind(&["AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"])
+                .filter_map(|r| self.state_machine_arn(&r.logical_id).ok())
+                .collect();
+            let mut moto_sdk = self.sdk.to_builder();
+            moto_sdk.set_endpoint_url(Some(self.moto.url.clone()));
+            self.tasks.push(tokio::spawn(eventbridge::run(
+                aws_sdk_sfn::Client::new(&moto_sdk.build()),
+                machines,
+                targets,
+                self.region.clone(),
+                self.stop.subscribe(),
+            )));
         }
         self.registry = registry;
         Ok(())

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baton_domain::approval::{ApprovalStatus, GateRefusal, GateRules, is_approval_id};
+use baton_domain::approval::{GateRefusal, GateRules, is_approval_id};
 use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
 use baton_domain::plan::{EnvironmentPlan, PreflightAnswer, preflight_problems};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
@@ -32,6 +32,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Function;
+
+mod ended;
+mod finish;
+
+use finish::readable_cause;
 
 /// How often one environment's plan may change between approval and deployment before the
 /// release ends instead of asking again.
@@ -373,94 +378,6 @@ where
             ))),
         }
     }
-
-    async fn finish(&self, step: &Step, config: &BatonConfig) -> Result<Value, BatonError> {
-        let release = self.release(&step.release_id).await?;
-        let outcome = step.outcome.as_deref().unwrap_or("Failed");
-        let status = match outcome {
-            "Released" => ReleaseStatus::Released,
-            "Rejected" => ReleaseStatus::Rejected,
-            "Expired" => ReleaseStatus::Expired,
-            "Superseded" => ReleaseStatus::Superseded,
-            "RolledBack" => ReleaseStatus::RolledBack,
-            "Blocked" => ReleaseStatus::Blocked,
-            _ => ReleaseStatus::Failed,
-        };
-        let env = step.environment.as_deref();
-        if let Some(env) = env {
-            Leases::release(&self.store, env, &release.id).await?;
-            // Whatever ended the release here (the request lapsed, a refused callback, a failure),
-            // a request still open for it is closed: its links answer 410 and it leaves the
-            // environment's pending list, instead of inviting sign-offs nothing will deliver.
-            for approval in self
-                .store
-                .pending_approvals(env)
-                .await?
-                .iter()
-                .filter(|a| a.release_id == release.id)
-            {
-                self.store
-                    .decide(&approval.id, ApprovalStatus::Expired, "baton", None, None, Utc::now())
-                    .await?;
-            }
-        }
-        let raw = step.cause.clone().or_else(|| step.error.clone()).unwrap_or_default();
-        // The log keeps the cause whole; the timeline, the page and the mail get words without
-        // ARNs or account ids.
-        tracing::info!(release = %release.id, environment = ?env, outcome, cause = %raw, "release finishing");
-        let reason = baton_domain::redact::internals(&readable_cause(&raw));
-        let detail = match (status, env) {
-            (ReleaseStatus::Released, _) => "live in every environment".to_string(),
-            (_, Some(env)) => format!("{outcome} in {env}: {reason}"),
-            (_, None) => format!("{outcome}: {reason}"),
-        };
-        crate::timeline::record(
-            &self.store,
-            &release.id,
-            env,
-            &outcome.to_ascii_lowercase(),
-            "baton",
-            detail,
-        )
-        .await?;
-        // The event first, then the status: whoever sees the final status sees its event too.
-        self.store.set_release_status(&release.id, status).await?;
-        if matches!(
-            status,
-            ReleaseStatus::Failed | ReleaseStatus::RolledBack | ReleaseStatus::Blocked
-        ) {
-            let env_name = env.unwrap_or("an environment");
-            let managers = env
-                .and_then(|e| config.environment(e))
-                .map(|e| e.approvers.clone())
-                .unwrap_or_default();
-            let (words, reason) = match status {
-                ReleaseStatus::RolledBack => ("failed and was rolled back", reason.clone()),
-                ReleaseStatus::Blocked => (
-                    "is blocked before sign-off",
-                    format!(
-                        "{reason}. Nothing was changed and nobody was asked to approve it: fix what is listed, then push a new version"
-                    ),
-                ),
-                _ => ("failed", reason.clone()),
-            };
-            for to in managers {
-                let mail = baton_html::mail::deployment_failed(&release, env_name, &to, words, &reason);
-                self.mailer.send(&config.mail.sender, &mail).await?;
-            }
-        }
-        tracing::info!(release = %release.id, outcome, "release finished");
-        Ok(json!({ "releaseId": release.id, "status": status }))
-    }
-}
-
-/// Step Functions wraps a Lambda error's cause as JSON (`{"errorMessage": ...}`); people
-/// want the message.
-fn readable_cause(cause: &str) -> String {
-    serde_json::from_str::<Value>(cause)
-        .ok()
-        .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_else(|| cause.to_string())
 }
 
 #[async_trait]
@@ -471,6 +388,9 @@ where
     M: Mailer,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
+        if payload.get("detail-type").is_some() {
+            return self.execution_ended(payload).await;
+        }
         let step: Step = serde_json::from_value(payload)
             .map_err(|e| BatonError::invalid(format!("lifecycle expects {{action, releaseId, ...}}: {e}")))?;
         self.run(step).await

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 /// Limits a web package must respect unless a component sets its own total.
 pub const DEFAULT_WEB_MAX_TOTAL_MIB: u64 = 200;
+/// The most `max_total_mib` may be. Ingest spools a package to the function's `/tmp` (the
+/// template gives it 512 MB of `EphemeralStorage`) and deploy-pages holds the zip in memory
+/// (1024 MB, beside its upload batches): 400 MiB fits both with room to spare.
+pub const WEB_MAX_TOTAL_MIB_CAP: u64 = 400;
 /// Largest single file in a web package (Cloudflare Pages refuses bigger assets).
 pub const WEB_MAX_FILE_BYTES: u64 = 25 * 1024 * 1024;
 /// Most files in a web package (Cloudflare Pages' per-deployment limit).
@@ -49,6 +53,10 @@ pub struct WorkflowConfig {
     /// How long a CloudHub rollout may take before it counts as failed, e.g. `30m`.
     #[serde(default = "default_rollout_deadline")]
     pub rollout_deadline: String,
+    /// How long a release waits for an environment another release is deploying to before it
+    /// gives up there (nothing deployed), e.g. `2h`.
+    #[serde(default = "default_lease_wait_timeout")]
+    pub lease_wait_timeout: String,
 }
 
 fn default_poll_seconds() -> u32 {
@@ -60,6 +68,9 @@ fn default_lease_wait_seconds() -> u32 {
 fn default_rollout_deadline() -> String {
     "30m".to_string()
 }
+fn default_lease_wait_timeout() -> String {
+    "2h".to_string()
+}
 
 impl Default for WorkflowConfig {
     fn default() -> Self {
@@ -67,6 +78,7 @@ impl Default for WorkflowConfig {
             poll_seconds: default_poll_seconds(),
             lease_wait_seconds: default_lease_wait_seconds(),
             rollout_deadline: default_rollout_deadline(),
+            lease_wait_timeout: default_lease_wait_timeout(),
         }
     }
 }
@@ -75,6 +87,11 @@ impl WorkflowConfig {
     /// The rollout deadline. Valid after [`BatonConfig::from_yaml`].
     pub fn rollout_deadline(&self) -> Duration {
         parse_duration(&self.rollout_deadline).unwrap_or(Duration::from_secs(1_800))
+    }
+
+    /// The lease wait timeout. Valid after [`BatonConfig::from_yaml`].
+    pub fn lease_wait_timeout(&self) -> Duration {
+        parse_duration(&self.lease_wait_timeout).unwrap_or(Duration::from_secs(7_200))
     }
 }
 
@@ -147,7 +164,12 @@ impl ComponentConfig {
 
     /// The largest total uncompressed size of a web package, in bytes.
     pub fn max_total_bytes(&self) -> u64 {
-        self.max_total_mib.unwrap_or(DEFAULT_WEB_MAX_TOTAL_MIB) * 1024 * 1024
+        // Saturating: a validated value is at most WEB_MAX_TOTAL_MIB_CAP, but this must not
+        // overflow for one that was not.
+        self.max_total_mib
+            .unwrap_or(DEFAULT_WEB_MAX_TOTAL_MIB)
+            .min(WEB_MAX_TOTAL_MIB_CAP)
+            .saturating_mul(1024 * 1024)
     }
 
     /// The Secrets Manager name prefix this component's manifests may name in `secureProperties`.
@@ -286,10 +308,10 @@ impl fmt::Display for ConfigError {
 impl BatonConfig {
     /// Parses and validates a `baton.yaml` document.
     pub fn from_yaml(text: &str) -> Result<Self, ConfigError> {
-        let config: BatonConfig = serde_yaml::from_str(text).map_err(|e| ConfigError {
+        let config: BatonConfig = crate::manifest::yaml::from_str(text).map_err(|e| ConfigError {
             problems: vec![FieldError {
-                path: yaml_error_path(&e),
-                message: e.to_string(),
+                path: e.path.unwrap_or_else(|| "(document)".to_string()),
+                message: e.message,
             }],
         })?;
         config.validate()?;
@@ -403,16 +425,7 @@ fn is_environment_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// serde_yaml prefixes its messages with the path (`components[0].kind: unknown variant ...`);
-/// lift it out so the error names the field like ours do.
-fn yaml_error_path(e: &serde_yaml::Error) -> String {
-    let text = e.to_string();
-    match text.split_once(": ") {
-        Some((path, _)) if !path.contains(' ') => path.to_string(),
-        _ => "(document)".to_string(),
-    }
-}
-
+pub mod limits;
 mod validate;
 
 #[cfg(test)]

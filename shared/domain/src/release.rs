@@ -136,6 +136,9 @@ pub enum ReleaseStatus {
     RolledBack,
     /// A pre-flight check failed before anyone was asked to sign off: nothing changed.
     Blocked,
+    /// Its workflow was stopped outside Baton (by an operator, a timeout or a limit of Step
+    /// Functions): nothing more happens to it.
+    Stopped,
 }
 
 /// A release: the versions that travel together through the environments.

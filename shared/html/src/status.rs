@@ -88,7 +88,11 @@ fn safe_url(url: &str) -> Option<&str> {
 fn tone(status: ReleaseStatus) -> &'static str {
     match status {
         ReleaseStatus::Released => "ok",
-        ReleaseStatus::Rejected | ReleaseStatus::Failed | ReleaseStatus::RolledBack | ReleaseStatus::Expired => "bad",
+        ReleaseStatus::Rejected
+        | ReleaseStatus::Failed
+        | ReleaseStatus::RolledBack
+        | ReleaseStatus::Expired
+        | ReleaseStatus::Stopped => "bad",
         ReleaseStatus::AwaitingApproval | ReleaseStatus::Blocked => "warn",
         ReleaseStatus::Created | ReleaseStatus::Deploying => "info",
         ReleaseStatus::Superseded => "quiet",
@@ -113,6 +117,7 @@ fn status_label(status: ReleaseStatus) -> &'static str {
         ReleaseStatus::Failed => "Failed",
         ReleaseStatus::RolledBack => "Rolled back",
         ReleaseStatus::Blocked => "Blocked before sign-off",
+        ReleaseStatus::Stopped => "Stopped",
     }
 }
 

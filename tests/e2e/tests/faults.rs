@@ -16,6 +16,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+mod workflow;
+
 /// What a case hands back to be tallied.
 pub struct Outcome {
     /// Faults injected (requests answered with an error, processes killed, executions stopped).
@@ -100,7 +102,13 @@ type Case = (&'static str, fn() -> Pin<Box<dyn Future<Output = Result<Outcome>> 
 
 /// Every case, by name.
 fn cases() -> Vec<Case> {
-    vec![]
+    vec![
+        ("execution stopped by hand", || Box::pin(workflow::execution_stopped_by_hand())),
+        ("functions' host killed mid-deployment", || {
+            Box::pin(workflow::host_killed_mid_deployment())
+        }),
+        ("DynamoDB throttling 12 requests", || Box::pin(workflow::dynamodb_throttling())),
+    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

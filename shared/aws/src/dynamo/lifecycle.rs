@@ -359,4 +359,21 @@ impl Leases for DynamoStore {
             Err(err) => Err(sdk_error(&format!("releasing the {environment} lease"), err)),
         }
     }
+
+    async fn holder(&self, environment: &str) -> Result<Option<ReleaseId>, BatonError> {
+        let item = self
+            .get(key(format!("LEASE#{environment}"), "LEASE"), "a lease")
+            .await?;
+        let now = Utc::now().timestamp();
+        Ok(item.and_then(|i| {
+            let until = match i.get("until") {
+                Some(AttributeValue::N(n)) => n.parse::<i64>().unwrap_or(0),
+                _ => 0,
+            };
+            match i.get("holder") {
+                Some(AttributeValue::S(h)) if until >= now => Some(ReleaseId(h.clone())),
+                _ => None,
+            }
+        }))
+    }
 }

@@ -160,3 +160,16 @@ fn approval_rules_default_to_one_sign_off_and_impossible_ones_name_their_field()
         assert_eq!(paths(err.clone()), ["environments[1].required_approvals"], "{err}");
     }
 }
+
+#[test]
+fn max_total_mib_is_capped_by_what_a_function_can_hold() {
+    let text = LOCAL.replace("max_total_mib: 200", "max_total_mib: 4000");
+    let err = BatonConfig::from_yaml(&text).unwrap_err();
+    assert_eq!(paths(err.clone()), ["components[0].max_total_mib"], "{err}");
+    assert!(err.to_string().contains("at most 400"), "{err}");
+    let text = LOCAL.replace("max_total_mib: 200", "max_total_mib: 400");
+    assert_eq!(
+        BatonConfig::from_yaml(&text).unwrap().components[0].max_total_bytes(),
+        400 * 1024 * 1024
+    );
+}

@@ -39,6 +39,12 @@ impl BatonConfig {
                 "must be a duration of at least 10s, like 30m",
             );
         }
+        if parse_duration(&self.workflow.lease_wait_timeout).is_none_or(|d| d < Duration::from_secs(1)) {
+            problem(
+                "workflow.lease_wait_timeout".into(),
+                "must be a duration of at least 1s, like 2h",
+            );
+        }
         if self.environments.is_empty() {
             problem(
                 "environments".into(),
@@ -130,8 +136,15 @@ impl BatonConfig {
                             "only state components deploy to Anypoint; remove it or change kind to state",
                         );
                     }
-                    if c.max_total_mib == Some(0) {
-                        problem(format!("{at}.max_total_mib"), "must be at least 1");
+                    match c.max_total_mib {
+                        Some(0) => problem(format!("{at}.max_total_mib"), "must be at least 1"),
+                        Some(mib) if mib > WEB_MAX_TOTAL_MIB_CAP => problem(
+                            format!("{at}.max_total_mib"),
+                            &format!(
+                                "is {mib}; at most {WEB_MAX_TOTAL_MIB_CAP} (MiB), what the ingest and deploy-pages functions can hold: make the site smaller or lower the value"
+                            ),
+                        ),
+                        _ => {}
                     }
                 }
                 ComponentKind::State => {
@@ -204,6 +217,14 @@ impl BatonConfig {
             }
         }
 
+        // Only a configuration whose fields are each valid has a worst case worth computing.
+        if problems.is_empty() {
+            problems.extend(
+                self.limit_problems()
+                    .into_iter()
+                    .map(|(path, message)| FieldError { path, message }),
+            );
+        }
         if problems.is_empty() {
             Ok(())
         } else {

@@ -82,6 +82,8 @@ pub trait Leases: Send + Sync {
     ) -> Result<Result<(), ReleaseId>, BatonError>;
     /// Gives it back (only if `holder` has it).
     async fn release(&self, environment: &str, holder: &ReleaseId) -> Result<(), BatonError>;
+    /// Who holds the environment now, if anyone (a lease past its time holds nothing).
+    async fn holder(&self, environment: &str) -> Result<Option<ReleaseId>, BatonError>;
 }
 
 /// An email.

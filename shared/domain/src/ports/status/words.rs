@@ -20,6 +20,7 @@ pub fn outcome(status: ReleaseStatus) -> &'static str {
         ReleaseStatus::Failed => "Deployment failed",
         ReleaseStatus::RolledBack => "Deployment failed and was rolled back",
         ReleaseStatus::Blocked => "Blocked before sign-off: nothing was changed",
+        ReleaseStatus::Stopped => "Stopped before it finished: nothing more will happen to it",
     }
 }
 
@@ -35,6 +36,16 @@ impl WaitingOn {
     /// What the release waits on, in a sentence without times.
     pub fn summary(&self) -> String {
         match self {
+            WaitingOn::SignOff {
+                environment,
+                approvers,
+                unreachable: Some(reason),
+                ..
+            } => format!(
+                "Waiting for sign-off for {environment} by {}, but Baton {}: {reason}",
+                or_list(approvers),
+                crate::approval::delivery::UNREACHABLE_WORDS
+            ),
             WaitingOn::SignOff {
                 environment, approvers, ..
             } => format!("Waiting for sign-off for {environment} by {}", or_list(approvers)),
@@ -99,6 +110,15 @@ pub fn event_summary(event: &ReleaseEvent) -> String {
             None => format!("Sign-off for {env} asked"),
         },
         "approved" => format!("Signed off for {env} by {}", event.actor),
+        crate::approval::delivery::APPROVERS_UNREACHABLE => format!(
+            "Sign-off for {env} asked, but Baton {}: {}",
+            crate::approval::delivery::UNREACHABLE_WORDS,
+            unreachable_reason(&event.detail)
+        ),
+        crate::approval::delivery::LATE_DECISION => format!(
+            "{}'s decision for {env} came after the request closed: it was recorded but changed nothing",
+            event.actor
+        ),
         "rejected" => format!("Rejected for {env} by {}", event.actor),
         "deploying" => format!("Deploying to {env}"),
         "live" => format!("Live in {env}"),
@@ -119,6 +139,14 @@ pub fn event_summary(event: &ReleaseEvent) -> String {
         },
         _ => sentence(&event.detail),
     }
+}
+
+/// The reason in notify's `could not reach the approvers: <reason>`.
+pub fn unreachable_reason(detail: &str) -> &str {
+    detail
+        .strip_prefix(crate::approval::delivery::UNREACHABLE_WORDS)
+        .and_then(|r| r.strip_prefix(": "))
+        .unwrap_or(detail)
 }
 
 /// The approvers in notify's `sign-off asked of a, b until <time>`.

@@ -1,0 +1,116 @@
+//! `finish`: a release's final status, its open requests closed, the lease given back, the
+//! release manager told of failures.
+
+use baton_domain::approval::ApprovalStatus;
+use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
+use baton_domain::release::ReleaseStatus;
+use baton_domain::{BatonConfig, BatonError, ReleaseId};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::{Lifecycle, Step};
+
+impl<C, S, M> Lifecycle<C, S, M>
+where
+    C: ConfigSource,
+    S: ReleaseStore + DeploymentStore + Timeline + Leases + ApprovalStore,
+    M: Mailer,
+{
+    /// Gives back `env`'s lease if `release` holds it, and closes the requests still open for
+    /// it there. Whatever ended the release (the request lapsed, a refused callback, a failure,
+    /// an execution stopped outside Baton), an open request's links then answer 410 and it leaves
+    /// the environment's pending list, instead of inviting sign-offs nothing will deliver.
+    /// Idempotent: what is already given back or closed is left as it is.
+    pub(super) async fn let_go(&self, release: &ReleaseId, env: &str) -> Result<u32, BatonError> {
+        Leases::release(&self.store, env, release).await?;
+        let mut closed = 0;
+        for approval in self
+            .store
+            .pending_approvals(env)
+            .await?
+            .iter()
+            .filter(|a| &a.release_id == release)
+        {
+            self.store
+                .decide(&approval.id, ApprovalStatus::Expired, "baton", None, None, Utc::now())
+                .await?;
+            closed += 1;
+        }
+        Ok(closed)
+    }
+
+    pub(super) async fn finish(&self, step: &Step, config: &BatonConfig) -> Result<Value, BatonError> {
+        let release = self.release(&step.release_id).await?;
+        let outcome = step.outcome.as_deref().unwrap_or("Failed");
+        let status = match outcome {
+            "Released" => ReleaseStatus::Released,
+            "Rejected" => ReleaseStatus::Rejected,
+            "Expired" => ReleaseStatus::Expired,
+            "Superseded" => ReleaseStatus::Superseded,
+            "RolledBack" => ReleaseStatus::RolledBack,
+            "Blocked" => ReleaseStatus::Blocked,
+            _ => ReleaseStatus::Failed,
+        };
+        let env = step.environment.as_deref();
+        if let Some(env) = env {
+            self.let_go(&release.id, env).await?;
+        }
+        let raw = step.cause.clone().or_else(|| step.error.clone()).unwrap_or_default();
+        // The log keeps the cause whole; the timeline, the page and the mail get words without
+        // ARNs or account ids.
+        tracing::info!(release = %release.id, environment = ?env, outcome, cause = %raw, "release finishing");
+        let reason = baton_domain::redact::internals(&readable_cause(&raw));
+        let detail = match (status, env) {
+            (ReleaseStatus::Released, _) => "live in every environment".to_string(),
+            (_, Some(env)) => format!("{outcome} in {env}: {reason}"),
+            (_, None) => format!("{outcome}: {reason}"),
+        };
+        crate::timeline::record(
+            &self.store,
+            &release.id,
+            env,
+            &outcome.to_ascii_lowercase(),
+            "baton",
+            detail,
+        )
+        .await?;
+        // The event first, then the status: whoever sees the final status sees its event too.
+        self.store.set_release_status(&release.id, status).await?;
+        if matches!(
+            status,
+            ReleaseStatus::Failed | ReleaseStatus::RolledBack | ReleaseStatus::Blocked
+        ) {
+            let env_name = env.unwrap_or("an environment");
+            let managers = env
+                .and_then(|e| config.environment(e))
+                .map(|e| e.approvers.clone())
+                .unwrap_or_default();
+            let (words, reason) = match status {
+                ReleaseStatus::RolledBack => ("failed and was rolled back", reason.clone()),
+                ReleaseStatus::Blocked => (
+                    "is blocked before sign-off",
+                    format!(
+                        "{reason}. Nothing was changed and nobody was asked to approve it: fix what is listed, then push a new version"
+                    ),
+                ),
+                _ => ("failed", reason.clone()),
+            };
+            for to in managers {
+                let mail = baton_html::mail::deployment_failed(&release, env_name, &to, words, &reason);
+                self.mailer.send(&config.mail.sender, &mail).await?;
+            }
+        }
+        tracing::info!(release = %release.id, outcome, "release finished");
+        Ok(json!({ "releaseId": release.id, "status": status }))
+    }
+}
+
+/// Step Functions wraps a Lambda error's cause as JSON (`{"errorMessage": ...}`); people
+/// want the message.
+pub(super) fn readable_cause(cause: &str) -> String {
+    serde_json::from_str::<Value>(cause)
+        .ok()
+        .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| cause.to_string())
+}
+
