@@ -1,4 +1,4 @@
-"""moto's server for Baton's local stack, with two changes that keep moto's cost per request
+"""moto's server for Baton's local stack, with changes that keep moto's cost per request
 from growing with the data it holds. Same behaviour, less work:
 
 1. DynamoDB TransactWriteItems: when it fails, it undoes only the items it touched, instead of
@@ -18,6 +18,10 @@ from growing with the data it holds. Same behaviour, less work:
 4. Step Functions SendTaskFailure keeps its `cause`. moto 5.2.5's handler reads only `error`
    and drops the cause, so a rejection's reason (or any callback failure's) never reached the
    states that record it; AWS passes both to the Catch (`$.error.Cause`).
+5. Step Functions StopExecution ends the execution at once, `ABORTED`, with its error and
+   cause. moto 5.2.5 asks the interpreter to stop, but an execution parked on a task token
+   (waiting for an approval) never looks, so it stayed `RUNNING` for ever and EventBridge's
+   status-change rule (emulated by the runner) never fired.
 
 Everything else is moto's own `moto_server`.
 
@@ -25,11 +29,13 @@ The runner starts this file with the project's venv Python; `BATON_MOTO_SERVER` 
 """
 
 import copy
+import datetime
 import sys
 
 import moto.dynamodb.models as dynamodb_models
 import moto.s3.notifications as s3_notifications
-from moto.core.responses import EmptyResult
+from moto.core.responses import ActionResult, EmptyResult
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
@@ -127,7 +133,21 @@ def send_task_failure(self):
     return EmptyResult()
 
 
+def stop_execution(self):
+    arn = self._get_param("executionArn")
+    error, cause = self._get_param("error"), self._get_param("cause")
+    execution = self.stepfunction_backend.describe_execution(arn)
+    stop_date = datetime.datetime.now(tz=datetime.timezone.utc)
+    execution.stop(stop_date=stop_date, error=error, cause=cause)
+    if getattr(execution, "exec_status", None) == ExecutionStatus.RUNNING:
+        execution.exec_status = ExecutionStatus.ABORTED
+        execution.stop_date = stop_date
+        execution.error, execution.cause = error, cause
+    return ActionResult({"stopDate": stop_date})
+
+
 dynamodb_models.copy = _NoTableSnapshots()
+StepFunctionResponse.stop_execution = stop_execution
 StepFunctionResponse.send_task_failure = send_task_failure
 s3_notifications._get_s3_event = _get_s3_event
 DynamoDBBackend.transact_write_items = transact_write_items

@@ -16,7 +16,7 @@ pub struct Fault {
     /// The operation, as the endpoint names it: the `X-Amz-Target` of JSON protocol services
     /// (`DynamoDB_20120810.PutItem`, `AWSStepFunctions.SendTaskSuccess`), or
     /// [`SES_SEND_EMAIL`] for SES v2's REST route. A value ending in `.*` matches every
-    /// operation of that service (`DynamoDB_20120810.*`).
+    /// operation of that service (`DynamoDB_20120810.*`); several are separated by `|`.
     pub operation: String,
     /// How many requests to answer with the error.
     pub count: u64,
@@ -32,10 +32,11 @@ pub struct Fault {
 pub const SES_SEND_EMAIL: &str = "SESv2.SendEmail";
 
 impl Fault {
-    /// DynamoDB throttling the next `count` requests of every operation.
+    /// DynamoDB throttling the next `count` writes (reads are left alone so that a test can
+    /// still watch what happens).
     pub fn dynamodb_throttling(count: u64) -> Fault {
         Fault {
-            operation: "DynamoDB_20120810.*".into(),
+            operation: "DynamoDB_20120810.PutItem|DynamoDB_20120810.UpdateItem|DynamoDB_20120810.TransactWriteItems".into(),
             count,
             status: 400,
             code: "ProvisionedThroughputExceededException".into(),
@@ -67,10 +68,10 @@ impl Fault {
     }
 
     fn matches(&self, operation: &str) -> bool {
-        match self.operation.strip_suffix('*') {
+        self.operation.split('|').any(|wanted| match wanted.strip_suffix('*') {
             Some(service) => operation.starts_with(service),
-            None => self.operation == operation,
-        }
+            None => wanted == operation,
+        })
     }
 }
 

@@ -7,38 +7,44 @@
 //! lapsed or superseded request 410, a decided one 409 naming who decided; none changes anything.
 
 use async_trait::async_trait;
+use baton_domain::approval::delivery::{Decision, DecisionQueue, DeliveryRecords};
 use baton_domain::approval::{Approval, ApprovalStatus, GateRules, LinkProblem, SignOff};
-use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseStore, TaskAnswer, TaskCallbacks, Timeline};
-use baton_domain::{BatonConfig, BatonError, ErrorKind, Release};
+use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseEvent, ReleaseStore, TaskCallbacks};
+use baton_domain::{BatonConfig, BatonError, Release};
 use baton_html::approval as pages;
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::Function;
+use crate::deliver::{Delivery, deliver_inline};
 use crate::http::{HttpRequest, html_response};
 
 /// The approve handler over its ports.
-pub struct Approve<C, S, M, T> {
+pub struct Approve<C, S, M, T, Q> {
     config: C,
     store: S,
     mailer: M,
     callbacks: T,
+    queue: Q,
 }
 
-impl<C, S, M, T> Approve<C, S, M, T>
+impl<C, S, M, T, Q> Approve<C, S, M, T, Q>
 where
     C: ConfigSource,
-    S: ReleaseStore + ApprovalStore + Timeline,
+    S: ReleaseStore + ApprovalStore + DeliveryRecords,
     M: Mailer,
     T: TaskCallbacks,
+    Q: DecisionQueue,
 {
-    /// The handler over these adapters.
-    pub fn new(config: C, store: S, mailer: M, callbacks: T) -> Self {
+    /// The handler over these adapters; `queue` takes the decisions Step Functions did not take
+    /// at once.
+    pub fn new(config: C, store: S, mailer: M, callbacks: T, queue: Q) -> Self {
         Approve {
             config,
             store,
             mailer,
             callbacks,
+            queue,
         }
     }
 
@@ -124,14 +130,9 @@ where
             Err(LinkProblem::Decided { by, .. })
                 if approval.approver_for(&token) == Some(by.as_str()) && !approval.task_notified =>
             {
-                // The same person's decision was recorded but the workflow never heard of it
-                // (a crash in between): deliver it now.
-                self.deliver(&approval, approval.status == ApprovalStatus::Approved, &by)
-                    .await?;
-                return Ok(html_response(
-                    200,
-                    pages::decided_page(&approval, approval.status == ApprovalStatus::Approved),
-                ));
+                // The same person's decision was recorded but the workflow has not had it yet
+                // (Step Functions failing, or a crash in between): pass it on now.
+                return self.pass_on(&approval, &token).await;
             }
             Err(problem) => return Ok(self.problem(&problem, &approval, public_url)),
         };
@@ -168,6 +169,7 @@ where
             .get("comment")
             .map(|c| c.trim().chars().take(2000).collect::<String>())
             .filter(|c| !c.is_empty());
+        let verb = if approved { "approved" } else { "rejected" };
         let recorded = if approved {
             let (signers, _) = approval.qualifying_signers(&rules);
             if signers.iter().any(|s| s.eq_ignore_ascii_case(&approver)) {
@@ -182,34 +184,30 @@ where
                 comment: comment.clone(),
             };
             let complete = signers.len() + 1 >= rules.required;
+            let kind = if complete { verb } else { "signed-off" };
+            let event = audit_event(request, &approval, kind, &approver, comment.as_deref());
             let recorded = self
                 .store
-                .sign_off(&approval.id, &sign_off, approval.sign_offs.len(), complete)
+                .record_sign_off(&approval.id, &sign_off, approval.sign_offs.len(), complete, &event)
                 .await?;
             if recorded && !complete {
-                return self
-                    .partly_signed(
-                        request,
-                        &approval,
-                        &approver,
-                        comment.as_deref(),
-                        signers.len() + 1,
-                        rules.required,
-                    )
-                    .await;
+                let (have, need) = (signers.len() + 1, rules.required);
+                tracing::info!(release = %approval.release_id, environment = %approval.environment, have, need, "sign-off recorded");
+                return Ok(html_response(
+                    200,
+                    pages::signed_off_page(&approval, &approver, have, need),
+                ));
             }
             recorded
         } else {
-            self.store
-                .decide(
-                    &approval.id,
-                    ApprovalStatus::Rejected,
-                    &approver,
-                    comment.as_deref(),
-                    None,
-                    Utc::now(),
-                )
-                .await?
+            let event = audit_event(request, &approval, verb, &approver, comment.as_deref());
+            let decision = Decision {
+                status: ApprovalStatus::Rejected,
+                by: &approver,
+                comment: comment.as_deref(),
+                at: event.at,
+            };
+            self.store.record_decision(&approval.id, &decision, &event).await?
         };
         if !recorded {
             // Someone else decided in the meantime: show what they did. If it is still open,
@@ -226,106 +224,86 @@ where
                 ),
             });
         }
-        let verb = if approved { "approved" } else { "rejected" };
-        self.audit(request, &approval, verb, &approver, comment.as_deref())
-            .await?;
-        let answer = self.deliver(&approval, approved, &approver).await?;
-        if answer == TaskAnswer::Gone {
-            return Ok(self.problem(
-                &LinkProblem::Expired {
-                    at: approval.expires_at,
-                },
-                &approval,
-                public_url,
-            ));
-        }
+        tracing::info!(release = %approval.release_id, environment = %approval.environment, approved, "decision recorded");
+        // The record as it now stands: the decision is in it, so a delivery sends exactly it.
+        let decided = self
+            .store
+            .approval(&approval.id)
+            .await?
+            .ok_or_else(|| BatonError::internal("an approval vanished after its decision"))?;
+        let answer = self.pass_on(&decided, &token).await?;
         for other in approval.approvers.iter().filter(|a| **a != approver) {
             let mail = baton_html::mail::decided_follow_up(&approval, other, &approver, approved);
             if let Err(e) = self.mailer.send(sender, &mail).await {
                 tracing::warn!(error = %e, "follow-up mail not sent");
             }
         }
-        tracing::info!(release = %approval.release_id, environment = %approval.environment, approved, "decision recorded");
-        Ok(html_response(200, pages::decided_page(&approval, approved)))
-    }
-
-    /// The timeline entry of a decision or sign-off: who, how, from where, what they saw.
-    async fn audit(
-        &self,
-        request: &HttpRequest,
-        approval: &Approval,
-        verb: &str,
-        approver: &str,
-        comment: Option<&str>,
-    ) -> Result<(), BatonError> {
-        let detail = format!(
-            "{verb} via the email link{} (from {}, {}; saw {})",
-            comment.map(|c| format!(": \u{201c}{c}\u{201d}")).unwrap_or_default(),
-            if request.source_ip.is_empty() {
-                "unknown address"
-            } else {
-                request.source_ip.as_str()
-            },
-            if request.user_agent.is_empty() {
-                "unknown browser"
-            } else {
-                request.user_agent.as_str()
-            },
-            approval
-                .changes
-                .iter()
-                .map(|c| format!("{} {}", c.component, c.next))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
-        crate::timeline::record(
-            &self.store,
-            &approval.release_id,
-            Some(&approval.environment),
-            verb,
-            approver,
-            detail,
-        )
-        .await
-    }
-
-    /// A sign-off that does not yet make the number required: recorded, nothing delivered.
-    async fn partly_signed(
-        &self,
-        request: &HttpRequest,
-        approval: &Approval,
-        approver: &str,
-        comment: Option<&str>,
-        have: usize,
-        need: usize,
-    ) -> Result<Value, BatonError> {
-        self.audit(request, approval, "signed-off", approver, comment).await?;
-        tracing::info!(release = %approval.release_id, environment = %approval.environment, have, need, "sign-off recorded");
-        Ok(html_response(
-            200,
-            pages::signed_off_page(approval, approver, have, need),
-        ))
-    }
-
-    async fn deliver(&self, approval: &Approval, approved: bool, by: &str) -> Result<TaskAnswer, BatonError> {
-        let answer = if approved {
-            self.callbacks
-                .succeed(
-                    &approval.task_token,
-                    &json!({ "approvalId": approval.id, "approvedBy": by }),
-                )
-                .await?
-        } else {
-            self.callbacks
-                .fail(
-                    &approval.task_token,
-                    ErrorKind::Rejected.error_type(),
-                    &format!("rejected by {by}"),
-                )
-                .await?
-        };
-        self.store.mark_task_notified(&approval.id).await?;
         Ok(answer)
+    }
+
+    /// Passes a recorded decision to the workflow: a few tries inline, then the decisions
+    /// queue. The approver hears that it is recorded whatever Step Functions does; only a
+    /// request that had closed gets another answer (it came too late).
+    async fn pass_on(&self, approval: &Approval, token: &str) -> Result<Value, BatonError> {
+        let approved = approval.status == ApprovalStatus::Approved;
+        match deliver_inline(&self.store, &self.callbacks, approval).await {
+            Ok(Delivery::Delivered) => Ok(html_response(200, pages::decided_page(approval, approved))),
+            Ok(Delivery::TooLate) => Ok(html_response(410, pages::too_late_page(approval, approved))),
+            Err(undelivered) => {
+                tracing::warn!(release = %approval.release_id, environment = %approval.environment, error = %undelivered, "decision not delivered inline; queued");
+                let again = match self.queue.enqueue(&approval.id).await {
+                    Ok(()) => None,
+                    Err(e) => {
+                        // Still recorded: the same person pressing again passes it on.
+                        tracing::error!(release = %approval.release_id, error = %e, "decision neither delivered nor queued");
+                        Some((token, if approved { "approve" } else { "reject" }))
+                    }
+                };
+                Ok(html_response(
+                    200,
+                    pages::decision_pending_page(approval, approved, again),
+                ))
+            }
+        }
+    }
+}
+
+/// The timeline entry of a decision or sign-off: who, how, from where, what they saw.
+fn audit_event(
+    request: &HttpRequest,
+    approval: &Approval,
+    kind: &str,
+    approver: &str,
+    comment: Option<&str>,
+) -> ReleaseEvent {
+    let verb = kind;
+    let detail = format!(
+        "{verb} via the email link{} (from {}, {}; saw {})",
+        comment.map(|c| format!(": \u{201c}{c}\u{201d}")).unwrap_or_default(),
+        if request.source_ip.is_empty() {
+            "unknown address"
+        } else {
+            request.source_ip.as_str()
+        },
+        if request.user_agent.is_empty() {
+            "unknown browser"
+        } else {
+            request.user_agent.as_str()
+        },
+        approval
+            .changes
+            .iter()
+            .map(|c| format!("{} {}", c.component, c.next))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    ReleaseEvent {
+        release_id: approval.release_id.clone(),
+        at: Utc::now(),
+        kind: kind.into(),
+        actor: approver.into(),
+        environment: Some(approval.environment.clone()),
+        detail,
     }
 }
 
@@ -351,12 +329,13 @@ fn not_entitled(rules: &GateRules, approval: &Approval, approver: &str) -> Optio
 }
 
 #[async_trait]
-impl<C, S, M, T> Function for Approve<C, S, M, T>
+impl<C, S, M, T, Q> Function for Approve<C, S, M, T, Q>
 where
     C: ConfigSource,
-    S: ReleaseStore + ApprovalStore + Timeline,
+    S: ReleaseStore + ApprovalStore + DeliveryRecords,
     M: Mailer,
     T: TaskCallbacks,
+    Q: DecisionQueue,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
         self.handle(HttpRequest::from_event(payload)).await

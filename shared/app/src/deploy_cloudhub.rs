@@ -17,7 +17,7 @@ use baton_domain::config::ComponentKind;
 use baton_domain::deployment::{DeployStatus, PlatformDetail};
 use baton_domain::manifest::{Manifest, ResolvedApplication, check_secret_name};
 use baton_domain::platforms::{CloudHub, CloudHubTarget, Rollout};
-use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
+use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, Leases, ReleaseStore, Secrets};
 use baton_domain::reconcile::{AppAction, ReconcilePlan, plan};
 use baton_domain::release::PackageRef;
 use baton_domain::{BatonError, ErrorKind};
@@ -26,12 +26,22 @@ use serde_json::{Value, json};
 
 use crate::Function;
 use crate::deploy_context::{DeployContext, DeployRequest, answer, registered_bytes};
+use crate::deploy_pages::{RereadSecrets, with_token_refresh};
 
 mod fingerprint;
 mod preflight;
 
 /// Anypoint's control plane, unless the configuration names another.
 pub const ANYPOINT_API: &str = "https://anypoint.mulesoft.com";
+
+/// How long one invocation may take before it gives up as `Baton.Transient`: under the
+/// function's 60 s timeout (template.yaml), so a storm never ends in a Lambda timeout.
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(50);
+
+/// What a person does when Anypoint refuses the connected app's stored credentials.
+const ANYPOINT_ADVICE: &str = "Rotate or fix the secret: put into it the connected app's current \
+     {\"client_id\": ..., \"client_secret\": ...} (Access Management, Connected Apps), and check the app's scopes \
+     on the environment, then retry the release";
 
 /// The deploy-cloudhub handler over its ports.
 pub struct DeployCloudHub<C, A, S, H, K> {
@@ -46,9 +56,9 @@ impl<C, A, S, H, K> DeployCloudHub<C, A, S, H, K>
 where
     C: ConfigSource,
     A: Artefacts,
-    S: ReleaseStore + DeploymentStore,
+    S: ReleaseStore + DeploymentStore + Leases,
     H: CloudHub,
-    K: Secrets,
+    K: RereadSecrets,
 {
     /// The handler over these adapters.
     pub fn new(config: C, artefacts: A, store: S, cloudhub: H, secrets: K) -> Self {
@@ -186,6 +196,9 @@ where
         let ctx = DeployContext::load(request, ComponentKind::State, &self.config, &self.store).await?;
         let env = request.environment.as_str();
         let existing = self.store.deployment(&ctx.release.id, env, &ctx.component.name).await?;
+        if matches!(request.action.as_str(), "start" | "poll" | "rollback" | "poll-rollback") {
+            request.hold_lease(&self.store).await?;
+        }
         match request.action.as_str() {
             "plan" => {
                 let target = self.target(&ctx).await?;
@@ -300,10 +313,29 @@ where
         let desired = self.desired(ctx, &previous.package, env).await?;
         if request.action == "rollback" {
             self.apply(ctx, env, &target, &desired).await?;
+            // When the rollback began, so that its polls end by the rollout deadline too.
+            record.updated_at = Utc::now();
+            self.store.put_deployment(&record).await?;
             return Ok(json!({ "done": false, "restoring": previous.package.version.to_string() }));
         }
         let waiting = self.progress(&target, &desired).await?;
         if !waiting.is_empty() {
+            // Bounded like the rollout: a rollback that does not finish ends the release failed,
+            // with the environment left as CloudHub has it, instead of polling for ever.
+            let deadline = ctx.config.workflow.rollout_deadline();
+            let elapsed = (Utc::now() - record.updated_at).to_std().unwrap_or_default();
+            if elapsed > deadline {
+                return Err(BatonError {
+                    kind: ErrorKind::DeployFailed,
+                    message: format!(
+                        "rolling {} back to {} did not finish within {} s (workflow.rollout_deadline): {}; check the applications in CloudHub",
+                        ctx.component.name,
+                        previous.package.version,
+                        deadline.as_secs(),
+                        waiting.join("; ")
+                    ),
+                });
+            }
             return Ok(json!({ "done": false, "waiting": waiting }));
         }
         record.status = DeployStatus::RolledBack;
@@ -383,13 +415,20 @@ impl<C, A, S, H, K> Function for DeployCloudHub<C, A, S, H, K>
 where
     C: ConfigSource,
     A: Artefacts,
-    S: ReleaseStore + DeploymentStore,
+    S: ReleaseStore + DeploymentStore + Leases,
     H: CloudHub,
-    K: Secrets,
+    K: RereadSecrets,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
         let request = DeployRequest::parse(payload)?;
-        self.run(&request).await
+        let config = self.config.config().await?;
+        let secret = config
+            .component(&request.component)
+            .and_then(|c| c.anypoint.as_ref())
+            .map(|a| a.credentials_secret.clone())
+            .unwrap_or_default();
+        let platform = ("Anypoint", secret.as_str(), ANYPOINT_ADVICE);
+        with_token_refresh(&self.secrets, platform, DEADLINE, || self.run(&request)).await
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use baton_domain::config::{ComponentConfig, ComponentEnvironment, ComponentKind};
 use baton_domain::deployment::{ComponentDeployment, DeployStatus};
 use baton_domain::plan::PreflightAnswer;
-use baton_domain::ports::{Artefacts, ConfigSource, Fetched, ReleaseStore};
+use baton_domain::ports::{Artefacts, ConfigSource, Fetched, Leases, ReleaseStore};
 use baton_domain::release::PackageRef;
 use baton_domain::{BatonConfig, BatonError, Release, ReleaseId};
 use chrono::Utc;
@@ -25,6 +25,9 @@ pub struct DeployRequest {
     pub environment: String,
     /// The component.
     pub component: String,
+    /// The environment lease's fence, for the actions that change the environment.
+    #[serde(default)]
+    pub fence: Option<u64>,
 }
 
 fn default_action() -> String {
@@ -38,6 +41,33 @@ impl DeployRequest {
             BatonError::invalid(format!(
                 "expected {{\"action\", \"releaseId\", \"environment\", \"component\"}}: {e}"
             ))
+        })
+    }
+}
+
+impl DeployRequest {
+    /// Renews the environment's lease before a step that changes the environment: a deployer
+    /// that lost it (it ran out, another release took it) stops with `Baton.LeaseLost` and
+    /// changes nothing more. Every deployment record it writes is also conditional on the lease.
+    pub async fn hold_lease(&self, leases: &impl Leases) -> Result<(), BatonError> {
+        let fence = self.fence.ok_or_else(|| {
+            BatonError::invalid(format!(
+                "'{}' changes {} and needs the lease's fence (\"fence\") from the state machine",
+                self.action, self.environment
+            ))
+        })?;
+        if leases
+            .renew(&self.environment, &self.release_id, fence, crate::lifecycle::LEASE_TTL)
+            .await?
+        {
+            return Ok(());
+        }
+        Err(BatonError {
+            kind: baton_domain::ErrorKind::LeaseLost,
+            message: format!(
+                "{} no longer holds the {} lease (it ran out or another release took it); nothing more was changed there",
+                self.release_id, self.environment
+            ),
         })
     }
 }

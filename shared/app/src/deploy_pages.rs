@@ -5,12 +5,16 @@
 //! finds the deployment it already created through the marker in its commit message, so no
 //! second deployment is made.
 
+use std::future::Future;
+use std::time::Duration;
+
 use async_trait::async_trait;
+use baton_aws::SecretsManager;
 use baton_domain::config::ComponentKind;
 use baton_domain::deployment::{DeployStatus, PlatformDetail, deployment_marker};
 use baton_domain::package::Rejection;
 use baton_domain::platforms::{Pages, PagesDeployment, PagesTarget};
-use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
+use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, Leases, ReleaseStore, Secrets};
 use baton_domain::release::PackageRef;
 use baton_domain::web::{WebLimits, site_changes, site_files, validate_site_zip};
 use baton_domain::{BatonError, ErrorKind};
@@ -22,6 +26,104 @@ use crate::deploy_context::{DeployContext, DeployRequest, answer, finding, prefl
 
 /// Cloudflare's API, unless the configuration names another base URL.
 pub const CLOUDFLARE_API: &str = "https://api.cloudflare.com/client/v4";
+
+/// How long one invocation may take before it gives up as `Baton.Transient` (Step Functions tries
+/// again; a retry finds the deployment by its marker): under the function's 300 s timeout
+/// (template.yaml), so a storm of refusals or slow answers never ends in a Lambda timeout.
+const DEADLINE: Duration = Duration::from_secs(270);
+
+/// What a person does when Cloudflare refuses the stored API token.
+const CLOUDFLARE_ADVICE: &str = "Rotate or fix the secret: put into it an API token with the permission \
+     Account · Cloudflare Pages · Edit on the configured account, then retry the release";
+
+/// Secrets that can be read again past a cache: a handler does so once when a platform refuses
+/// the value it holds, which may have been rotated since it was read.
+#[async_trait]
+pub trait RereadSecrets: Secrets {
+    /// Drops any cached value of `name` and reads it again.
+    async fn read_again(&self, name: &str) -> Result<String, BatonError> {
+        self.secret(name).await
+    }
+}
+
+#[async_trait]
+impl RereadSecrets for SecretsManager {
+    async fn read_again(&self, name: &str) -> Result<String, BatonError> {
+        SecretsManager::read_again(self, name).await
+    }
+}
+
+/// Whether a platform refused the stored token: an error saying so, or a pre-flight answer with
+/// such a problem. The adapters all say [`baton_cloudflare::port::TOKEN_REFUSED`].
+fn refused(outcome: &Result<Value, BatonError>) -> bool {
+    const REFUSED: &str = baton_cloudflare::port::TOKEN_REFUSED;
+    match outcome {
+        Err(e) => e.kind == ErrorKind::Invalid && e.message.contains(REFUSED),
+        Ok(answer) => answer["problems"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p.as_str().is_some_and(|p| p.contains(REFUSED)))),
+    }
+}
+
+/// The same refusal, after the secret was read again: which platform, which secret (never its
+/// value) and what to do.
+fn explain_refusal(message: &str, platform: &str, secret: &str, advice: &str) -> String {
+    const REFUSED: &str = baton_cloudflare::port::TOKEN_REFUSED;
+    let Some((_, detail)) = message.split_once(REFUSED) else {
+        return message.to_string();
+    };
+    let detail = detail.trim_start_matches([':', ' ']);
+    format!("{platform}: {REFUSED}, also after secret {secret} was read again ({detail}). {advice}.")
+}
+
+/// Runs `act` within [`DEADLINE`]-like `deadline`; if the platform refused the stored token,
+/// reads `secret` again (dropping the cached value) and runs `act` once more; a second refusal
+/// fails with `Baton.Invalid` explained by [`explain_refusal`].
+pub(crate) async fn with_token_refresh<F, Fut>(
+    secrets: &impl RereadSecrets,
+    (platform, secret, advice): (&str, &str, &str),
+    deadline: Duration,
+    act: F,
+) -> Result<Value, BatonError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Value, BatonError>>,
+{
+    let attempt = async {
+        let first = act().await;
+        if !refused(&first) {
+            return first;
+        }
+        tracing::warn!(
+            platform,
+            secret,
+            "the platform refused the stored token; reading the secret again"
+        );
+        secrets.read_again(secret).await?;
+        match act().await {
+            Err(e) if refused(&Err(e.clone())) => Err(BatonError::invalid(explain_refusal(
+                &e.message, platform, secret, advice,
+            ))),
+            Ok(mut answer) if refused(&Ok(answer.clone())) => {
+                if let Some(problems) = answer["problems"].as_array_mut() {
+                    for problem in problems.iter_mut() {
+                        if let Some(text) = problem.as_str() {
+                            *problem = Value::String(explain_refusal(text, platform, secret, advice));
+                        }
+                    }
+                }
+                Ok(answer)
+            }
+            other => other,
+        }
+    };
+    tokio::time::timeout(deadline, attempt).await.unwrap_or_else(|_| {
+        Err(BatonError::transient(format!(
+            "{platform} did not answer in time: gave up after {} s (rate limited or unavailable); Step Functions tries again",
+            deadline.as_secs()
+        )))
+    })
+}
 
 /// The deploy-pages handler over its ports.
 pub struct DeployPages<C, A, S, P, K> {
@@ -36,9 +138,9 @@ impl<C, A, S, P, K> DeployPages<C, A, S, P, K>
 where
     C: ConfigSource,
     A: Artefacts,
-    S: ReleaseStore + DeploymentStore,
+    S: ReleaseStore + DeploymentStore + Leases,
     P: Pages,
-    K: Secrets,
+    K: RereadSecrets,
 {
     /// The handler over these adapters.
     pub fn new(config: C, artefacts: A, store: S, pages: P, secrets: K) -> Self {
@@ -243,6 +345,32 @@ where
     }
 }
 
+impl<C, A, S, P, K> DeployPages<C, A, S, P, K>
+where
+    C: ConfigSource,
+    A: Artefacts,
+    S: ReleaseStore + DeploymentStore + Leases,
+    P: Pages,
+    K: RereadSecrets,
+{
+    async fn act(&self, request: &DeployRequest) -> Result<Value, BatonError> {
+        match request.action.as_str() {
+            "deploy" => {
+                request.hold_lease(&self.store).await?;
+                self.deploy(request).await
+            }
+            "rollback" => {
+                request.hold_lease(&self.store).await?;
+                self.rollback(request).await
+            }
+            "preflight" => self.preflight(request).await,
+            other => Err(BatonError::invalid(format!(
+                "deploy-pages does not know action '{other}'; use preflight, deploy or rollback"
+            ))),
+        }
+    }
+}
+
 fn detail(d: &PagesDeployment) -> PlatformDetail {
     PlatformDetail::Pages {
         deployment_id: d.id.clone(),
@@ -257,19 +385,19 @@ impl<C, A, S, P, K> Function for DeployPages<C, A, S, P, K>
 where
     C: ConfigSource,
     A: Artefacts,
-    S: ReleaseStore + DeploymentStore,
+    S: ReleaseStore + DeploymentStore + Leases,
     P: Pages,
-    K: Secrets,
+    K: RereadSecrets,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
         let request = DeployRequest::parse(payload)?;
-        match request.action.as_str() {
-            "deploy" => self.deploy(&request).await,
-            "rollback" => self.rollback(&request).await,
-            "preflight" => self.preflight(&request).await,
-            other => Err(BatonError::invalid(format!(
-                "deploy-pages does not know action '{other}'; use preflight, deploy or rollback"
-            ))),
-        }
+        let config = self.config.config().await?;
+        let secret = config
+            .component(&request.component)
+            .and_then(|c| c.cloudflare.as_ref())
+            .map(|c| c.api_token_secret.clone())
+            .unwrap_or_default();
+        let platform = ("Cloudflare Pages", secret.as_str(), CLOUDFLARE_ADVICE);
+        with_token_refresh(&self.secrets, platform, DEADLINE, || self.act(&request)).await
     }
 }

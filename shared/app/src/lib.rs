@@ -3,6 +3,7 @@
 //! handlers in process.
 
 pub mod approve;
+pub mod deliver;
 pub mod deploy_cloudhub;
 pub mod deploy_context;
 pub mod deploy_pages;

@@ -35,15 +35,17 @@ use crate::Function;
 
 mod ended;
 mod finish;
+mod record;
+
+
 
 use finish::readable_cause;
 
-/// How often one environment's plan may change between approval and deployment before the
-/// release ends instead of asking again.
-const MAX_PLAN_ROUNDS: usize = 3;
+use baton_domain::config::limits::MAX_PLAN_ROUNDS;
 
-/// Longest an environment lease lasts if its holder never gives it back (a crashed workflow).
-const LEASE_TTL: Duration = Duration::from_secs(2 * 3_600);
+/// Longest an environment lease lasts without its holder renewing it (each deployment step
+/// does): a crashed workflow's lease frees itself after this.
+pub const LEASE_TTL: Duration = Duration::from_secs(2 * 3_600);
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,6 +69,12 @@ struct Step {
     /// The plan that was approved (`verify-plan`).
     #[serde(default)]
     approved: Option<Value>,
+    /// Lease tries left before giving up on a busy environment (`acquire-lease`).
+    #[serde(default)]
+    waits_left: Option<u64>,
+    /// The lease's fence (`record`).
+    #[serde(default)]
+    fence: Option<u64>,
     #[serde(default)]
     outcome: Option<String>,
     #[serde(default)]
@@ -173,13 +181,25 @@ where
                 Ok(json!({
                     "releaseId": release.id, "number": release.number, "environments": environments,
                     "pollSeconds": config.workflow.poll_seconds, "leaseWaitSeconds": config.workflow.lease_wait_seconds,
+                    "leaseWaits": config.lease_waits(),
                 }))
             }
             "acquire-lease" => {
                 let env = Self::environment(&step, &config)?;
+                let waits_left = step.waits_left.unwrap_or_else(|| config.lease_waits());
                 match self.store.acquire(env, &step.release_id, LEASE_TTL).await? {
-                    Ok(()) => Ok(json!({ "acquired": true })),
-                    Err(holder) => Ok(json!({ "acquired": false, "heldBy": holder })),
+                    Ok(fence) => Ok(json!({ "acquired": true, "fence": fence, "waitsLeft": waits_left })),
+                    // Bounded: a release does not wait for ever on an environment another holds.
+                    Err(holder) if waits_left <= 1 => Err(BatonError {
+                        kind: ErrorKind::DeployFailed,
+                        message: format!(
+                            "{env} stayed busy with {holder} for longer than workflow.lease_wait_timeout ({}); nothing was deployed there",
+                            config.workflow.lease_wait_timeout
+                        ),
+                    }),
+                    Err(holder) => Ok(json!({
+                        "acquired": false, "fence": 0, "waitsLeft": waits_left - 1, "heldBy": holder,
+                    })),
                 }
             }
             "check-gates" => {
@@ -253,20 +273,7 @@ where
                     since: Utc::now(),
                     approved_by: step.approved_by.clone(),
                 };
-                for _ in 0..5 {
-                    let state = self.store.environment_state(env).await?;
-                    if state.current.as_ref().is_some_and(|c| c.release_id == release.id) {
-                        break; // recorded by an earlier try
-                    }
-                    let expected = state.current.as_ref().map(|c| c.release_id.clone());
-                    if self
-                        .store
-                        .record_environment(&state.advanced(live.clone()), expected.as_ref())
-                        .await?
-                    {
-                        break;
-                    }
-                }
+                self.record_live(env, &release, live, step.fence).await?;
                 Leases::release(&self.store, env, &release.id).await?;
                 crate::timeline::record(
                     &self.store,
@@ -352,7 +359,7 @@ where
                     .iter()
                     .filter(|e| e.kind == "plan-changed" && e.environment.as_deref() == Some(env))
                     .count();
-                if rounds >= MAX_PLAN_ROUNDS {
+                if rounds as u64 >= MAX_PLAN_ROUNDS {
                     return Err(BatonError {
                         kind: ErrorKind::DeployFailed,
                         message: format!(

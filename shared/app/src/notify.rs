@@ -7,6 +7,7 @@
 //! `Baton.Superseded`), and refuses itself if a newer release already waits there.
 
 use async_trait::async_trait;
+use baton_domain::approval::delivery::{APPROVERS_UNREACHABLE, DeliveryRecords, UNREACHABLE_WORDS};
 use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, token_from_bytes, token_hash};
 use baton_domain::config::SupersedePolicy;
 use baton_domain::plan::EnvironmentPlan;
@@ -63,7 +64,7 @@ pub fn approval_id(task_token: &str) -> String {
 impl<C, S, M, T> Notify<C, S, M, T>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory,
+    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory + DeliveryRecords,
     M: Mailer,
     T: TaskCallbacks,
 {
@@ -226,6 +227,7 @@ where
             superseded_by: None,
             task_notified: false,
             sign_offs: vec![],
+            mail_failure: None,
         };
         if self.store.create_approval(&fresh).await? {
             self.store
@@ -256,6 +258,7 @@ where
         if env.on_newer_release == SupersedePolicy::Supersede {
             self.supersede(&approval).await?;
         }
+        let mut unreached = Vec::new();
         for approver in approval.approvers.iter().filter(|a| !approval.mailed.contains(a)) {
             let mut bytes = [0u8; 32];
             getrandom::fill(&mut bytes)
@@ -269,11 +272,43 @@ where
                 config.public_url.trim_end_matches('/')
             );
             let mail = baton_html::mail::approval_request(&approval, &release, approver, &link);
-            self.mailer.send(&config.mail.sender, &mail).await?;
-            self.store.mark_mailed(&id, approver).await?;
+            // The mailer has retried already; a mail still refused leaves the request open
+            // (the approver may yet be reached) and is shown, not thrown at the workflow.
+            match self.mailer.send(&config.mail.sender, &mail).await {
+                Ok(()) => self.store.mark_mailed(&id, approver).await?,
+                Err(e) => unreached.push(e.message.strip_prefix("sending ").unwrap_or(&e.message).to_string()),
+            }
         }
+        self.note_unreached(&approval, &unreached).await?;
         tracing::info!(release = %release.id, environment = %env.name, approval = %id, "approval requested");
         Ok(json!({ "approvalId": id }))
+    }
+
+    /// Keeps on the approval, and tells the timeline once, that its mails could not be sent;
+    /// clears that once a later try reached everyone. The request stays open either way: the
+    /// workflow waits for a decision (or the request's expiry), and the status page, feed and
+    /// API say that nobody may know they are asked.
+    async fn note_unreached(&self, approval: &Approval, unreached: &[String]) -> Result<(), BatonError> {
+        if unreached.is_empty() {
+            if approval.mail_failure.is_some() {
+                self.store.note_mail_failure(&approval.id, None).await?;
+            }
+            return Ok(());
+        }
+        let reason = unreached.join("; ");
+        if self.store.note_mail_failure(&approval.id, Some(&reason)).await? {
+            tracing::error!(release = %approval.release_id, environment = %approval.environment, reason = %reason, "approvers could not be mailed");
+            crate::timeline::record(
+                &self.store,
+                &approval.release_id,
+                Some(&approval.environment),
+                APPROVERS_UNREACHABLE,
+                "baton",
+                format!("{UNREACHABLE_WORDS}: {reason}"),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 
@@ -281,7 +316,7 @@ where
 impl<C, S, M, T> Function for Notify<C, S, M, T>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory,
+    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory + DeliveryRecords,
     M: Mailer,
     T: TaskCallbacks,
 {

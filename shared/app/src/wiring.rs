@@ -6,11 +6,13 @@ use std::sync::Arc;
 use baton_anypoint::port::AnypointPlatform;
 use baton_aws::{
     AwsContext, DynamoStore, S3Artefacts, S3ConfigSource, SecretsManager, SesMailer, SfnCallbacks, SfnWorkflow,
+    SqsDecisionQueue,
 };
 use baton_cloudflare::port::CloudflarePages;
 use baton_domain::BatonError;
 
 use crate::approve::Approve;
+use crate::deliver::{Deliveries, WithDeliveries};
 use crate::deploy_cloudhub::DeployCloudHub;
 use crate::deploy_pages::DeployPages;
 use crate::ingest::Ingest;
@@ -25,9 +27,11 @@ pub type AwsIngest = Ingest<Config, S3Artefacts, DynamoStore, SfnWorkflow>;
 /// The notify handler on AWS.
 pub type AwsNotify = Notify<Config, DynamoStore, SesMailer, SfnCallbacks>;
 /// The approve handler on AWS.
-pub type AwsApprove = Approve<Config, DynamoStore, SesMailer, SfnCallbacks>;
-/// The lifecycle handler on AWS.
-pub type AwsLifecycle = Lifecycle<Config, DynamoStore, SesMailer>;
+pub type AwsApprove = Approve<Config, DynamoStore, SesMailer, SfnCallbacks, SqsDecisionQueue>;
+/// The lifecycle handler on AWS: the workflow's steps, and the decisions queue's consumer.
+pub type AwsLifecycle = WithDeliveries<Lifecycle<Config, DynamoStore, SesMailer>, AwsDeliveries>;
+/// The decisions queue's consumer on AWS.
+pub type AwsDeliveries = Deliveries<DynamoStore, SfnCallbacks>;
 /// The deploy-pages handler on AWS.
 pub type AwsDeployPages = DeployPages<Config, S3Artefacts, DynamoStore, CloudflarePages, SecretsManager>;
 /// The deploy-cloudhub handler on AWS.
@@ -76,12 +80,21 @@ pub fn approve(ctx: &AwsContext, config: Config) -> AwsApprove {
         store(ctx),
         SesMailer::new(ctx.sesv2()),
         SfnCallbacks::new(ctx.sfn()),
+        SqsDecisionQueue::new(ctx.sqs(), ctx.settings.decisions_queue_url.clone()),
     )
 }
 
-/// Builds the lifecycle handler.
+/// Builds the lifecycle handler; SQS batches from the decisions queue go to its consumer.
 pub fn lifecycle(ctx: &AwsContext, config: Config) -> AwsLifecycle {
-    Lifecycle::new(config, store(ctx), SesMailer::new(ctx.sesv2()))
+    WithDeliveries::new(
+        Lifecycle::new(config, store(ctx), SesMailer::new(ctx.sesv2())),
+        deliveries(ctx),
+    )
+}
+
+/// Builds the decisions queue's consumer (hosted by the lifecycle function).
+pub fn deliveries(ctx: &AwsContext) -> AwsDeliveries {
+    Deliveries::new(store(ctx), SfnCallbacks::new(ctx.sfn()))
 }
 
 /// Builds the deploy-cloudhub handler.

@@ -24,6 +24,9 @@ pub enum ErrorKind {
     /// What deploying would change is not what was approved (the platform changed since):
     /// nothing deployed, the approval is asked again.
     PlanChanged,
+    /// A deployer no longer holds its environment's lease (it ran out, another release took
+    /// it): it stops and changes nothing more there.
+    LeaseLost,
     /// Something that should not happen: a bug or a broken invariant.
     Internal,
 }
@@ -40,6 +43,7 @@ impl ErrorKind {
             ErrorKind::Unapproved => "Baton.Unapproved",
             ErrorKind::Blocked => "Baton.Blocked",
             ErrorKind::PlanChanged => "Baton.PlanChanged",
+            ErrorKind::LeaseLost => "Baton.LeaseLost",
             ErrorKind::Internal => "Baton.Internal",
         }
     }

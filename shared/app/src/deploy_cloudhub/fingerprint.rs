@@ -8,7 +8,7 @@ use baton_domain::BatonError;
 use baton_domain::deployment::PlatformDetail;
 use baton_domain::manifest::ResolvedApplication;
 use baton_domain::platforms::CloudHub;
-use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
+use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, Leases, ReleaseStore, Secrets};
 
 use super::{DeployCloudHub, SecretNamespace};
 use crate::deploy_context::DeployContext;
@@ -17,7 +17,7 @@ impl<C, A, S, H, K> DeployCloudHub<C, A, S, H, K>
 where
     C: ConfigSource,
     A: Artefacts,
-    S: ReleaseStore + DeploymentStore,
+    S: ReleaseStore + DeploymentStore + Leases,
     H: CloudHub,
     K: Secrets,
 {

@@ -4,19 +4,20 @@
 use baton_domain::BatonError;
 use baton_domain::plan::cloudhub_lines;
 use baton_domain::platforms::CloudHub;
-use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, ReleaseStore, Secrets};
+use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, Leases, ReleaseStore};
 use serde_json::Value;
 
 use super::{DeployCloudHub, SecretNamespace, secure_values};
 use crate::deploy_context::{DeployContext, finding, preflight_answer};
+use crate::deploy_pages::RereadSecrets;
 
 impl<C, A, S, H, K> DeployCloudHub<C, A, S, H, K>
 where
     C: ConfigSource,
     A: Artefacts,
-    S: ReleaseStore + DeploymentStore,
+    S: ReleaseStore + DeploymentStore + Leases,
     H: CloudHub,
-    K: Secrets,
+    K: RereadSecrets,
 {
     /// The registered manifest readable with its hash; every secure property's secret under the
     /// component's prefix and readable; the connected app's credentials readable and accepted;

@@ -7,16 +7,22 @@
 //! and the workflow start is named by the release id.
 
 pub mod event;
+pub mod spool;
 mod upload;
 
 use async_trait::async_trait;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use baton_domain::BatonError;
-use baton_domain::ports::{Artefacts, ConfigSource, ReleaseStore, Workflow};
+use baton_domain::ports::{ConfigSource, ReleaseStore, Workflow};
 use serde_json::Value;
 
 use crate::Function;
 use event::Notification;
+use spool::Spool;
+
+/// How long a batch may run before the messages not yet started are handed back: well within
+/// the function's 60 s timeout, leaving one message its own time to finish.
+pub const BATCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The ingest handler over its ports.
 pub struct Ingest<C, A, S, W> {
@@ -29,7 +35,7 @@ pub struct Ingest<C, A, S, W> {
 impl<C, A, S, W> Ingest<C, A, S, W>
 where
     C: ConfigSource,
-    A: Artefacts,
+    A: Spool,
     S: ReleaseStore,
     W: Workflow,
 {
@@ -46,11 +52,23 @@ where
     /// Handles one SQS batch. A message fails (and is retried, then dead-lettered) only when its
     /// work may not have been done: infrastructure trouble. Bad packages are recorded as
     /// rejected and acknowledged, so they are never retried endlessly.
+    ///
+    /// The template hands over one message per invocation. Should a batch hold more, a message
+    /// not started within [`BATCH_BUDGET`] is handed back unprocessed (reported failed), so the
+    /// ones before it cannot run the invocation out of time and fail them all.
     pub async fn handle_batch(&self, batch: SqsEvent) -> SqsBatchResponse {
+        let started = std::time::Instant::now();
         let mut failures = Vec::new();
         for message in batch.records {
             let id = message.message_id.clone().unwrap_or_default();
             let body = message.body.as_deref().unwrap_or_default();
+            if started.elapsed() > BATCH_BUDGET {
+                tracing::warn!(message_id = %id, "not started: the batch's time is spent; SQS will deliver it again");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                failures.push(failure);
+                continue;
+            }
             if let Err(err) = self.handle_message(body).await {
                 tracing::warn!(message_id = %id, error = %err, "upload not processed; SQS will deliver it again");
                 let mut failure = BatchItemFailure::default();
@@ -94,7 +112,7 @@ where
 impl<C, A, S, W> Function for Ingest<C, A, S, W>
 where
     C: ConfigSource,
-    A: Artefacts,
+    A: Spool,
     S: ReleaseStore,
     W: Workflow,
 {

@@ -1,15 +1,14 @@
 //! One upload: validate, register, and release when the set is complete.
 
+use std::io::{BufReader, Read};
 use std::time::Duration;
 
 use baton_domain::config::{ComponentKind, STATE_MAX_BYTES};
 use baton_domain::manifest::Manifest;
 use baton_domain::package::{PackageContents, RejectCode};
-use baton_domain::ports::{
-    Artefacts, ConfigSource, Creation, Fetched, PackageOutcome, Registration, ReleaseStore, Workflow,
-};
+use baton_domain::ports::{ConfigSource, Creation, PackageOutcome, Registration, ReleaseStore, Workflow};
 use baton_domain::release::{PackageRef, ReleasePlan, plan_release};
-use baton_domain::web::{WebLimits, validate_site_zip};
+use baton_domain::web::{WebLimits, validate_site_archive};
 use baton_domain::{
     BatonConfig, BatonError, Package, PackageKey, PackageMetadata, RejectedPackage, Rejection, Release, ReleaseId,
 };
@@ -17,6 +16,7 @@ use chrono::Utc;
 
 use super::Ingest;
 use super::event::Upload;
+use super::spool::{Spool, Spooled, SpooledObject};
 
 /// How often release creation is re-planned when concurrent uploads move the counter.
 const RELEASE_ATTEMPTS: u32 = 12;
@@ -24,7 +24,7 @@ const RELEASE_ATTEMPTS: u32 = 12;
 impl<C, A, S, W> Ingest<C, A, S, W>
 where
     C: ConfigSource,
-    A: Artefacts,
+    A: Spool,
     S: ReleaseStore,
     W: Workflow,
 {
@@ -45,46 +45,63 @@ where
             ComponentKind::Web => component.max_total_bytes(),
             ComponentKind::State => STATE_MAX_BYTES,
         };
+        // Spooled to /tmp, never into memory: a package is read from its file, once.
         let object = match self
             .artefacts
-            .fetch(&upload.key, upload.version_id.as_deref(), max_bytes)
+            .spool(&upload.key, upload.version_id.as_deref(), max_bytes)
             .await?
         {
             // Without a version in the event (an unversioned bucket), the newest object is read;
             // if it is not the one this event announced, the key was written again since, and
             // that upload's own event registers or refuses its bytes.
-            Fetched::Object(object)
+            Spooled::Object(object)
                 if upload.version_id.is_none() && upload.etag.as_ref().is_some_and(|e| *e != object.etag) =>
             {
                 tracing::warn!(key = %upload.key, event_etag = ?upload.etag, current_etag = %object.etag, "the key holds a later upload than this event's; that upload's own event handles it");
                 return Ok(());
             }
-            Fetched::Object(object) => object,
-            Fetched::Missing => {
+            Spooled::Object(object) => object,
+            Spooled::Missing => {
                 tracing::warn!(key = %upload.key, "the uploaded object no longer exists; nothing to register");
                 return Ok(());
             }
-            Fetched::TooLarge { size, etag } => {
+            Spooled::TooLarge { size, etag } => {
+                let what_to_do = match kind {
+                    ComponentKind::Web => {
+                        "make the site smaller, or raise this component's max_total_mib in baton.yaml"
+                    }
+                    ComponentKind::State => {
+                        "a manifest lists applications and their settings only (see docs/manifest.md)"
+                    }
+                };
                 let rejection = Rejection::new(
                     RejectCode::TooLarge,
-                    format!("the package is {size} bytes; a {kind} package may be at most {max_bytes} bytes"),
+                    format!(
+                        "the package is {size} bytes; a {kind} package may be at most {max_bytes} bytes: {what_to_do}"
+                    ),
                 );
                 return self.reject(upload, &etag, rejection, PackageMetadata::default()).await;
             }
         };
         let metadata = PackageMetadata::from_user_metadata(&object.user_metadata);
-        let contents = match validate(kind, &object.bytes, component, &config) {
+        let (etag, version_id, size, sha256) = (
+            object.etag.clone(),
+            object.version_id.clone(),
+            object.size,
+            object.sha256.clone(),
+        );
+        let contents = match validate(kind, object, component, &config)? {
             Ok(contents) => contents,
-            Err(rejection) => return self.reject(upload, &object.etag, rejection, metadata).await,
+            Err(rejection) => return self.reject(upload, &etag, rejection, metadata).await,
         };
         let package = Package {
             component: key.component.clone(),
             version: key.version.clone(),
             kind,
             object_key: upload.key.clone(),
-            s3_version_id: object.version_id.clone(),
-            size: object.bytes.len() as u64,
-            sha256: baton_domain::sha256_hex(&object.bytes),
+            s3_version_id: version_id,
+            size,
+            sha256,
             metadata: metadata.clone(),
             contents,
             registered_at: Utc::now(),
@@ -111,7 +128,7 @@ where
                         existing.sha256
                     ),
                 );
-                return self.reject(upload, &object.etag, rejection, metadata).await;
+                return self.reject(upload, &etag, rejection, metadata).await;
             }
         }
         let trigger = PackageRef::of(&package);
@@ -239,22 +256,43 @@ where
     }
 }
 
+/// Validates a spooled package by kind: the outer error is the function's own trouble (the
+/// spool could not be read back), the inner one the package's.
 fn validate(
     kind: ComponentKind,
+    object: SpooledObject,
+    component: &baton_domain::config::ComponentConfig,
+    config: &BatonConfig,
+) -> Result<Result<PackageContents, Rejection>, BatonError> {
+    let unreadable = |e: std::io::Error| BatonError::internal(format!("reading the spooled package back failed ({e})"));
+    Ok(match kind {
+        ComponentKind::Web => validate_site_archive(
+            BufReader::new(object.file),
+            &WebLimits::with_total(component.max_total_bytes()),
+        ),
+        ComponentKind::State => {
+            // At most STATE_MAX_BYTES were spooled: small enough to read whole.
+            let mut bytes = Vec::with_capacity(object.size as usize);
+            object
+                .file
+                .take(STATE_MAX_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(unreadable)?;
+            validate_manifest(&bytes, component, config)
+        }
+    })
+}
+
+fn validate_manifest(
     bytes: &[u8],
     component: &baton_domain::config::ComponentConfig,
     config: &BatonConfig,
 ) -> Result<PackageContents, Rejection> {
-    match kind {
-        ComponentKind::Web => validate_site_zip(bytes, &WebLimits::with_total(component.max_total_bytes())),
-        ComponentKind::State => {
-            let manifest = Manifest::parse(bytes, &config.environment_names())?;
-            // A manifest names the secrets Baton reads for its applications: only those under the
-            // component's prefix, never Baton's own credentials (issue 13).
-            manifest.check_secret_namespace(component.secure_properties_prefix(), &config.platform_secrets())?;
-            Ok(manifest.contents())
-        }
-    }
+    let manifest = Manifest::parse(bytes, &config.environment_names())?;
+    // A manifest names the secrets Baton reads for its applications: only those under the
+    // component's prefix, never Baton's own credentials (issue 13).
+    manifest.check_secret_namespace(component.secure_properties_prefix(), &config.platform_secrets())?;
+    Ok(manifest.contents())
 }
 
 /// 20 ms, 40 ms, ... capped at 640 ms, with up to 50% jitter so racing uploads spread out.

@@ -6,14 +6,14 @@
 //! | Environment state | `ENV#<environment>` | `STATE` |
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use baton_domain::deployment::{ComponentDeployment, EnvironmentState};
 use baton_domain::ports::DeploymentStore;
 use baton_domain::{BatonError, ReleaseId};
 use serde::{Deserialize, Serialize};
 
 use super::items::{from_item, key, s, to_item};
-use super::store::{DynamoStore, is_conditional_failure};
-use crate::errors::sdk_error;
+use super::store::DynamoStore;
 
 #[derive(Serialize, Deserialize)]
 struct DeploymentItem {
@@ -31,6 +31,9 @@ struct EnvironmentItem {
     entity: String,
     /// The current release id, kept top-level for the optimistic-concurrency condition.
     current_release: Option<String>,
+    /// The current release's number, kept top-level so that only a newer release replaces it.
+    #[serde(default)]
+    current_number: Option<u64>,
     #[serde(flatten)]
     state: EnvironmentState,
 }
@@ -65,13 +68,19 @@ impl DeploymentStore for DynamoStore {
             entity: "deployment".into(),
             deployment: deployment.clone(),
         };
-        self.db()
-            .put_item()
+        let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(to_item(&item)?))
-            .send()
-            .await
-            .map_err(|e| sdk_error("recording a deployment", e))?;
+            .build()
+            .map_err(|e| BatonError::internal(format!("building a deployment write: {e}")))?;
+        // Only the lease's holder records what it deploys (DESIGN §3.8).
+        self.write_holding(
+            &deployment.environment,
+            &deployment.release_id,
+            TransactWriteItem::builder().put(put).build(),
+            "recording a deployment",
+        )
+        .await?;
         Ok(())
     }
 
@@ -93,30 +102,44 @@ impl DeploymentStore for DynamoStore {
         state: &EnvironmentState,
         expected_current: Option<&ReleaseId>,
     ) -> Result<bool, BatonError> {
+        let Some(next) = state.current.as_ref() else {
+            return Err(BatonError::internal(format!(
+                "recording {} without a current release",
+                state.environment
+            )));
+        };
         let item = EnvironmentItem {
             pk: format!("ENV#{}", state.environment),
             sk: "STATE".into(),
             entity: "environment".into(),
-            current_release: state.current.as_ref().map(|c| c.release_id.to_string()),
+            current_release: Some(next.release_id.to_string()),
+            current_number: Some(next.number),
             state: state.clone(),
         };
-        let put = self
-            .db()
-            .put_item()
+        let put = Put::builder()
             .table_name(self.table())
             .set_item(Some(to_item(&item)?));
         let put = match expected_current {
+            // Unchanged since read, and only ever a newer release: an older one never replaces it.
             Some(id) => put
-                .condition_expression("current_release = :c")
-                .expression_attribute_values(":c", s(id.as_str())),
+                .condition_expression(
+                    "current_release = :c AND (attribute_not_exists(current_number) OR current_number < :n)",
+                )
+                .expression_attribute_values(":c", s(id.as_str()))
+                .expression_attribute_values(":n", AttributeValue::N(next.number.to_string())),
             None => put
                 .condition_expression("attribute_not_exists(pk) OR attribute_type(current_release, :null)")
                 .expression_attribute_values(":null", s("NULL")),
         };
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(err) if is_conditional_failure(&err) => Ok(false),
-            Err(err) => Err(sdk_error(&format!("recording the state of {}", state.environment), err)),
-        }
+        let put = put
+            .build()
+            .map_err(|e| BatonError::internal(format!("building an environment write: {e}")))?;
+        self.write_holding(
+            &state.environment,
+            &next.release_id,
+            TransactWriteItem::builder().put(put).build(),
+            &format!("recording the state of {}", state.environment),
+        )
+        .await
     }
 }

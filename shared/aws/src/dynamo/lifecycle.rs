@@ -6,12 +6,11 @@
 //! | Approval | `APPROVAL#<id>` | `APPROVAL` | `PENDING#<environment>` / `<number, 12 digits>` while pending |
 //! | Lease | `LEASE#<environment>` | `LEASE` | |
 
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use baton_domain::approval::{Approval, ApprovalStatus, SignOff};
-use baton_domain::ports::{ApprovalStore, Leases, ReleaseEvent, Timeline};
+use baton_domain::ports::{ApprovalStore, ReleaseEvent, Timeline};
 use baton_domain::release::ReleaseStatus;
 use baton_domain::{BatonError, ReleaseId};
 use chrono::{DateTime, Utc};
@@ -295,85 +294,5 @@ impl ApprovalStore for DynamoStore {
             .into_iter()
             .map(|i| from_item::<ApprovalItem>(i).map(|a| a.approval))
             .collect()
-    }
-}
-
-#[async_trait]
-impl Leases for DynamoStore {
-    async fn acquire(
-        &self,
-        environment: &str,
-        holder: &ReleaseId,
-        ttl: Duration,
-    ) -> Result<Result<(), ReleaseId>, BatonError> {
-        let now = Utc::now();
-        let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
-        let mut item = key(format!("LEASE#{environment}"), "LEASE");
-        item.insert("entity".into(), s("lease"));
-        item.insert("holder".into(), s(holder.as_str()));
-        item.insert("until".into(), AttributeValue::N(until.timestamp().to_string()));
-        let result = self
-            .db()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            // Free, already ours (a retry), or left behind by a holder that never came back.
-            .condition_expression("attribute_not_exists(pk) OR holder = :h OR #u < :now")
-            .expression_attribute_names("#u", "until")
-            .expression_attribute_values(":h", s(holder.as_str()))
-            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Ok(())),
-            Err(err) if is_conditional_failure(&err) => {
-                let current = self
-                    .get(key(format!("LEASE#{environment}"), "LEASE"), "a lease")
-                    .await?;
-                let other = current
-                    .and_then(|i| match i.get("holder") {
-                        Some(AttributeValue::S(h)) => Some(ReleaseId(h.clone())),
-                        _ => None,
-                    })
-                    .unwrap_or_else(|| ReleaseId("another release".into()));
-                Ok(Err(other))
-            }
-            Err(err) => Err(sdk_error(&format!("taking the {environment} lease"), err)),
-        }
-    }
-
-    async fn release(&self, environment: &str, holder: &ReleaseId) -> Result<(), BatonError> {
-        let result = self
-            .db()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(key(format!("LEASE#{environment}"), "LEASE")))
-            .condition_expression("holder = :h")
-            .expression_attribute_values(":h", s(holder.as_str()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Not ours (or already gone): nothing to give back.
-            Err(err) if is_conditional_failure(&err) => Ok(()),
-            Err(err) => Err(sdk_error(&format!("releasing the {environment} lease"), err)),
-        }
-    }
-
-    async fn holder(&self, environment: &str) -> Result<Option<ReleaseId>, BatonError> {
-        let item = self
-            .get(key(format!("LEASE#{environment}"), "LEASE"), "a lease")
-            .await?;
-        let now = Utc::now().timestamp();
-        Ok(item.and_then(|i| {
-            let until = match i.get("until") {
-                Some(AttributeValue::N(n)) => n.parse::<i64>().unwrap_or(0),
-                _ => 0,
-            };
-            match i.get("holder") {
-                Some(AttributeValue::S(h)) if until >= now => Some(ReleaseId(h.clone())),
-                _ => None,
-            }
-        }))
     }
 }

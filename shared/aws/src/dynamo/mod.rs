@@ -16,9 +16,11 @@
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.
 
+mod decisions;
 mod deployments;
 mod history;
 mod items;
+mod leases;
 mod lifecycle;
 pub mod status;
 mod store;

@@ -73,13 +73,18 @@ pub trait ApprovalStore: Send + Sync {
 /// One deployment per environment at a time.
 #[async_trait]
 pub trait Leases: Send + Sync {
-    /// Takes the environment for `holder` for at most `ttl`; `Err` holder if another has it.
+    /// Takes the environment for `holder` for at most `ttl`: its fence, a number that rises
+    /// with every acquisition of the environment; `Err` holder if another has it.
     async fn acquire(
         &self,
         environment: &str,
         holder: &ReleaseId,
         ttl: Duration,
-    ) -> Result<Result<(), ReleaseId>, BatonError>;
+    ) -> Result<Result<u64, ReleaseId>, BatonError>;
+    /// Extends the lease by `ttl` if `holder` still holds it under `fence` and it has not run
+    /// out; `false` if the lease was lost.
+    async fn renew(&self, environment: &str, holder: &ReleaseId, fence: u64, ttl: Duration)
+    -> Result<bool, BatonError>;
     /// Gives it back (only if `holder` has it).
     async fn release(&self, environment: &str, holder: &ReleaseId) -> Result<(), BatonError>;
     /// Who holds the environment now, if anyone (a lease past its time holds nothing).

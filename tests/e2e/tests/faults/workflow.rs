@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Result, ensure};
+use aws_sdk_dynamodb::types::AttributeValue;
 use baton_e2e::{Harness, text};
 use baton_local::faults::Fault;
 
@@ -65,7 +66,10 @@ pub async fn host_killed_mid_deployment() -> Result<Outcome> {
     ensure!(decided.status == 200, "{}", decided.body);
     h.wait_for_status(1, "deploying", LONG).await?;
     h.stack.restart_functions().await?;
-    h.approval_links(1, "PROD").await?;
+    if let Err(e) = h.approval_links(1, "PROD").await {
+        eprintln!("DEBUG events: {:#?}", h.events(1).await?);
+        return Err(e);
+    }
     let live = h.environment("TEST").await?;
     ensure!(
         live.current.as_ref().is_some_and(|c| c.number == 1),
@@ -88,6 +92,49 @@ pub async fn dynamodb_throttling() -> Result<Outcome> {
     ensure!(h.stack.aws_faults.pending() == 0, "every fault was injected");
     Ok(Outcome {
         faults: h.stack.aws_faults.injected(),
+        expected_releases: 1,
+        harness: h,
+    })
+}
+
+/// The lease runs out while TEST's CloudHub rollout is still being polled (a deployer held it
+/// past its time): the next step finds it lost, stops with `Baton.LeaseLost`, records nothing
+/// and leaves the environment to whoever takes it next.
+pub async fn lease_held_past_expiry() -> Result<Outcome> {
+    let h = Harness::start_with(baton_local::StackOptions {
+        cloudhub_apply_delay: Duration::from_secs(8),
+        ..baton_local::StackOptions::ephemeral()
+    })
+    .await?;
+    h.release_samples("1.0.0", 1).await?;
+    let links = h.approval_links(1, "TEST").await?;
+    ensure!(h.decide(&links[0].1, "approve", "go").await?.status == 200);
+    let deadline = std::time::Instant::now() + LONG;
+    while h.cloudhub_deployments("Sandbox").is_empty() {
+        ensure!(std::time::Instant::now() < deadline, "no CloudHub deployment began");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The lease's time is up: as if the deployer had stalled for two hours.
+    h.dynamodb
+        .update_item()
+        .table_name(&h.table)
+        .key("pk", AttributeValue::S("LEASE#TEST".into()))
+        .key("sk", AttributeValue::S("LEASE".into()))
+        .update_expression("SET #u = :past")
+        .expression_attribute_names("#u", "until")
+        .expression_attribute_values(":past", AttributeValue::N("0".into()))
+        .send()
+        .await?;
+    h.wait_for_status(1, "failed", LONG).await?;
+    let events = h.events(1).await?;
+    ensure!(
+        events.iter().any(|e| e.detail.contains("no longer holds the TEST lease")),
+        "the timeline says the lease was lost: {events:?}"
+    );
+    let test = h.environment("TEST").await?;
+    ensure!(test.current.is_none(), "nothing was recorded live in TEST: {test:?}");
+    Ok(Outcome {
+        faults: 1,
         expected_releases: 1,
         harness: h,
     })

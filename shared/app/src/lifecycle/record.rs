@@ -1,0 +1,73 @@
+//! `record`: the environment's new live state, written only by the lease's holder and only
+//! over an older release.
+
+use baton_domain::deployment::LiveRelease;
+use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
+use baton_domain::{BatonError, ErrorKind, Release};
+
+use super::{LEASE_TTL, Lifecycle};
+
+/// Tries against concurrent writers before leaving it to the state machine's retry.
+const RECORD_TRIES: usize = 5;
+
+/// The error of a step whose workflow no longer holds the environment.
+pub(crate) fn lease_lost(env: &str, release: &Release) -> BatonError {
+    BatonError {
+        kind: ErrorKind::LeaseLost,
+        message: format!(
+            "release {} no longer holds the {env} lease (it ran out or another release took it); it stopped and changed nothing more in {env}",
+            release.number
+        ),
+    }
+}
+
+impl<C, S, M> Lifecycle<C, S, M>
+where
+    C: ConfigSource,
+    S: ReleaseStore + DeploymentStore + Timeline + Leases + ApprovalStore,
+    M: Mailer,
+{
+    /// Records `live` as `env`'s current release. Idempotent: a release already recorded is
+    /// left as it is.
+    pub(super) async fn record_live(
+        &self,
+        env: &str,
+        release: &Release,
+        live: LiveRelease,
+        fence: Option<u64>,
+    ) -> Result<(), BatonError> {
+        let fence = fence.ok_or_else(|| BatonError::invalid("record needs the lease's fence (leaseFence)"))?;
+        if !self.store.renew(env, &release.id, fence, LEASE_TTL).await? {
+            return Err(lease_lost(env, release));
+        }
+        for _ in 0..RECORD_TRIES {
+            let state = self.store.environment_state(env).await?;
+            if let Some(current) = &state.current {
+                if current.release_id == release.id {
+                    return Ok(()); // recorded by an earlier try
+                }
+                if current.number > release.number {
+                    return Err(BatonError {
+                        kind: ErrorKind::Superseded,
+                        message: format!(
+                            "release {} is already live in {env}; release {} is not recorded over it",
+                            current.number, release.number
+                        ),
+                    });
+                }
+            }
+            let expected = state.current.as_ref().map(|c| c.release_id.clone());
+            if self
+                .store
+                .record_environment(&state.advanced(live.clone()), expected.as_ref())
+                .await?
+            {
+                return Ok(());
+            }
+        }
+        Err(BatonError::transient(format!(
+            "the state of {env} kept changing while release {} was recorded; trying again",
+            release.number
+        )))
+    }
+}
