@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup setup-demo build up demo test lint fmt clean bench
+.PHONY: setup setup-demo build up demo test lint fmt clean bench mutants
 
 setup: ## Install what test (and demo) need: python3-venv and Chromium (Debian) when missing, pinned moto into .venv
 	@tools/setup.sh test
@@ -46,3 +46,11 @@ FUNCTIONS := ingest notify approve lifecycle deploy-pages deploy-cloudhub status
 bench: setup-demo package ## Every measured figure in one table, also saved to target/bench.md (see docs/performance.md)
 	$(CARGO) build -q --profile bench $(addprefix -p ,$(FUNCTIONS)) -p baton-bench
 	set -o pipefail; $(CARGO) run -q --profile bench -p baton-bench | tee target/bench.md
+
+CARGO_MUTANTS_VERSION := 27.1.0
+MUTANTS_JOBS ?= 2
+
+mutants: ## Mutation testing of baton-domain by its own tests (about 11 minutes; see docs/testing.md)
+	@if [ "$$(cargo mutants --version 2>/dev/null)" != "cargo-mutants $(CARGO_MUTANTS_VERSION)" ]; then \
+		$(CARGO) install cargo-mutants --locked --version $(CARGO_MUTANTS_VERSION); fi
+	$(CARGO) mutants -p baton-domain -j $(MUTANTS_JOBS) $(MUTANTS_FLAGS)

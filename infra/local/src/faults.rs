@@ -36,7 +36,8 @@ impl Fault {
     /// still watch what happens).
     pub fn dynamodb_throttling(count: u64) -> Fault {
         Fault {
-            operation: "DynamoDB_20120810.PutItem|DynamoDB_20120810.UpdateItem|DynamoDB_20120810.TransactWriteItems".into(),
+            operation: "DynamoDB_20120810.PutItem|DynamoDB_20120810.UpdateItem|DynamoDB_20120810.TransactWriteItems"
+                .into(),
             count,
             status: 400,
             code: "ProvisionedThroughputExceededException".into(),

@@ -134,6 +134,28 @@ pub(crate) async fn expire_tokens(State(state): State<SimState>) -> StatusCode {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct CredentialsRequest {
+    client_id: Option<String>,
+    client_secret: String,
+    refused_status: Option<u16>,
+}
+
+/// `POST /__admin/credentials`: rotate the connected app's secret; old tokens are refused.
+pub(crate) async fn rotate_credentials(State(state): State<SimState>, body: Bytes) -> Result<StatusCode, ApiError> {
+    let request: CredentialsRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("Invalid credentials: {e}")))?;
+    state
+        .rotate_credentials(
+            request.client_id.as_deref(),
+            &request.client_secret,
+            request.refused_status.unwrap_or(401),
+        )
+        .map_err(ApiError::bad_request)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SettingsRequest {
     apply_delay_ms: Option<u64>,
     token_ttl_seconds: Option<u64>,

@@ -146,6 +146,11 @@ pub(crate) fn authorize(world: &World, headers: &HeaderMap) -> Result<(), ApiErr
         .map(|(_, token)| token.trim());
     match token {
         Some(token) if world.token_is_valid(token) => Ok(()),
+        // A token of rotated credentials may be answered 403, as a revoked grant is.
+        Some(token) if world.revoked_status(token) == Some(403) => Err(ApiError::spring(
+            StatusCode::FORBIDDEN,
+            "The access token was revoked: its connected app's credentials changed",
+        )),
         _ => Err(ApiError::unauthorized()),
     }
 }

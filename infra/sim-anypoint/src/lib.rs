@@ -100,6 +100,7 @@ pub fn router(state: SimState) -> Router {
         .route("/__admin/assets", post(admin::add_assets))
         .route("/__admin/failing-versions", post(admin::add_failing))
         .route("/__admin/tokens/expire", post(admin::expire_tokens))
+        .route("/__admin/credentials", post(admin::rotate_credentials))
         .route("/__admin/settings", post(admin::settings))
         .fallback(admin::fallback)
         .layer(axum::middleware::from_fn_with_state(

@@ -97,6 +97,8 @@ impl FaultSpec {
 pub(crate) struct World {
     pub(crate) config: SimConfig,
     pub(crate) tokens: HashMap<String, Instant>,
+    /// Tokens issued before the last credential rotation, and the status they get (401 or 403).
+    pub(crate) revoked_tokens: HashMap<String, u16>,
     pub(crate) tokens_issued: u64,
     pub(crate) assets: BTreeMap<AssetKey, AssetRecord>,
     pub(crate) failing: HashMap<AssetKey, Option<String>>,
@@ -113,6 +115,7 @@ impl World {
         let mut world = Self {
             config,
             tokens: HashMap::new(),
+            revoked_tokens: HashMap::new(),
             tokens_issued: 0,
             assets: BTreeMap::new(),
             failing: HashMap::new(),
@@ -176,6 +179,35 @@ impl World {
 
     pub(crate) fn token_is_valid(&self, token: &str) -> bool {
         self.tokens.get(token).is_some_and(|expires| Instant::now() < *expires)
+    }
+
+    /// The status a token revoked by a credential rotation gets, if it was one.
+    pub(crate) fn revoked_status(&self, token: &str) -> Option<u16> {
+        self.revoked_tokens.get(token).copied()
+    }
+
+    /// Rotates the connected app's secret (and id, when given): the token call accepts only the new
+    /// credentials, and every token issued so far is refused with `refused_status` (401 or 403).
+    pub(crate) fn rotate_credentials(
+        &mut self,
+        client_id: Option<&str>,
+        client_secret: &str,
+        refused_status: u16,
+    ) -> Result<(), String> {
+        if client_secret.is_empty() {
+            return Err("client_secret must not be empty".to_string());
+        }
+        if refused_status != 401 && refused_status != 403 {
+            return Err(format!("refused_status must be 401 or 403, got {refused_status}"));
+        }
+        if let Some(id) = client_id.filter(|id| !id.is_empty()) {
+            self.config.client_id = id.to_string();
+        }
+        self.config.client_secret = client_secret.to_string();
+        for (token, _) in self.tokens.drain() {
+            self.revoked_tokens.insert(token, refused_status);
+        }
+        Ok(())
     }
 
     pub(crate) fn environment_name(&self, env_id: &str) -> Option<&str> {
@@ -282,9 +314,28 @@ impl SimState {
         self.world().faults.push(fault);
     }
 
+    /// Drops every pending fault (the end of a storm).
+    pub fn clear_faults(&self) {
+        self.world().faults.clear();
+    }
+
     /// Invalidates every issued token, so the next call with one gets a 401.
     pub fn expire_tokens(&self) {
         self.world().tokens.clear();
+    }
+
+    /// Rotates the connected app's client secret (and client id, when given), as an administrator
+    /// would in Access Management: the token call accepts only the new credentials from now on, and
+    /// tokens issued before are refused with `refused_status` (401, or 403). Runtime state: a
+    /// [`SimState::reset`] keeps it.
+    pub fn rotate_credentials(
+        &self,
+        client_id: Option<&str>,
+        client_secret: &str,
+        refused_status: u16,
+    ) -> Result<(), String> {
+        self.world()
+            .rotate_credentials(client_id, client_secret, refused_status)
     }
 
     /// Changes the apply delay for rollouts started from now on (and those in flight).

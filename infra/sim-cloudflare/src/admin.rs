@@ -92,6 +92,8 @@ impl SimState {
                 "step_delay_ms": world.step_delay.as_millis() as u64,
                 "jwt_ttl_secs": world.jwt_ttl.as_secs_f64(),
                 "max_file_count_allowed": self.config().max_file_count_allowed,
+                "api_token_rotated": world.api_token != self.config().api_token,
+                "refused_token_status": world.refused_token_status,
             },
         })
     }

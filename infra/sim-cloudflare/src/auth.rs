@@ -45,8 +45,15 @@ impl SimState {
     /// Checks `Authorization: Bearer <API token>` and the account id of an account-scoped path.
     pub(crate) fn authorize(&self, headers: &HeaderMap, account: &str) -> Result<(), ApiError> {
         let token = bearer(headers)?;
-        if !constant_time_eq(token.as_bytes(), self.config().api_token.as_bytes()) {
-            return Err(ApiError::authentication());
+        let (accepted, refused_status) = {
+            let world = self.world();
+            (world.api_token.clone(), world.refused_token_status)
+        };
+        if !constant_time_eq(token.as_bytes(), accepted.as_bytes()) {
+            // After a rotation the old token may be answered 403 (a revoked token) instead of 401.
+            let mut error = ApiError::authentication();
+            error.status = StatusCode::from_u16(refused_status).unwrap_or(StatusCode::UNAUTHORIZED);
+            return Err(error);
         }
         if account == self.config().account_id {
             return Ok(());
@@ -107,7 +114,7 @@ impl SimState {
         now: DateTime<Utc>,
     ) -> Result<String, ApiError> {
         let token = bearer(headers).map_err(|_| ApiError::upload_unauthorized("missing upload JWT"))?;
-        if constant_time_eq(token.as_bytes(), self.config().api_token.as_bytes()) {
+        if constant_time_eq(token.as_bytes(), world.api_token.as_bytes()) {
             return Err(ApiError::upload_unauthorized(
                 "an API token is not accepted here; use the JWT from the upload-token endpoint",
             ));

@@ -106,6 +106,34 @@ pub enum FaultSpec {
         /// Milliseconds per stage.
         millis: u64,
     },
+    /// Rotate the API token (applied at once): from now on only `token` is accepted, and any other
+    /// token, the old one included, is refused with `status` (401, the default, or 403) and code 10000,
+    /// as Cloudflare answers a rolled or revoked token.
+    RotateToken {
+        /// The token accepted from now on.
+        token: String,
+        /// The status a refused token gets: 401 or 403.
+        #[serde(default)]
+        status: Option<u16>,
+    },
+}
+
+impl FaultSpec {
+    /// The next `count` API requests (whose path contains `path_contains`, when given) get HTTP `status`,
+    /// with the body the status gets on Cloudflare (see [`FaultSpec::HttpError`]); a 429 carries
+    /// `Retry-After: 1`.
+    pub fn http_error(status: u16, count: u32, path_contains: Option<&str>) -> FaultSpec {
+        FaultSpec::HttpError {
+            status,
+            count,
+            skip: 0,
+            path_contains: path_contains.map(str::to_string),
+            method: None,
+            retry_after: None,
+            code: None,
+            message: None,
+        }
+    }
 }
 
 /// A fault waiting to act.
@@ -139,6 +167,18 @@ impl World {
             }
             FaultSpec::StepDelay { millis } => {
                 self.step_delay = Duration::from_millis(*millis);
+                return Ok(0);
+            }
+            FaultSpec::RotateToken { token, status } => {
+                let status = status.unwrap_or(401);
+                if token.trim().is_empty() || token.contains(char::is_whitespace) {
+                    return Err("rotate_token: the token must be non-empty, without whitespace".to_string());
+                }
+                if status != 401 && status != 403 {
+                    return Err(format!("rotate_token: status must be 401 or 403, got {status}"));
+                }
+                self.api_token = token.clone();
+                self.refused_token_status = status;
                 return Ok(0);
             }
             FaultSpec::ExpireJwts {
@@ -248,7 +288,7 @@ fn remaining(spec: &FaultSpec) -> u32 {
         | FaultSpec::Delay { count, .. }
         | FaultSpec::ExpireJwts { count, .. }
         | FaultSpec::FailDeployment { count, .. } => *count,
-        FaultSpec::JwtTtl { .. } | FaultSpec::StepDelay { .. } => 0,
+        FaultSpec::JwtTtl { .. } | FaultSpec::StepDelay { .. } | FaultSpec::RotateToken { .. } => 0,
     }
 }
 

@@ -100,6 +100,10 @@ pub(crate) struct World {
     pub jwts_issued: u64,
     /// Start and count of the current rate-limit window.
     pub rate_window: Option<(DateTime<Utc>, u32)>,
+    /// The API token accepted now: the configured one until a `rotate_token` fault replaces it.
+    pub api_token: String,
+    /// The status a wrong API token gets (401, or 403 after `rotate_token` asked for it).
+    pub refused_token_status: u16,
 }
 
 impl World {
@@ -116,6 +120,8 @@ impl World {
             requests_by_endpoint: BTreeMap::new(),
             jwts_issued: 0,
             rate_window: None,
+            api_token: config.api_token.clone(),
+            refused_token_status: 401,
         };
         for seed in &config.projects {
             world.add_project(seed, json!({}), now);
@@ -219,7 +225,18 @@ impl SimState {
         world
     }
 
-    /// Back to the start: seed projects only; no deployments, assets, JWTs, faults or counts.
+    /// Rotates the API token: only `token` is accepted from now on; any other gets `refused_status`
+    /// (401 or 403) with code 10000. The same as posting a `rotate_token` fault.
+    pub fn rotate_token(&self, token: &str, refused_status: u16) -> Result<(), String> {
+        self.add_fault(crate::FaultSpec::RotateToken {
+            token: token.to_string(),
+            status: Some(refused_status),
+        })
+        .map(|_| ())
+    }
+
+    /// Back to the start: seed projects only; no deployments, assets, JWTs, faults or counts; the
+    /// configured API token.
     pub fn reset(&self) {
         let mut world = self.world();
         *world = World::new(&self.shared.config, Utc::now());

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use baton_domain::manifest::ResolvedApplication;
@@ -12,47 +13,113 @@ use baton_domain::reconcile::LiveApplication;
 use baton_domain::{BatonError, ErrorKind};
 use tokio::sync::Mutex;
 
-use crate::{AnypointClient, AnypointError, AssetVersionCheck, DeploymentSpec, Readiness, UpdateStrategy, readiness};
+use crate::{
+    AnypointClient, AnypointError, AssetVersionCheck, DeploymentSpec, Readiness, RetryPolicy, UpdateStrategy, readiness,
+};
+
+/// Every error for refused credentials says this, so the handler knows to read the secret again
+/// (and a person reading the release page knows what happened).
+pub const TOKEN_REFUSED: &str = "the stored token was refused";
+
+/// The retry policy inside a Lambda (deploy-cloudhub runs for at most 60 s): Step Functions
+/// retries a `Baton.Transient` 5 more times with growing waits, so the client only rides out a
+/// blip: 4 attempts a call, backoff from 250 ms, a server-given wait honoured up to 8 s (at most
+/// 24 s of waiting a call).
+pub fn lambda_retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        max_server_delay: Duration::from_secs(8),
+        ..RetryPolicy::default()
+    }
+}
 
 /// CloudHub 2.0 through Anypoint, as the [`CloudHub`] port.
-#[derive(Default)]
 pub struct AnypointPlatform {
     clients: Mutex<HashMap<(String, String), Arc<AnypointClient>>>,
+    retry_policy: RetryPolicy,
+}
+
+impl Default for AnypointPlatform {
+    fn default() -> Self {
+        Self::with_retry_policy(lambda_retry_policy())
+    }
 }
 
 impl AnypointPlatform {
-    /// A platform adapter with no clients yet.
+    /// A platform adapter with no clients yet, with [`lambda_retry_policy`].
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An adapter whose clients retry with `policy`.
+    pub fn with_retry_policy(policy: RetryPolicy) -> Self {
+        AnypointPlatform {
+            clients: Mutex::new(HashMap::new()),
+            retry_policy: policy,
+        }
     }
 
     async fn client(&self, target: &CloudHubTarget) -> Result<Arc<AnypointClient>, BatonError> {
         let key = (target.base_url.clone(), target.client_id.clone());
         let mut clients = self.clients.lock().await;
-        if let Some(c) = clients.get(&key) {
+        // A client made with another secret (the secret was rotated since) is replaced.
+        if let Some(c) = clients.get(&key).filter(|c| c.client_secret == target.client_secret) {
             return Ok(c.clone());
         }
         let client = Arc::new(
             AnypointClient::new(&target.base_url, &target.client_id, &target.client_secret)
-                .map_err(|e| to_baton(&e))?,
+                .map_err(|e| to_baton(&e))?
+                .with_retry_policy(self.retry_policy.clone()),
         );
         clients.insert(key, client.clone());
         Ok(client)
     }
+
+    /// Passes `result` on; when it is a refusal, first forgets the client, and with it its
+    /// access token, so the next call (after the handler read the secret again) starts afresh.
+    async fn forget_if_refused<T>(
+        &self,
+        target: &CloudHubTarget,
+        result: Result<T, BatonError>,
+    ) -> Result<T, BatonError> {
+        if let Err(e) = &result
+            && e.message.contains(TOKEN_REFUSED)
+        {
+            let key = (target.base_url.clone(), target.client_id.clone());
+            self.clients.lock().await.remove(&key);
+        }
+        result
+    }
 }
 
-/// Transient stays transient; an auth failure is a configuration problem; anything else the
-/// platform refuses fails the deployment with the platform's words.
+/// Transient stays transient; refused credentials (401/403, saying [`TOKEN_REFUSED`]) are a
+/// configuration problem; anything else the platform refuses fails the deployment with the
+/// platform's words.
 pub fn to_baton(e: &AnypointError) -> BatonError {
-    let message = format!("Anypoint: {e}");
     let kind = if e.is_transient() {
         ErrorKind::Transient
     } else {
         match e.status() {
-            Some(401 | 403) => ErrorKind::Invalid,
+            Some(401 | 403) => {
+                return BatonError {
+                    kind: ErrorKind::Invalid,
+                    message: format!("Anypoint: {TOKEN_REFUSED}: {e}"),
+                };
+            }
             Some(_) => ErrorKind::DeployFailed,
             None => ErrorKind::Internal,
         }
+    };
+    let message = match (kind, e.status()) {
+        // Said for the person who reads it on the release page once Step Functions' retries ran out.
+        (ErrorKind::Transient, Some(429)) => {
+            format!("Anypoint is rate limiting Baton (HTTP 429), also after retries with backoff: {e}")
+        }
+        (ErrorKind::Transient, Some(status)) => {
+            format!("Anypoint is unavailable (HTTP {status}), also after retries with backoff: {e}")
+        }
+        (ErrorKind::Transient, None) => format!("Anypoint could not be reached, also after retries: {e}"),
+        _ => format!("Anypoint: {e}"),
     };
     BatonError { kind, message }
 }
@@ -75,9 +142,9 @@ fn spec(target: &CloudHubTarget, app: &ResolvedApplication, secure: &BTreeMap<St
     }
 }
 
-#[async_trait]
-impl CloudHub for AnypointPlatform {
-    async fn target_exists(&self, target: &CloudHubTarget) -> Result<Option<bool>, BatonError> {
+/// The port's calls, each once; the trait below adds forgetting the client after a refusal.
+impl AnypointPlatform {
+    async fn target_exists_once(&self, target: &CloudHubTarget) -> Result<Option<bool>, BatonError> {
         let client = self.client(target).await?;
         let org = client.org_id().await.map_err(|e| to_baton(&e))?;
         match client.targets(&org).await {
@@ -88,7 +155,7 @@ impl CloudHub for AnypointPlatform {
         }
     }
 
-    async fn applications(&self, target: &CloudHubTarget) -> Result<Vec<LiveApplication>, BatonError> {
+    async fn applications_once(&self, target: &CloudHubTarget) -> Result<Vec<LiveApplication>, BatonError> {
         let client = self.client(target).await?;
         let scope = client.scope(&target.environment).await.map_err(|e| to_baton(&e))?;
         let summaries = client
@@ -117,7 +184,7 @@ impl CloudHub for AnypointPlatform {
         Ok(live)
     }
 
-    async fn missing_assets(
+    async fn missing_assets_once(
         &self,
         target: &CloudHubTarget,
         apps: &[ResolvedApplication],
@@ -137,7 +204,7 @@ impl CloudHub for AnypointPlatform {
         Ok(missing)
     }
 
-    async fn apply(
+    async fn apply_once(
         &self,
         target: &CloudHubTarget,
         app: &ResolvedApplication,
@@ -154,7 +221,12 @@ impl CloudHub for AnypointPlatform {
         result.map(|_| ()).map_err(|e| to_baton(&e))
     }
 
-    async fn rollout(&self, target: &CloudHubTarget, name: &str, asset_version: &str) -> Result<Rollout, BatonError> {
+    async fn rollout_once(
+        &self,
+        target: &CloudHubTarget,
+        name: &str,
+        asset_version: &str,
+    ) -> Result<Rollout, BatonError> {
         let client = self.client(target).await?;
         let scope = client.scope(&target.environment).await.map_err(|e| to_baton(&e))?;
         let Some(summary) = client
@@ -176,5 +248,43 @@ impl CloudHub for AnypointPlatform {
             Readiness::InProgress { waiting_for } => Rollout::InProgress(waiting_for),
             Readiness::Failed { reason } => Rollout::Failed(reason),
         })
+    }
+}
+
+#[async_trait]
+impl CloudHub for AnypointPlatform {
+    async fn target_exists(&self, target: &CloudHubTarget) -> Result<Option<bool>, BatonError> {
+        let result = self.target_exists_once(target).await;
+        self.forget_if_refused(target, result).await
+    }
+
+    async fn applications(&self, target: &CloudHubTarget) -> Result<Vec<LiveApplication>, BatonError> {
+        let result = self.applications_once(target).await;
+        self.forget_if_refused(target, result).await
+    }
+
+    async fn missing_assets(
+        &self,
+        target: &CloudHubTarget,
+        apps: &[ResolvedApplication],
+    ) -> Result<Vec<String>, BatonError> {
+        let result = self.missing_assets_once(target, apps).await;
+        self.forget_if_refused(target, result).await
+    }
+
+    async fn apply(
+        &self,
+        target: &CloudHubTarget,
+        app: &ResolvedApplication,
+        existing: Option<&str>,
+        secure_properties: &BTreeMap<String, String>,
+    ) -> Result<(), BatonError> {
+        let result = self.apply_once(target, app, existing, secure_properties).await;
+        self.forget_if_refused(target, result).await
+    }
+
+    async fn rollout(&self, target: &CloudHubTarget, name: &str, asset_version: &str) -> Result<Rollout, BatonError> {
+        let result = self.rollout_once(target, name, asset_version).await;
+        self.forget_if_refused(target, result).await
     }
 }

@@ -238,4 +238,3 @@ impl<F: Function, D: Function> Function for WithDeliveries<F, D> {
         }
     }
 }
-

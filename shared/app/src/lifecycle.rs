@@ -37,8 +37,6 @@ mod ended;
 mod finish;
 mod record;
 
-
-
 use finish::readable_cause;
 
 use baton_domain::config::limits::MAX_PLAN_ROUNDS;

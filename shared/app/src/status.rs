@@ -324,7 +324,34 @@ where
                 let environments: Vec<String> = config.environment_names().iter().map(|e| e.to_string()).collect();
                 let notes = self.store.environment_notes(&ids, &environments).await?;
                 let base = config.public_url.trim_end_matches('/');
-                feed_answer(pages::feed(&page.releases, &notes, &environments, base, Utc::now()))
+                // A sign-off whose mails could not be sent is told to subscribers too.
+                let mut warnings = Vec::new();
+                for env in &environments {
+                    for pending in self
+                        .store
+                        .pending_sign_offs(env, baton_domain::ports::status::PENDING_PER_ENVIRONMENT)
+                        .await?
+                    {
+                        if let Some(reason) = pending.mail_failure {
+                            warnings.push((
+                                pending.release_id,
+                                format!(
+                                    "Baton {} for {env}: {}",
+                                    baton_domain::approval::delivery::UNREACHABLE_WORDS,
+                                    baton_domain::redact::internals(&reason)
+                                ),
+                            ));
+                        }
+                    }
+                }
+                feed_answer(pages::feed_with(
+                    &page.releases,
+                    &notes,
+                    &environments,
+                    base,
+                    Utc::now(),
+                    &warnings,
+                ))
             }
         }))
     }

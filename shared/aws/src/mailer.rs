@@ -1,11 +1,23 @@
 //! SES v2 as the [`Mailer`] port.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use baton_domain::BatonError;
 use baton_domain::ports::{Mail, Mailer};
 
 use crate::errors::sdk_error;
+
+/// How many times one mail is tried. The SDK already retries throttling and 5xx within a try;
+/// these tries also cover what it does not (a refusal such as `MessageRejected`, which SES also
+/// answers while an identity or sending quota is being sorted out) and a throttling burst longer
+/// than its own backoff.
+pub const MAIL_ATTEMPTS: u32 = 3;
+
+/// The pause before the second try; the third waits twice as long. Short: `approve` sends mail
+/// inside an HTTP request that must answer well within API Gateway's 29 s.
+const RETRY_PAUSE: Duration = Duration::from_millis(400);
 
 /// Sends mail through SES.
 #[derive(Debug, Clone)]
@@ -40,14 +52,29 @@ impl Mailer for SesMailer {
                     .build(),
             )
             .build();
-        self.ses
-            .send_email()
-            .from_email_address(from)
-            .destination(Destination::builder().to_addresses(&mail.to).build())
-            .content(EmailContent::builder().simple(message).build())
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("sending mail to {}", mail.to), e))?;
-        Ok(())
+        let mut attempt = 1;
+        loop {
+            let sent = self
+                .ses
+                .send_email()
+                .from_email_address(from)
+                .destination(Destination::builder().to_addresses(&mail.to).build())
+                .content(EmailContent::builder().simple(message.clone()).build())
+                .send()
+                .await;
+            let error = match sent {
+                Ok(_) => return Ok(()),
+                Err(e) => sdk_error(&format!("sending mail to {}", mail.to), e),
+            };
+            if attempt >= MAIL_ATTEMPTS {
+                return Err(BatonError {
+                    kind: error.kind,
+                    message: format!("{} (tried {attempt} times)", error.message),
+                });
+            }
+            tracing::warn!(attempt, error = %error, "mail not sent; trying again");
+            tokio::time::sleep(RETRY_PAUSE * attempt).await;
+            attempt += 1;
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! AWS Secrets Manager as the [`Secrets`] port. Values are cached for the life of the process
-//! (one cold start): secrets rotate rarely, and a rotation is picked up by the next cold start.
+//! (one cold start): secrets rotate rarely. A rotation is picked up by the next cold start, or at
+//! once by [`SecretsManager::read_again`], which a handler calls when a platform refuses the
+//! value it holds.
 
 use std::collections::HashMap;
 
@@ -28,6 +30,13 @@ impl SecretsManager {
 }
 
 impl SecretsManager {
+    /// Drops the cached value of `name` and reads it from Secrets Manager again (then caches the
+    /// new one): for when a platform refused the value held, which may have been rotated since.
+    pub async fn read_again(&self, name: &str) -> Result<String, BatonError> {
+        self.cache.lock().await.remove(name);
+        Ok(self.read(name).await?.0)
+    }
+
     async fn read(&self, name: &str) -> Result<(String, Option<String>), BatonError> {
         if let Some(entry) = self.cache.lock().await.get(name) {
             return Ok(entry.clone());

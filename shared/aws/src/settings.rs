@@ -14,6 +14,8 @@ pub struct Settings {
     pub config_key: String,
     /// The release state machine (`BATON_STATE_MACHINE_ARN`), for functions that start it.
     pub state_machine_arn: Option<String>,
+    /// The queue of decisions still to deliver (`BATON_DECISIONS_QUEUE_URL`), for `approve`.
+    pub decisions_queue_url: Option<String>,
 }
 
 /// The default key of the configuration document in the artefact bucket.
@@ -42,6 +44,7 @@ impl Settings {
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| DEFAULT_CONFIG_KEY.to_string()),
             state_machine_arn: lookup("BATON_STATE_MACHINE_ARN").filter(|v| !v.is_empty()),
+            decisions_queue_url: lookup("BATON_DECISIONS_QUEUE_URL").filter(|v| !v.trim().is_empty()),
         })
     }
 }
@@ -97,5 +100,10 @@ impl AwsContext {
     /// A Step Functions client for this context.
     pub fn sfn(&self) -> aws_sdk_sfn::Client {
         aws_sdk_sfn::Client::new(&self.sdk)
+    }
+
+    /// An SQS client for this context.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk)
     }
 }

@@ -1,6 +1,9 @@
 //! The release state machine as the [`Workflow`] port.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+use aws_sdk_sfn::config::timeout::TimeoutConfig;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baton_domain::ports::{Started, TaskAnswer, TaskCallbacks, Workflow};
@@ -67,10 +70,28 @@ pub struct SfnCallbacks {
     sfn: aws_sdk_sfn::Client,
 }
 
+/// Longest one callback request may take (each of the SDK's tries).
+const CALLBACK_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest one callback may take with the SDK's retries: `approve` answers within an HTTP
+/// request that API Gateway ends at 29 s, and tries twice.
+const CALLBACK_TIMEOUT: Duration = Duration::from_secs(6);
+
 impl SfnCallbacks {
-    /// Callbacks over `sfn`.
+    /// Callbacks over `sfn`, each bounded in time ([`CALLBACK_TIMEOUT`]).
     pub fn new(sfn: aws_sdk_sfn::Client) -> Self {
-        SfnCallbacks { sfn }
+        let bounded = sfn
+            .config()
+            .to_builder()
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(CALLBACK_ATTEMPT_TIMEOUT)
+                    .operation_timeout(CALLBACK_TIMEOUT)
+                    .build(),
+            )
+            .build();
+        SfnCallbacks {
+            sfn: aws_sdk_sfn::Client::from_conf(bounded),
+        }
     }
 }
 

@@ -225,6 +225,18 @@ impl PagesError {
         }
     }
 
+    /// True when the API token itself was refused: HTTP 401 or 403 on an API-token call (not an asset
+    /// call, whose 401/403 is about its upload JWT). The token was rolled, revoked, lacks the Pages
+    /// permission, or belongs to another account: asking again with the same token cannot help.
+    pub fn is_token_refused(&self) -> bool {
+        let (PagesError::Api { operation, .. } | PagesError::Malformed { operation, .. }) = self else {
+            return false;
+        };
+        matches!(self.status(), Some(401 | 403))
+            && !self.has_code(CODE_UPLOAD_UNAUTHORIZED)
+            && !operation.contains("asset")
+    }
+
     /// True when an asset call was refused for its upload JWT: code 8000013, or the older plain-text
     /// "Expired JWT" 403 (and any other 401/403 there). The cure is to fetch a new JWT.
     pub(crate) fn is_upload_auth_failure(&self) -> bool {
@@ -283,6 +295,10 @@ mod tests {
         assert!(!api(404, Some(CODE_PROJECT_NOT_FOUND)).is_transient());
         assert!(!api(400, Some(8_000_011)).is_transient());
         assert!(api(401, Some(CODE_UPLOAD_UNAUTHORIZED)).is_upload_auth_failure());
+        assert!(api(401, Some(CODE_AUTHENTICATION_ERROR)).is_token_refused());
+        assert!(api(403, Some(CODE_AUTHENTICATION_ERROR)).is_token_refused());
+        assert!(!api(401, Some(CODE_UPLOAD_UNAUTHORIZED)).is_token_refused());
+        assert!(!api(404, Some(CODE_PROJECT_NOT_FOUND)).is_token_refused());
         let timeout = PagesError::Transport {
             operation: "t",
             kind: TransportKind::Timeout,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::release::ReleaseId;
 use crate::version::Version;
 
+pub mod delivery;
 mod gate;
 
 pub use gate::{GateRefusal, GateRules};
@@ -104,6 +105,10 @@ pub struct Approval {
     /// approvers have signed off (the last one's sign-off decides it).
     #[serde(default)]
     pub sign_offs: Vec<SignOff>,
+    /// Why the approvers could not be mailed, once the mailer's retries were spent: the request
+    /// stays open (a later mail may reach them) and the status page says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_failure: Option<String>,
 }
 
 /// Why a link cannot be used, each with its HTTP status.
@@ -246,6 +251,7 @@ mod tests {
             superseded_by: None,
             task_notified: false,
             sign_offs: vec![],
+            mail_failure: None,
         }
     }
 

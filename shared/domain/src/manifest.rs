@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::STATE_MAX_BYTES;
 use crate::package::{PackageContents, RejectCode, Rejection};
 use crate::version::Version;
 
@@ -153,6 +154,14 @@ pub struct ResolvedApplication {
     pub secure_properties: BTreeMap<String, SecretRef>,
 }
 
+/// Only the schema version, read first so a manifest of another version is refused as such
+/// rather than for the fields it does not share with version 1.
+#[derive(Deserialize)]
+struct VersionProbe {
+    #[serde(rename = "schemaVersion", default)]
+    schema_version: Option<serde_json::Value>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawManifest {
@@ -170,35 +179,59 @@ impl Manifest {
                 "the manifest is empty (0 bytes); upload a desired-state manifest (see docs/manifest.md)",
             ));
         }
+        // Checked before anything is parsed: ingest never reads more, but the rule is the
+        // manifest's own.
+        if bytes.len() as u64 > STATE_MAX_BYTES {
+            return Err(Rejection::new(
+                RejectCode::TooLarge,
+                format!(
+                    "the manifest is {} bytes; a manifest may be at most {} bytes (1 MiB): list only the applications and their settings (see docs/manifest.md)",
+                    bytes.len(),
+                    STATE_MAX_BYTES
+                ),
+            ));
+        }
         let text = std::str::from_utf8(bytes).map_err(|_| {
             invalid(
                 "manifest",
                 "is not UTF-8 text; upload the YAML manifest (see docs/manifest.md)",
             )
         })?;
-        let version_probe: serde_yaml::Value =
-            serde_yaml::from_str(text).map_err(|e| invalid("manifest", &format!("is not valid YAML or JSON: {e}")))?;
-        match version_probe.get("schemaVersion").and_then(serde_yaml::Value::as_u64) {
-            Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+        // Anchors, aliases and tags are refused on the event stream, before anything is built:
+        // an alias is where a small document starts expanding into gigabytes.
+        yaml::screen(text).map_err(|refused| match refused {
+            yaml::Screened::Syntax(e) => invalid("manifest", &format!("is not valid YAML or JSON: {e}")),
+            yaml::Screened::Refused { what, line } => invalid(
+                "manifest",
+                &format!(
+                    "uses {what} at line {line}; manifests may not use YAML anchors, aliases or tags (they can expand a small file into gigabytes): write every value out in full"
+                ),
+            ),
+        })?;
+        let probe: VersionProbe = yaml::from_str(text).map_err(|e| {
+            invalid(
+                "manifest",
+                &format!("must be a mapping that starts with `schemaVersion: 1` ({})", e.message),
+            )
+        })?;
+        match probe.schema_version {
+            Some(serde_json::Value::Number(v)) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+            Some(serde_json::Value::Null) | None => {
+                return Err(invalid(
+                    "schemaVersion",
+                    "is missing; start the manifest with `schemaVersion: 1`",
+                ));
+            }
             Some(v) => {
                 return Err(invalid(
                     "schemaVersion",
                     &format!("is {v}; this Baton understands schemaVersion 1"),
                 ));
             }
-            None => {
-                return Err(invalid(
-                    "schemaVersion",
-                    "is missing; start the manifest with `schemaVersion: 1`",
-                ));
-            }
         }
-        let raw: RawManifest = serde_yaml::from_str(text).map_err(|e| {
-            let message = e.to_string();
-            match message.split_once(": ") {
-                Some((path, rest)) if !path.contains(' ') => invalid(path, rest),
-                _ => invalid("manifest", &message),
-            }
+        let raw: RawManifest = yaml::from_str(text).map_err(|e| match e.path {
+            Some(path) => invalid(&path, &e.message),
+            None => invalid("manifest", &e.message),
         })?;
         let manifest = Manifest {
             schema_version: raw.schema_version,
@@ -326,83 +359,6 @@ impl Manifest {
     }
 }
 
-/// Why a secure property may not use the secret it names.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}")]
-pub struct SecretRefused {
-    /// What is wrong with the name, the allowed prefix, and what to do.
-    pub reason: String,
-}
-
-/// Checks that a manifest may have Baton read `secret` for an application: a plain Secrets
-/// Manager name under `prefix` (the component's `secure_properties_prefix`), not one of the
-/// `forbidden` secrets Baton uses itself. Without this, a manifest could name Baton's own
-/// connected-app secret and have its value handed to an application its author controls.
-///
-/// Refused: ARNs (they can name any secret, in any account), wildcards, `.` and `..` segments,
-/// characters Secrets Manager names do not use, names outside the prefix, the prefix alone,
-/// and the forbidden secrets (compared without case, and by name when configured as an ARN).
-pub fn check_secret_name(secret: &str, prefix: &str, forbidden: &[&str]) -> Result<(), SecretRefused> {
-    let refuse = |why: String| {
-        Err(SecretRefused {
-            reason: format!(
-                "{why}; store the application's secret under '{prefix}' (e.g. {prefix}<application>/<name>) and name it there"
-            ),
-        })
-    };
-    if secret.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("arn:")) {
-        return refuse(format!(
-            "'{secret}' is an ARN, which can point at any secret in any account"
-        ));
-    }
-    if secret.contains(['*', '?']) {
-        return refuse(format!(
-            "'{secret}' contains a wildcard ('*' or '?'); a secure property names exactly one secret"
-        ));
-    }
-    if secret.split('/').any(|s| s == "." || s == "..") {
-        return refuse(format!("'{secret}' contains a '.' or '..' segment"));
-    }
-    if secret.is_empty()
-        || !secret
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c))
-    {
-        return refuse(format!(
-            "'{secret}' is not a Secrets Manager name (letters, digits and /_+=.@- only)"
-        ));
-    }
-    if forbidden
-        .iter()
-        .any(|f| secret.eq_ignore_ascii_case(f) || secret.eq_ignore_ascii_case(secret_name_of(f)))
-    {
-        return refuse(format!(
-            "'{secret}' holds Baton's own credentials (baton.yaml names it) and is never given to an application"
-        ));
-    }
-    if !secret.starts_with(prefix) {
-        return refuse(format!(
-            "'{secret}' is outside this component's secure properties prefix '{prefix}' (baton.yaml: anypoint.secure_properties_prefix)"
-        ));
-    }
-    if secret.len() == prefix.len() {
-        return refuse(format!("'{secret}' is the prefix itself, not a secret under it"));
-    }
-    Ok(())
-}
-
-/// The secret name in a Secrets Manager ARN (`arn:...:secret:NAME-AbCdEf`), without the six
-/// characters Secrets Manager appends; anything else is returned as it is.
-fn secret_name_of(id: &str) -> &str {
-    let Some((_, name)) = id.split_once(":secret:").filter(|_| id.starts_with("arn:")) else {
-        return id;
-    };
-    match name.rsplit_once('-') {
-        Some((base, suffix)) if suffix.len() == 6 && suffix.chars().all(|c| c.is_ascii_alphanumeric()) => base,
-        _ => name,
-    }
-}
-
 fn invalid(path: &str, message: &str) -> Rejection {
     Rejection::new(
         RejectCode::InvalidContent,
@@ -482,6 +438,11 @@ fn check_secure(at: &str, secure: &BTreeMap<String, SecretRef>) -> Result<(), Re
     }
     Ok(())
 }
+
+mod secrets;
+pub(crate) mod yaml;
+
+pub use secrets::{SecretRefused, check_secret_name};
 
 #[cfg(test)]
 mod tests;

@@ -232,12 +232,65 @@ pub struct RejectedPackage {
     pub rejected_at: DateTime<Utc>,
 }
 
+/// A writer that passes bytes on to `inner` and hashes them on the way: a package's SHA-256
+/// and size, computed while it is spooled, without reading it again.
+#[derive(Debug)]
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: sha2::Sha256,
+    written: u64,
+}
+
+impl<W: std::io::Write> HashingWriter<W> {
+    /// Hashes what is written to `inner`.
+    pub fn new(inner: W) -> Self {
+        use sha2::Digest;
+        HashingWriter {
+            inner,
+            hasher: sha2::Sha256::new(),
+            written: 0,
+        }
+    }
+
+    /// The writer back, with the SHA-256 (hex) and the number of bytes written.
+    pub fn finish(self) -> (W, String, u64) {
+        use sha2::Digest;
+        (self.inner, hex::encode(self.hasher.finalize()), self.written)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn config() -> BatonConfig {
         BatonConfig::from_yaml(include_str!("../../../infra/config/baton.local.yaml")).unwrap()
+    }
+
+    #[test]
+    fn hashing_writer_hashes_what_it_passes_on() {
+        use std::io::Write;
+        let mut w = HashingWriter::new(Vec::new());
+        w.write_all(b"hello ").unwrap();
+        w.write_all(b"world").unwrap();
+        let (bytes, sha, n) = w.finish();
+        assert_eq!(bytes, b"hello world");
+        assert_eq!(sha, crate::sha256_hex(b"hello world"));
+        assert_eq!(n, 11);
     }
 
     #[test]

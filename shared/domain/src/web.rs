@@ -1,6 +1,10 @@
 //! Validation of a web package: a zip of a static site, as Cloudflare Pages will serve it.
 
-use std::io::{Cursor, Read};
+mod archive;
+
+use std::io::Cursor;
+
+pub use archive::validate_site_archive;
 
 use crate::config::{WEB_MAX_FILE_BYTES, WEB_MAX_FILES};
 use crate::package::{PackageContents, RejectCode, Rejection};
@@ -32,82 +36,13 @@ fn invalid(reason: String) -> Rejection {
 }
 
 /// Checks a site zip: readable, `index.html` at the root, no entry that could escape the
-/// site folder (`..`, absolute paths, symlinks), and within the limits. Every entry is
-/// decompressed, so a corrupt entry (bad CRC) or a size that lies in the header is caught.
+/// site folder (`..`, absolute paths, symlinks), and within the limits. The end of central
+/// directory record is checked (declared entries, directory size) before the directory is
+/// parsed, every entry's declared size before anything is decompressed, and then every entry
+/// is decompressed, so a corrupt entry (bad CRC) or a size that lies in the header is caught.
+/// Zips inside the site are opened and bounded the same way (a nested zip bomb is refused).
 pub fn validate_site_zip(bytes: &[u8], limits: &WebLimits) -> Result<PackageContents, Rejection> {
-    if bytes.is_empty() {
-        return Err(Rejection::new(
-            RejectCode::Empty,
-            "the package is empty (0 bytes); upload the zip of the site build",
-        ));
-    }
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| invalid(format!("the package is not a readable zip ({e}); upload a zip of the site build, e.g. `cd dist && zip -r ../site.zip .`")))?;
-    let entries = archive.len();
-    if entries > limits.max_files {
-        return Err(Rejection::new(
-            RejectCode::TooLarge,
-            format!(
-                "the site has {entries} entries; at most {} files are allowed",
-                limits.max_files
-            ),
-        ));
-    }
-    let mut files = 0usize;
-    let mut total: u64 = 0;
-    let mut has_index = false;
-    for i in 0..entries {
-        let mut entry = archive
-            .by_index(i)
-            .map_err(|e| invalid(format!("zip entry {i} cannot be read ({e}); rebuild the zip")))?;
-        let name = entry
-            .name()
-            .map_err(|e| invalid(format!("zip entry {i} has an unreadable name ({e}); rebuild the zip")))?
-            .to_string();
-        check_entry_path(&name)?;
-        if entry.unix_mode().is_some_and(|mode| mode & 0o170000 == 0o120000) {
-            return Err(invalid(format!(
-                "zip entry '{name}' is a symbolic link; zip the files themselves (zip without -y)"
-            )));
-        }
-        if entry.is_dir() {
-            continue;
-        }
-        files += 1;
-        if name == "index.html" {
-            has_index = true;
-        }
-        // Read at most one byte past each limit: a header may understate the real size.
-        let file_budget = limits.max_file_bytes.min(limits.max_total_bytes.saturating_sub(total)) + 1;
-        let read = std::io::copy(&mut (&mut entry).take(file_budget), &mut std::io::sink())
-            .map_err(|e| invalid(format!("zip entry '{name}' is corrupt ({e}); rebuild the zip")))?;
-        if read > limits.max_file_bytes {
-            return Err(Rejection::new(
-                RejectCode::TooLarge,
-                format!(
-                    "file '{name}' is larger than {} MiB, the most Cloudflare Pages serves per file",
-                    limits.max_file_bytes / (1024 * 1024)
-                ),
-            ));
-        }
-        total += read;
-        if total > limits.max_total_bytes {
-            return Err(Rejection::new(
-                RejectCode::TooLarge,
-                format!(
-                    "the site is larger than {} MiB uncompressed, this component's max_total_mib",
-                    limits.max_total_bytes / (1024 * 1024)
-                ),
-            ));
-        }
-    }
-    if !has_index {
-        return Err(invalid(
-            "the zip has no index.html at its root; zip the contents of the build folder, not the folder itself"
-                .to_string(),
-        ));
-    }
-    Ok(PackageContents::Web { files, bytes: total })
+    validate_site_archive(Cursor::new(bytes), limits)
 }
 
 /// The files of a site zip by path, each with its CRC-32 and size, read from the central

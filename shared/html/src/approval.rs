@@ -158,23 +158,71 @@ pub fn approval_page(v: &ApprovalView) -> String {
     )
 }
 
-/// The page after a decision was recorded.
+fn decision_title(approval: &Approval, approved: bool) -> String {
+    format!(
+        "Release {} {} for {}",
+        approval.number,
+        if approved { "approved" } else { "rejected" },
+        approval.environment
+    )
+}
+
+/// The page after a decision was recorded and the workflow has it.
 pub fn decided_page(approval: &Approval, approved: bool) -> String {
-    let (title, text) = if approved {
-        (
-            format!("Release {} approved for {}", approval.number, approval.environment),
-            "Baton is deploying it now. You will find its progress on the status page.",
-        )
+    let title = decision_title(approval, approved);
+    let text = if approved {
+        "Your decision is recorded and the workflow has it: Baton is deploying the release now. You will find its progress on the status page."
     } else {
-        (
-            format!("Release {} rejected for {}", approval.number, approval.environment),
-            "Nothing will be deployed. The release stops here.",
-        )
+        "Your decision is recorded and the workflow has it. Nothing will be deployed; the release stops here."
     };
     page(
         &title,
         html! {
             div.banner.(if approved { "ok" } else { "bad" }) { h1 { (title) } p { (text) } }
+        },
+    )
+}
+
+/// The page after a decision was recorded but Step Functions did not take it yet: Baton keeps
+/// passing it on. With `again` (the token and decision), Baton could not even queue it, and the
+/// approver may press to pass it on now.
+pub fn decision_pending_page(approval: &Approval, approved: bool, again: Option<(&str, &str)>) -> String {
+    let title = decision_title(approval, approved);
+    page(
+        &title,
+        html! {
+            div.banner.(if approved { "ok" } else { "bad" }) {
+                h1 { (title) }
+                p { "Your decision is recorded. It will reach the release workflow shortly: you need not do anything more. The release's progress is on the status page." }
+            }
+            @if let Some((token, decision)) = again {
+                form method="post" {
+                    input type="hidden" name="token" value=(token);
+                    input type="hidden" name="decision" value=(decision);
+                    input type="hidden" name="confirm" value="yes";
+                    p.muted { "If the release has not moved in a few minutes, press here to pass your decision on again (it is not recorded twice)." }
+                    button type="submit" { "Pass my decision on again" }
+                }
+            }
+        },
+    )
+}
+
+/// The page for a decision that reached the workflow after its request had closed (stopped,
+/// lapsed or replaced): kept in the audit trail, but it changed nothing.
+pub fn too_late_page(approval: &Approval, approved: bool) -> String {
+    let title = "Your decision came too late".to_string();
+    page(
+        &title,
+        html! {
+            div.banner.bad {
+                h1 { (title) }
+                p {
+                    "The request for release " (approval.number) " in " (approval.environment)
+                    " had closed before your decision (to " (if approved { "approve" } else { "reject" })
+                    ") reached the workflow. It is kept in the audit trail but changed nothing: nothing will be deployed on it."
+                }
+            }
         },
     )
 }

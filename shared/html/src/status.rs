@@ -7,7 +7,7 @@ mod feed;
 mod overview;
 mod release;
 
-pub use feed::feed;
+pub use feed::{feed, feed_with};
 pub use overview::overview_page;
 pub use release::release_page;
 

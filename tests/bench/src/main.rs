@@ -4,6 +4,7 @@
 //! - `init`: each function's cold start (init time, peak RSS) against a local Runtime API, its
 //!   zip from `make package`, and a Python 3 + boto3 baseline measured the same way;
 //! - `ingest`: CPU per upload message of the real binary;
+//! - `hostile`: the real ingest binary's peak RSS per hostile package (a process each);
 //! - `burst`: a burst of 1,000 uploads through the local stack;
 //! - `status`: handler time and DynamoDB requests with 100 and with 10,000 releases;
 //! - `journey`: upload → approval mail, approval click → live in TEST;
@@ -11,6 +12,7 @@
 //!
 //! `baton-bench [part ...]` runs only those parts.
 
+mod hostile;
 mod ingest;
 mod init;
 mod journey;
@@ -23,7 +25,7 @@ mod table;
 use anyhow::Result;
 
 /// The parts, in the order they run and print.
-const PARTS: [&str; 6] = ["init", "ingest", "burst", "status", "journey", "pages"];
+const PARTS: [&str; 7] = ["init", "ingest", "hostile", "burst", "status", "journey", "pages"];
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -43,6 +45,7 @@ async fn main() -> Result<()> {
         match part {
             "init" => init::measure(&root, &profile, &mut report).await?,
             "ingest" => ingest::measure_cpu(&root, &profile, &mut report).await?,
+            "hostile" => hostile::measure(&root, &profile, &mut report).await?,
             "burst" => ingest::measure_burst(&root, &mut report).await?,
             "status" => status::measure(&mut report).await?,
             "journey" => journey::measure(&mut report).await?,

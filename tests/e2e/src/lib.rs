@@ -154,6 +154,13 @@ impl Harness {
         Ok(releases)
     }
 
+    /// Environment leases someone holds (a lease given back keeps its item, for its fence).
+    pub async fn leases_held(&self) -> Result<Vec<Item>> {
+        let mut leases = self.entities("lease").await?;
+        leases.retain(|l| l.contains_key("holder"));
+        Ok(leases)
+    }
+
     /// Rejected packages.
     pub async fn rejections(&self) -> Result<Vec<Item>> {
         self.entities("rejected-package").await

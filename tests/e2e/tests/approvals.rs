@@ -78,7 +78,7 @@ async fn a_forged_send_task_success_with_the_real_task_token_deploys_nothing() -
         "the forged name is recorded nowhere as an actor"
     );
     // The lease is free again.
-    let leases = h.entities("lease").await?;
+    let leases = h.leases_held().await?;
     assert!(leases.is_empty(), "{leases:?}");
     Ok(())
 }

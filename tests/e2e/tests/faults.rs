@@ -16,6 +16,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+#[path = "faults/decisions.rs"]
+mod decisions;
+#[path = "faults/ingest.rs"]
+mod ingest;
+#[path = "faults/platforms.rs"]
+mod platforms;
 #[path = "faults/workflow.rs"]
 mod workflow;
 
@@ -77,15 +83,14 @@ async fn tally(case: &'static str, outcome: Outcome) -> Result<Row> {
             completed += 1;
         } else {
             stuck += 1;
-            eprintln!("{case}: release {} rests in '{status}' (page {})", text(release, "id"), page.status);
+            eprintln!(
+                "{case}: release {} rests in '{status}' (page {})",
+                text(release, "id"),
+                page.status
+            );
         }
     }
-    let locks_left = h
-        .entities("lease")
-        .await?
-        .iter()
-        .filter(|l| !text(l, "holder").is_empty())
-        .count();
+    let locks_left = h.leases_held().await?.len();
     Ok(Row {
         case,
         faults: outcome.faults,
@@ -99,17 +104,46 @@ async fn tally(case: &'static str, outcome: Outcome) -> Result<Row> {
 }
 
 /// A case's name and how to run it.
-type Case = (&'static str, fn() -> Pin<Box<dyn Future<Output = Result<Outcome>> + Send>>);
+type Case = (
+    &'static str,
+    fn() -> Pin<Box<dyn Future<Output = Result<Outcome>> + Send>>,
+);
 
 /// Every case, by name.
 fn cases() -> Vec<Case> {
     vec![
-        ("execution stopped by hand", || Box::pin(workflow::execution_stopped_by_hand())),
+        ("execution stopped by hand", || {
+            Box::pin(workflow::execution_stopped_by_hand())
+        }),
         ("functions' host killed mid-deployment", || {
             Box::pin(workflow::host_killed_mid_deployment())
         }),
-        ("DynamoDB throttling 12 requests", || Box::pin(workflow::dynamodb_throttling())),
-        ("lease held past its expiry", || Box::pin(workflow::lease_held_past_expiry())),
+        ("DynamoDB throttling 12 requests", || {
+            Box::pin(workflow::dynamodb_throttling())
+        }),
+        ("lease held past its expiry", || {
+            Box::pin(workflow::lease_held_past_expiry())
+        }),
+        ("SendTaskSuccess failing twice", || {
+            Box::pin(decisions::send_task_success_fails_twice())
+        }),
+        ("SES refusing every approval mail", || {
+            Box::pin(decisions::ses_refusing())
+        }),
+        ("Cloudflare 429 storm", || Box::pin(platforms::cloudflare_429_storm())),
+        ("Cloudflare 5xx storm", || Box::pin(platforms::cloudflare_5xx_storm())),
+        ("Anypoint 429 storm", || Box::pin(platforms::anypoint_429_storm())),
+        ("Anypoint 5xx storm", || Box::pin(platforms::anypoint_5xx_storm())),
+        ("rotated token is refreshed", || {
+            Box::pin(platforms::rotated_token_is_refreshed())
+        }),
+        ("refused token fails clearly", || {
+            Box::pin(platforms::refused_token_fails_clearly())
+        }),
+        ("zip bomb", || Box::pin(ingest::zip_bomb())),
+        ("nested zip bomb", || Box::pin(ingest::nested_zip_bomb())),
+        ("million-entry zip", || Box::pin(ingest::million_entry_zip())),
+        ("YAML alias bomb", || Box::pin(ingest::yaml_alias_bomb())),
     ]
 }
 

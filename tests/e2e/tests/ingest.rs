@@ -6,6 +6,9 @@ use std::collections::BTreeSet;
 use anyhow::Result;
 use baton_e2e::{Harness, number, sample_manifest, sample_site, snapshot, text, zip_of};
 
+#[path = "common/hostile.rs"]
+mod hostile;
+
 /// An S3 event for `key` in moto's shape, as a redelivery of the original would look.
 fn s3_event(bucket: &str, key: &str, etag: &str) -> String {
     serde_json::json!({"Records": [{
@@ -330,4 +333,68 @@ async fn futures_join(h: &Harness, uploads: Vec<(String, Vec<u8>)>) -> Vec<Resul
         results.push(r.map_err(anyhow::Error::from).and_then(|x| x));
     }
     results
+}
+
+/// Issue 14, item 6: hostile packages uploaded in one burst with an innocent pair. Each is
+/// refused with what was wrong and what to do, none reaches the DLQ, and the innocent uploads
+/// are registered and released as if nothing else had come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_packages_are_refused_and_innocent_uploads_in_the_same_burst_go_through() -> Result<()> {
+    let h = Harness::start().await?;
+    let hostile = [
+        hostile::zip_bomb(),
+        hostile::nested_zip_bomb(),
+        hostile::million_entry_zip(),
+        hostile::yaml_alias_bomb(),
+        hostile::yaml_tag(),
+        hostile::huge_manifest(),
+    ];
+    let (first, rest) = hostile.split_at(3);
+    for bad in first {
+        h.upload(bad.key, bad.body.clone(), &[("commit", "bad0002")]).await?;
+    }
+    h.upload(
+        "packages/state/1.0.0/manifest.yaml",
+        sample_manifest("1.4.2"),
+        &[("commit", "good001")],
+    )
+    .await?;
+    h.upload(
+        "packages/web/1.0.0/site.zip",
+        sample_site("1.0.0"),
+        &[("commit", "good002")],
+    )
+    .await?;
+    for bad in rest {
+        h.upload(bad.key, bad.body.clone(), &[("commit", "bad0003")]).await?;
+    }
+    h.drained().await?;
+
+    let rejections = h.rejections().await?;
+    for bad in &hostile {
+        let found = rejections.iter().find(|r| text(r, "object_key") == bad.key);
+        let found = found.unwrap_or_else(|| panic!("no rejection recorded for {}", bad.key));
+        let recorded = format!("{:?}", found.get("rejection"));
+        for phrase in bad.reason {
+            assert!(
+                recorded.contains(phrase),
+                "{}: expected '{phrase}' in {recorded}",
+                bad.key
+            );
+        }
+    }
+    assert_eq!(rejections.len(), hostile.len(), "one rejection per hostile upload");
+    assert_eq!(h.dead_letters().await?, 0, "no hostile upload reached the DLQ");
+    let packages = h.packages().await?;
+    let registered: BTreeSet<String> = packages.iter().map(|p| text(p, "object_key")).collect();
+    assert_eq!(
+        registered,
+        BTreeSet::from([
+            "packages/state/1.0.0/manifest.yaml".to_string(),
+            "packages/web/1.0.0/site.zip".to_string()
+        ]),
+        "the innocent uploads are registered"
+    );
+    assert_eq!(h.releases().await?.len(), 1, "and make release 1");
+    Ok(())
 }

@@ -296,7 +296,7 @@ async fn a_plan_changed_by_hand_after_approval_deploys_nothing_and_asks_again() 
     let kinds: Vec<String> = h.events(2).await?.into_iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&"plan-changed".to_string()), "{kinds:?}");
     assert!(
-        h.entities("lease").await?.is_empty(),
+        h.leases_held().await?.is_empty(),
         "the environment is free while it waits"
     );
     Ok(())

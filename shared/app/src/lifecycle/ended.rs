@@ -134,7 +134,11 @@ where
             &self.store,
             &release.id,
             env,
-            if status == ReleaseStatus::Stopped { "stopped" } else { "failed" },
+            if status == ReleaseStatus::Stopped {
+                "stopped"
+            } else {
+                "failed"
+            },
             "baton",
             format!("Release {} {reason}", release.number),
         )
@@ -143,9 +147,17 @@ where
         let env_name = env.unwrap_or("its environments");
         let managers: Vec<String> = match env.and_then(|e| config.environment(e)) {
             Some(e) => e.approvers.clone(),
-            None => config.environments.first().map(|e| e.approvers.clone()).unwrap_or_default(),
+            None => config
+                .environments
+                .first()
+                .map(|e| e.approvers.clone())
+                .unwrap_or_default(),
         };
-        let words = if status == ReleaseStatus::Stopped { "was stopped" } else { "failed" };
+        let words = if status == ReleaseStatus::Stopped {
+            "was stopped"
+        } else {
+            "failed"
+        };
         for to in managers {
             let mail = baton_html::mail::deployment_failed(&release, env_name, &to, words, &reason);
             self.mailer.send(&config.mail.sender, &mail).await?;

@@ -113,4 +113,3 @@ pub(super) fn readable_cause(cause: &str) -> String {
         .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_string))
         .unwrap_or_else(|| cause.to_string())
 }
-

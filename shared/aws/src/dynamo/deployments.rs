@@ -116,9 +116,7 @@ impl DeploymentStore for DynamoStore {
             current_number: Some(next.number),
             state: state.clone(),
         };
-        let put = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(to_item(&item)?));
+        let put = Put::builder().table_name(self.table()).set_item(Some(to_item(&item)?));
         let put = match expected_current {
             // Unchanged since read, and only ever a newer release: an older one never replaces it.
             Some(id) => put

@@ -99,7 +99,13 @@ impl Leases for DynamoStore {
         }
     }
 
-    async fn renew(&self, environment: &str, holder: &ReleaseId, fence: u64, ttl: Duration) -> Result<bool, BatonError> {
+    async fn renew(
+        &self,
+        environment: &str,
+        holder: &ReleaseId,
+        fence: u64,
+        ttl: Duration,
+    ) -> Result<bool, BatonError> {
         let now = Utc::now();
         let until = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(1));
         let result = self
@@ -172,7 +178,13 @@ impl DynamoStore {
     ) -> Result<bool, BatonError> {
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
         let items = vec![held_by(self.table(), environment, holder)?, write];
-        match self.db().transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .db()
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(err) => {
                 let failed: Vec<bool> = match err.as_service_error() {

@@ -6,7 +6,6 @@
 //! | Approval | `APPROVAL#<id>` | `APPROVAL` | `PENDING#<environment>` / `<number, 12 digits>` while pending |
 //! | Lease | `LEASE#<environment>` | `LEASE` | |
 
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use baton_domain::approval::{Approval, ApprovalStatus, SignOff};

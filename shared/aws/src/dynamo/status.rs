@@ -213,13 +213,14 @@ impl StatusReads for DynamoStore {
             ("#a", "approvers"),
             ("#c", "created_at"),
             ("#x", "expires_at"),
+            ("#m", "mail_failure"),
         ];
         let (items, _) = self
             .newest_in_index(
                 &format!("PENDING#{environment}"),
                 None,
                 limit,
-                Some(("#r, #n, #e, #a, #c, #x", names)),
+                Some(("#r, #n, #e, #a, #c, #x, #m", names)),
             )
             .await?;
         items.into_iter().map(from_item::<PendingSignOff>).collect()

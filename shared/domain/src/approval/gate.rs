@@ -205,6 +205,7 @@ mod tests {
                     comment: None,
                 })
                 .collect(),
+            mail_failure: None,
         }
     }
 

@@ -213,3 +213,40 @@ fn a_name_under_the_prefix_is_allowed() {
         .unwrap_err();
     assert!(r.reason.contains("'baton/secure-properties/billing/'"), "{}", r.reason);
 }
+
+#[test]
+fn anchors_aliases_and_tags_are_refused_before_anything_expands() {
+    // A "billion laughs": nine levels of nine aliases would be 9^9 strings once expanded.
+    let mut bomb = String::from("schemaVersion: 1\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for level in 1..9 {
+        let prev = level - 1;
+        let aliases = vec![format!("*l{prev}"); 9].join(", ");
+        bomb.push_str(&format!("lol{level}: &l{level} [{aliases}]\n"));
+    }
+    bomb.push_str("applications: *l8\n");
+    let cases = [
+        (bomb, "uses an anchor (&name) at line 2"),
+        (
+            SAMPLE.replace("runtimeVersion: 4.9.0", "runtimeVersion: !!str 4.9.0"),
+            "uses a tag (!name)",
+        ),
+        (
+            SAMPLE.replace("  - name: patient-api", "  - &app\n    name: patient-api"),
+            "uses an anchor (&name)",
+        ),
+    ];
+    for (text, expected) in cases {
+        let got = reason(&text);
+        assert!(got.contains(expected), "expected '{expected}' in '{got}'");
+        assert!(got.contains("write every value out in full"), "{got}");
+    }
+}
+
+#[test]
+fn a_manifest_over_one_mib_is_refused_unread() {
+    let mut text = SAMPLE.to_string();
+    text.push_str(&format!("# {}\n", "x".repeat(1024 * 1024)));
+    let err = Manifest::parse(text.as_bytes(), &ENVS).unwrap_err();
+    assert_eq!(err.code, RejectCode::TooLarge);
+    assert!(err.reason.contains("at most 1048576 bytes (1 MiB)"), "{}", err.reason);
+}

@@ -79,6 +79,9 @@ pub struct PendingSignOff {
     pub created_at: DateTime<Utc>,
     /// When it lapses.
     pub expires_at: DateTime<Utc>,
+    /// Why the approvers could not be mailed, if they could not (the request is still open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_failure: Option<String>,
 }
 
 /// One component of one release in one environment: the key of a deployment record.

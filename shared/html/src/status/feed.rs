@@ -55,6 +55,26 @@ pub fn feed(
     base_url: &str,
     now: DateTime<Utc>,
 ) -> String {
+    feed_with(releases, environment_notes, environments, base_url, now, &[])
+}
+
+/// [`feed`] with `warnings`: per release, sentences a subscriber must read beside its outcome
+/// (e.g. Baton could not reach the approvers its sign-off waits on).
+pub fn feed_with(
+    releases: &[Release],
+    environment_notes: &[(ReleaseId, String, Vec<ReleaseNote>)],
+    environments: &[String],
+    base_url: &str,
+    now: DateTime<Utc>,
+    warnings: &[(ReleaseId, String)],
+) -> String {
+    let warned = |release: &Release| -> Vec<&str> {
+        warnings
+            .iter()
+            .filter(|(r, _)| *r == release.id)
+            .map(|(_, w)| w.as_str())
+            .collect()
+    };
     // Per release, its environments' notes in lifecycle order.
     let since_live = |release: &Release| -> Vec<(&str, &[ReleaseNote])> {
         environments
@@ -83,12 +103,16 @@ pub fn feed(
                 @let summary = ReleaseSummary::of(release);
                 @let url = format!("{base_url}{}", summary.url);
                 entry {
-                    title { "Release " (release.number) ": " (summary.outcome) }
+                    @let warnings = warned(release);
+                    title { "Release " (release.number) ": " (summary.outcome) @for w in &warnings { " (" (xml_text(w)) ")" } }
                     id { (url) }
                     link rel="alternate" type="text/html" href=(url) {}
                     published { (release.created_at.to_rfc3339()) }
                     updated { (release.created_at.to_rfc3339()) }
-                    summary type="text" { (entry_text(release, &summary, &since_live(release))) }
+                    summary type="text" {
+                        @for w in &warnings { (xml_text(w)) "\n" }
+                        (entry_text(release, &summary, &since_live(release)))
+                    }
                 }
             }
         }

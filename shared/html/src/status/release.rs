@@ -23,8 +23,12 @@ pub fn release_page(detail: &ReleaseDetail, now: DateTime<Utc>) -> String {
                 div.banner.(banner_tone(detail)) role="status" {
                     p.big { (detail.headline) }
                     @if let Some(w) = &detail.waiting_on {
-                        @if let baton_domain::ports::status::WaitingOn::SignOff { since, .. } = w {
-                            p { "Asked " (time_with_age(*since, now)) ". The approvers have the link in their email." }
+                        @if let baton_domain::ports::status::WaitingOn::SignOff { since, unreachable, .. } = w {
+                            @if unreachable.is_some() {
+                                p { "Asked " (time_with_age(*since, now)) ", but the mail with the link did not reach the approvers: the release manager should check the address and Baton's mail sending (SES)." }
+                            } @else {
+                                p { "Asked " (time_with_age(*since, now)) ". The approvers have the link in their email." }
+                            }
                         }
                     }
                 }

@@ -57,6 +57,7 @@ fn view(markup: &str) -> StatusView {
                 approvers: vec![markup.into()],
                 since: now() - Duration::minutes(48),
                 expires_at: None,
+                unreachable: None,
             },
             summary: format!("Waiting for sign-off for TEST by {markup}"),
         }],

@@ -42,7 +42,11 @@ pub async fn execution_stopped_by_hand() -> Result<Outcome> {
     ensure!(page.body.contains("stopped by an operator"), "{}", page.body);
     ensure!(!page.body.contains("arn:aws"), "the page shows no ARN: {}", page.body);
     let link = h.open(&links[0].1).await?;
-    ensure!(link.status == 410, "a stopped release's link answers 410, not {}", link.status);
+    ensure!(
+        link.status == 410,
+        "a stopped release's link answers 410, not {}",
+        link.status
+    );
     ensure!(h.pages_deployments().is_empty() && h.cloudhub_deployments("Sandbox").is_empty());
     let approvals = h.entities("approval").await?;
     ensure!(
@@ -67,7 +71,26 @@ pub async fn host_killed_mid_deployment() -> Result<Outcome> {
     h.wait_for_status(1, "deploying", LONG).await?;
     h.stack.restart_functions().await?;
     if let Err(e) = h.approval_links(1, "PROD").await {
-        eprintln!("DEBUG events: {:#?}", h.events(1).await?);
+        let arn = format!(
+            "{}:rel-1",
+            h.stack
+                .state_machine_arn("ReleaseStateMachine")?
+                .replace(":stateMachine:", ":execution:")
+        );
+        let history = h
+            .sfn
+            .get_execution_history()
+            .execution_arn(&arn)
+            .max_results(1000)
+            .send()
+            .await?;
+        for e in history.events() {
+            if format!("{:?}", e.r#type()).contains("Failed") {
+                if let Some(d) = e.task_failed_event_details() {
+                    eprintln!("DEBUG {:?} {:?} {:?}", e.r#type(), d.error(), d.cause());
+                }
+            }
+        }
         return Err(e);
     }
     let live = h.environment("TEST").await?;
@@ -128,7 +151,9 @@ pub async fn lease_held_past_expiry() -> Result<Outcome> {
     h.wait_for_status(1, "failed", LONG).await?;
     let events = h.events(1).await?;
     ensure!(
-        events.iter().any(|e| e.detail.contains("no longer holds the TEST lease")),
+        events
+            .iter()
+            .any(|e| e.detail.contains("no longer holds the TEST lease")),
         "the timeline says the lease was lost: {events:?}"
     );
     let test = h.environment("TEST").await?;

@@ -160,6 +160,7 @@ fn waiting_on(
             approvers: s.approvers.clone(),
             since: s.created_at,
             expires_at: Some(s.expires_at),
+            unreachable: s.mail_failure.clone(),
         };
     }
     if let Some(e) = environments.iter().find(|e| e.deploying.as_ref() == Some(release)) {

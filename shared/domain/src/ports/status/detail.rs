@@ -20,7 +20,8 @@ fn progress(events: &[ReleaseEvent], env: &str) -> (Progress, Option<DateTime<Ut
             "deploying" => Progress::Deploying,
             "live" => Progress::Live,
             "rejected" => Progress::Rejected,
-            "expired" => Progress::Expired,
+            // A decision that reached the workflow after its request had closed changed nothing.
+            "expired" | crate::approval::delivery::LATE_DECISION => Progress::Expired,
             "superseded" => Progress::Superseded,
             "failed" => Progress::Failed,
             "rolledback" => Progress::RolledBack,
@@ -29,6 +30,21 @@ fn progress(events: &[ReleaseEvent], env: &str) -> (Progress, Option<DateTime<Ut
         state = (p, Some(e.at));
     }
     state
+}
+
+/// Why the approvers of the latest request in `env` could not be mailed, if they could not.
+fn unreachable(events: &[ReleaseEvent], env: &str) -> Option<String> {
+    let mut found = None;
+    for e in events.iter().filter(|e| e.environment.as_deref() == Some(env)) {
+        match e.kind.as_str() {
+            "approval-requested" => found = None,
+            crate::approval::delivery::APPROVERS_UNREACHABLE => {
+                found = Some(super::words::unreachable_reason(&e.detail).to_string())
+            }
+            _ => {}
+        }
+    }
+    found.map(|r| crate::redact::internals(&r))
 }
 
 fn progress_words(p: Progress, env: &str) -> String {
@@ -76,6 +92,7 @@ impl ReleaseDetail {
                     .unwrap_or_default(),
                 since: p.since.unwrap_or(release.created_at),
                 expires_at: None,
+                unreachable: unreachable(&events, &p.environment),
             },
             Some(p) if p.progress == Progress::Approved => WaitingOn::EnvironmentBusy {
                 environment: p.environment.clone(),

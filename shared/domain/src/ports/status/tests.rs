@@ -131,6 +131,7 @@ fn sign_off(number: u64, env: &str, asked: DateTime<Utc>) -> PendingSignOff {
         approvers: vec!["release-manager@example.com".into(), "cab@example.com".into()],
         created_at: asked,
         expires_at: asked + Duration::hours(72),
+        mail_failure: None,
     }
 }
 

@@ -121,6 +121,10 @@ pub enum WaitingOn {
         since: DateTime<Utc>,
         /// The request lapses then.
         expires_at: Option<DateTime<Utc>>,
+        /// Why Baton could not mail the approvers, if it could not: nobody may know they are
+        /// asked.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unreachable: Option<String>,
     },
     /// Its deployment, under way.
     Deploying {
