@@ -2,7 +2,7 @@
 //! request forwarded to moto.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -12,14 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use crate::functions::Registry;
-
 /// What the endpoint needs.
 pub struct EndpointState {
     /// moto's base URL.
     pub moto_url: String,
-    /// The functions, once provisioned.
-    pub registry: OnceLock<Arc<Registry>>,
+    /// The functions of the host running now.
+    pub functions: crate::functions::FunctionSlot,
     /// The client requests are forwarded with.
     pub client: reqwest::Client,
     /// Mails sent through SES.
@@ -125,11 +123,13 @@ async fn invoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(registry) = state.registry.get().cloned() else {
+    // Between hosts (starting, or restarting after a kill), Lambda's own answer to a
+    // service-side failure: callers retry it.
+    let Some(registry) = state.functions.current() else {
         return lambda_error(
             StatusCode::SERVICE_UNAVAILABLE,
             "ServiceException",
-            "the local stack is still provisioning".into(),
+            "the local stack's functions are starting".into(),
         );
     };
     let decoded = percent_encoding::percent_decode_str(&name)
@@ -160,15 +160,22 @@ async fn invoke(
     let name = function.name.clone();
     if headers.get("x-amz-invocation-type").and_then(|v| v.to_str().ok()) == Some("Event") {
         tokio::spawn(async move {
-            if let Err(e) = handler.invoke(payload).await {
+            if let Some(Err(e)) = registry.run(&handler, payload).await {
                 tracing::warn!(function = %name, error = %e, "asynchronous invocation failed");
             }
         });
         return StatusCode::ACCEPTED.into_response();
     }
-    let (body, error) = match handler.invoke(payload).await {
-        Ok(v) => (v, None),
-        Err(e) => {
+    let (body, error) = match registry.run(&handler, payload).await {
+        Some(Ok(v)) => (v, None),
+        None => {
+            tracing::warn!(function = %name, "the functions' host was killed during the invocation");
+            (
+                json!({ "errorType": "Runtime.ExitError", "errorMessage": "Runtime exited with error: signal: killed" }),
+                Some("Unhandled"),
+            )
+        }
+        Some(Err(e)) => {
             tracing::warn!(function = %name, error_type = e.kind.error_type(), error = %e.message, "function error");
             (
                 json!({ "errorType": e.kind.error_type(), "errorMessage": e.message }),

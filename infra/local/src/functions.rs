@@ -54,10 +54,40 @@ pub struct LocalFunction {
 }
 
 /// Every function of the stack.
-#[derive(Default)]
 pub struct Registry {
     /// The functions.
     pub functions: Vec<LocalFunction>,
+    /// Turns true when this host is killed: invocations still running on it end as a Lambda
+    /// whose runtime died does (`Runtime.ExitError`).
+    killed: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            functions: Vec::new(),
+            killed: tokio::sync::watch::channel(false).0,
+        }
+    }
+}
+
+/// Where the servers find the functions of the host running now: empty while a host starts.
+/// The servers (Lambda's Invoke API, API Gateway) outlive hosts, as on AWS.
+#[derive(Clone, Default)]
+pub struct FunctionSlot(Arc<std::sync::RwLock<Option<Arc<Registry>>>>);
+
+impl FunctionSlot {
+    /// The functions of the host running now, if one is.
+    pub fn current(&self) -> Option<Arc<Registry>> {
+        self.0.read().ok().and_then(|r| r.clone())
+    }
+
+    /// Puts `registry` in (or none, while a host starts).
+    pub fn set(&self, registry: Option<Arc<Registry>>) {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = registry;
+        }
+    }
 }
 
 impl Registry {
@@ -128,7 +158,29 @@ impl Registry {
                 handler,
             });
         }
-        Ok(Registry { functions })
+        Ok(Registry {
+            functions,
+            ..Registry::default()
+        })
+    }
+
+    /// Kills this host: invocations still running on it end with `Runtime.ExitError`.
+    pub fn kill(&self) {
+        let _ = self.killed.send(true);
+    }
+
+    /// Runs `handler` on this host: `None` if the host was killed first (the invocation then
+    /// ends as Lambda ends one whose runtime died).
+    pub async fn run(
+        &self,
+        handler: &Arc<dyn Function>,
+        payload: Value,
+    ) -> Option<Result<Value, baton_domain::BatonError>> {
+        let mut killed = self.killed.subscribe();
+        tokio::select! {
+            answer = handler.invoke(payload) => Some(answer),
+            _ = killed.wait_for(|k| *k) => None,
+        }
     }
 
     /// Finds a function by name, ARN (with or without a qualifier) or partial ARN.

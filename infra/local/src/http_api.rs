@@ -1,8 +1,6 @@
 //! API Gateway (HTTP API, payload format 2.0) in front of the HTTP functions, plus the local
 //! stack's own pages under `/_local/`.
 
-use std::sync::{Arc, OnceLock};
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -11,10 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use crate::functions::Registry;
-
 /// The HTTP API's routes.
-pub fn router(registry: Arc<OnceLock<Arc<Registry>>>, outbox: crate::outbox::Outbox) -> Router {
+pub fn router(registry: crate::functions::FunctionSlot, outbox: crate::outbox::Outbox) -> Router {
     let local = Router::new()
         .route("/_local/outbox", get(crate::outbox::page))
         .route("/_local/outbox.json", get(crate::outbox::json))
@@ -53,9 +49,14 @@ fn not_found() -> Response {
     (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))).into_response()
 }
 
-async fn route(State(registry): State<Arc<OnceLock<Arc<Registry>>>>, request: Request) -> Response {
-    let Some(registry) = registry.get().cloned() else {
-        return not_found();
+async fn route(State(registry): State<crate::functions::FunctionSlot>, request: Request) -> Response {
+    let Some(registry) = registry.current() else {
+        // Between hosts: API Gateway's answer when its integration cannot be reached.
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"message": "Service Unavailable"})),
+        )
+            .into_response();
     };
     let method = request.method().as_str().to_string();
     let path = request.uri().path().to_string();
@@ -111,7 +112,11 @@ async fn route(State(registry): State<Arc<OnceLock<Arc<Registry>>>>, request: Re
         "isBase64Encoded": base64,
     });
     let started = std::time::Instant::now();
-    let answered = function.handler.invoke(event).await;
+    let answered = registry.run(&function.handler, event).await.unwrap_or_else(|| {
+        Err(baton_domain::BatonError::internal(
+            "Runtime exited with error: signal: killed",
+        ))
+    });
     // Server-Timing shows the handler's own time (what Lambda bills), without HTTP overhead.
     let timing = format!("handler;dur={:.3}", started.elapsed().as_secs_f64() * 1000.0);
     match answered {

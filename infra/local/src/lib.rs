@@ -17,7 +17,7 @@ pub mod template;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -160,8 +160,14 @@ pub struct LocalStack {
     pub aws_faults: faults::FaultInjector,
     moto: Moto,
     sqs_pollers: bool,
+    /// Where the servers find the functions' host running now.
+    functions: functions::FunctionSlot,
+    /// Stops the functions' host: its pollers and watchers.
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// Stops the servers (Lambda's Invoke API, API Gateway), which outlive hosts.
+    stop_servers: watch::Sender<bool>,
+    servers: Vec<JoinHandle<()>>,
 }
 
 /// SDK configuration for the local endpoint: fixed test credentials, never the developer's own.
@@ -221,6 +227,7 @@ impl LocalStack {
             &parameters,
         )?;
         let (stop, _) = watch::channel(false);
+        let (stop_servers, _) = watch::channel(false);
         let mut stack = LocalStack {
             aws_endpoint,
             http_url,
@@ -236,10 +243,13 @@ impl LocalStack {
             aws_faults: faults::FaultInjector::default(),
             moto,
             sqs_pollers: options.sqs_pollers,
+            functions: functions::FunctionSlot::default(),
             stop,
             tasks: Vec::new(),
+            stop_servers,
+            servers: Vec::new(),
         };
-        let functions = stack.serve(aws_listener, http_listener)?;
+        stack.serve(aws_listener, http_listener)?;
         let clients = provision::Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(&stack.sdk),
             s3: path_style_s3(&stack.sdk),
@@ -255,17 +265,16 @@ impl LocalStack {
             anypoint: stack.anypoint.url(),
         };
         upload_config(&options, &endpoints, &clients.s3).await?;
-        stack.run_functions(functions)?;
+        stack.run_functions()?;
         Ok(stack)
     }
 
     /// Serves the AWS endpoint and the HTTP API; the functions come once provisioned.
-    fn serve(&mut self, aws_listener: TcpListener, http_listener: TcpListener) -> Result<FunctionSlots> {
-        let (stop, stopped) = watch::channel(false);
-        self.stop = stop;
+    fn serve(&mut self, aws_listener: TcpListener, http_listener: TcpListener) -> Result<()> {
+        let stopped = self.stop_servers.subscribe();
         let endpoint = Arc::new(aws_endpoint::EndpointState {
             moto_url: self.moto.url.clone(),
-            registry: OnceLock::new(),
+            functions: self.functions.clone(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
@@ -274,25 +283,22 @@ impl LocalStack {
             faults: self.aws_faults.clone(),
             dynamodb_transactions: tokio::sync::RwLock::new(()),
         });
-        self.tasks.push(serve(
-            aws_listener,
-            aws_endpoint::router(endpoint.clone()),
-            stopped.clone(),
-        ));
-        let http = Arc::new(OnceLock::new());
-        self.tasks.push(serve(
+        self.servers
+            .push(serve(aws_listener, aws_endpoint::router(endpoint), stopped.clone()));
+        self.servers.push(serve(
             http_listener,
-            http_api::router(http.clone(), self.outbox.clone()),
+            http_api::router(self.functions.clone(), self.outbox.clone()),
             stopped,
         ));
-        Ok(FunctionSlots { endpoint, http })
+        Ok(())
     }
 
     /// Builds every function's handler afresh and starts the SQS pollers.
-    fn run_functions(&mut self, slots: FunctionSlots) -> Result<()> {
+    fn run_functions(&mut self) -> Result<()> {
+        let (stop, _) = watch::channel(false);
+        self.stop = stop;
         let registry = Arc::new(Registry::build(&self.template, &self.sdk, &self.region)?);
-        let _ = slots.endpoint.registry.set(registry.clone());
-        let _ = slots.http.set(registry.clone());
+        self.functions.set(Some(registry.clone()));
         let sqs = aws_sdk_sqs::Client::new(&self.sdk);
         // With pollers off, no function is fed from SQS: an empty list of polled functions.
         let polled = if self.sqs_pollers {
@@ -349,10 +355,14 @@ impl LocalStack {
         Ok(())
     }
 
-    /// Restarts the functions' host as a fresh one would start: servers, pollers and every
-    /// handler (with its caches) are dropped and built again on the same ports. moto and the
-    /// simulators keep running, so AWS state and waiting executions survive.
+    /// Kills the functions' host and starts a fresh one, as Lambda replaces a host that died:
+    /// invocations running on it end with `Runtime.ExitError`, pollers and every handler (with
+    /// its caches) are dropped and built again. The servers (Lambda's Invoke API, API Gateway),
+    /// moto and the simulators keep running, so AWS state and waiting executions survive; while
+    /// no host runs, Invoke answers Lambda's retryable `ServiceException`.
     pub async fn restart_functions(&mut self) -> Result<()> {
+        self.functions.set(None);
+        self.registry.kill();
         let _ = self.stop.send(true);
         for task in self.tasks.drain(..) {
             task.abort();
@@ -363,11 +373,7 @@ impl LocalStack {
         // arriving meanwhile would go to it and stay invisible for the queue's visibility
         // timeout (as on AWS when a Lambda host dies). Let those polls run out first.
         tokio::time::sleep(poller::LONG_POLL + std::time::Duration::from_millis(200)).await;
-        let port = |url: &str| url.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()).unwrap_or(0);
-        let aws_listener = bind(port(&self.aws_endpoint), "AWS endpoint", "--aws-port").await?;
-        let http_listener = bind(port(&self.http_url), "HTTP API", "--http-port").await?;
-        let slots = self.serve(aws_listener, http_listener)?;
-        self.run_functions(slots)
+        self.run_functions()
     }
 
     /// The physical name of the resource `logical_id` (e.g. `Table`, `UploadsQueue`).
@@ -401,23 +407,19 @@ impl LocalStack {
     /// Stops pollers, servers, simulators and moto.
     pub async fn stop(mut self) {
         let _ = self.stop.send(true);
-        for task in self.tasks.drain(..) {
+        let _ = self.stop_servers.send(true);
+        for task in self.tasks.drain(..).chain(self.servers.drain(..)) {
             task.abort();
         }
         self.moto.stop().await;
     }
 }
 
-/// Where the functions plug in once they are built.
-struct FunctionSlots {
-    endpoint: Arc<aws_endpoint::EndpointState>,
-    http: Arc<OnceLock<Arc<Registry>>>,
-}
-
 impl Drop for LocalStack {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
-        for task in &self.tasks {
+        let _ = self.stop_servers.send(true);
+        for task in self.tasks.iter().chain(self.servers.iter()) {
             task.abort();
         }
     }

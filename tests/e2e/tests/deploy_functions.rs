@@ -4,11 +4,43 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
+use aws_sdk_dynamodb::types::AttributeValue;
 use baton_e2e::{Harness, sample_manifest, sample_site};
 use serde_json::{Value, json};
 
-/// Invokes a function by its template logical id: (errorType if it failed, payload).
-async fn invoke(h: &Harness, logical_id: &str, payload: Value) -> Result<(Option<String>, Value)> {
+/// Makes `release` the holder of TEST's lease, as the state machine's AcquireLease step would
+/// before any step that changes the environment: its fence.
+async fn hold_lease(h: &Harness, release: &str) -> Result<u64> {
+    let until = chrono::Utc::now().timestamp() + 3_600;
+    let out = h
+        .dynamodb
+        .update_item()
+        .table_name(&h.table)
+        .key("pk", AttributeValue::S("LEASE#TEST".into()))
+        .key("sk", AttributeValue::S("LEASE".into()))
+        .update_expression("SET holder = :h, #u = :u, entity = :e ADD fence :one")
+        .expression_attribute_names("#u", "until")
+        .expression_attribute_values(":h", AttributeValue::S(release.into()))
+        .expression_attribute_values(":u", AttributeValue::N(until.to_string()))
+        .expression_attribute_values(":e", AttributeValue::S("lease".into()))
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+        .send()
+        .await?;
+    match out.attributes.as_ref().and_then(|a| a.get("fence")) {
+        Some(AttributeValue::N(n)) => Ok(n.parse()?),
+        other => bail!("no fence on the lease: {other:?}"),
+    }
+}
+
+/// Invokes a function by its template logical id: (errorType if it failed, payload). A step
+/// that changes the environment carries the lease's fence, as the state machine passes it.
+async fn invoke(h: &Harness, logical_id: &str, mut payload: Value) -> Result<(Option<String>, Value)> {
+    let changes = ["deploy", "rollback", "start", "poll", "poll-rollback"];
+    if changes.contains(&payload["action"].as_str().unwrap_or_default()) {
+        let release = payload["releaseId"].as_str().unwrap_or_default().to_string();
+        payload["fence"] = json!(hold_lease(h, &release).await?);
+    }
     let name = h.stack.resource_name(logical_id)?;
     let url = format!("{}/2015-03-31/functions/{name}/invocations", h.stack.aws_endpoint);
     let answer = reqwest::Client::new().post(url).json(&payload).send().await?;

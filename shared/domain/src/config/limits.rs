@@ -62,7 +62,7 @@ pub struct StepCosts {
 
 /// The costs of `infra/statemachine/release.asl.json`.
 pub const STEP_COSTS: StepCosts = StepCosts {
-    per_execution: 60,
+    per_execution: 70,
     per_round: 180,
     per_component_round: 50,
     per_deployment: 120,
