@@ -64,11 +64,23 @@ pub(crate) fn screen(text: &str) -> Result<(), Screened> {
     Ok(())
 }
 
-/// Deserializes one document into `T`, naming the field of the first error. serde-saphyr's
-/// budget (its defaults: at most 50,000 aliases, bounded alias replay and nesting) still holds
-/// for documents [`screen`] did not see, such as `baton.yaml`.
+/// What any of Baton's documents may make the parser do. A real `baton.yaml` or manifest is a
+/// few hundred events with a handful of anchors; serde-saphyr's defaults (a million events,
+/// 50,000 aliases) would let a hostile document keep a function busy for seconds first.
+fn budget() -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = 100_000;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    budget.max_recorded_anchor_events = 10_000;
+    budget
+}
+
+/// Deserializes one document into `T`, naming the field of the first error. The [`budget`]
+/// still holds for documents [`screen`] did not see, such as `baton.yaml`.
 pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget());
     // Errors are read by people in one line (a rejection, a log): no source snippet.
     options.with_snippet = false;
     let mut path = None;
