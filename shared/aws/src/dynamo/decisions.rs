@@ -5,7 +5,6 @@
 //! `RELEASE#<id>` / `EVENT#<time>#<kind>#<n>`).
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use baton_domain::BatonError;
 use baton_domain::approval::delivery::{Decision, DeliveryRecords};
@@ -67,30 +66,7 @@ fn event_put(table: &str, event: &ReleaseEvent) -> Result<TransactWriteItem, Bat
 impl DynamoStore {
     /// Runs `items`; `Ok(false)` if a condition failed (the approval moved on).
     async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<bool, BatonError> {
-        match self
-            .db()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(err) => {
-                let condition_failed = match err.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
-                        .cancellation_reasons()
-                        .iter()
-                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
-                    _ => false,
-                };
-                if condition_failed {
-                    Ok(false)
-                } else {
-                    // A conflict with a concurrent transaction, or AWS trouble: try again later.
-                    Err(BatonError::transient(sdk_error(what, err).message))
-                }
-            }
-        }
+        Ok(self.transact_items(items, what).await?.is_ok())
     }
 }
 

@@ -176,32 +176,11 @@ impl DynamoStore {
         write: TransactWriteItem,
         what: &str,
     ) -> Result<bool, BatonError> {
-        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
         let items = vec![held_by(self.table(), environment, holder)?, write];
-        match self
-            .db()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(err) => {
-                let failed: Vec<bool> = match err.as_service_error() {
-                    Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                match failed.as_slice() {
-                    [true, ..] => Err(lease_lost(environment, holder)),
-                    [_, true] => Ok(false),
-                    // A conflict with a concurrent transaction, or AWS trouble: try again later.
-                    _ => Err(BatonError::transient(sdk_error(what, err).message)),
-                }
-            }
+        match self.transact_items(items, what).await? {
+            Ok(()) => Ok(true),
+            Err(failed) if failed.first() == Some(&true) => Err(lease_lost(environment, holder)),
+            Err(_) => Ok(false),
         }
     }
 }

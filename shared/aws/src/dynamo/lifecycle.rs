@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use baton_domain::approval::{Approval, ApprovalStatus, SignOff};
+use baton_domain::approval::{Approval, ApprovalStatus};
 use baton_domain::ports::{ApprovalStore, ReleaseEvent, Timeline};
 use baton_domain::release::ReleaseStatus;
 use baton_domain::{BatonError, ReleaseId};
@@ -218,49 +218,6 @@ impl ApprovalStore for DynamoStore {
             Ok(_) => Ok(true),
             Err(err) if is_conditional_failure(&err) => Ok(false),
             Err(err) => Err(sdk_error("recording an approval decision", err)),
-        }
-    }
-
-    async fn sign_off(&self, id: &str, sign_off: &SignOff, signed: usize, complete: bool) -> Result<bool, BatonError> {
-        let entry = AttributeValue::L(vec![AttributeValue::M(to_item(sign_off)?)]);
-        let mut update = self
-            .db()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(approval_key(id)))
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":pending", status_value(ApprovalStatus::Pending)?)
-            .expression_attribute_values(":entry", entry)
-            .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
-            .expression_attribute_values(":n", AttributeValue::N(signed.to_string()));
-        // Optimistic: the list must still hold exactly the sign-offs the caller saw.
-        let condition = if signed == 0 {
-            "#s = :pending AND (attribute_not_exists(sign_offs) OR size(sign_offs) = :n)"
-        } else {
-            "#s = :pending AND size(sign_offs) = :n"
-        };
-        update = update.condition_expression(condition);
-        update = if complete {
-            update
-                .update_expression(
-                    "SET sign_offs = list_append(if_not_exists(sign_offs, :none), :entry), #s = :approved, \
-                     decided_by = :by, decided_at = :at, #c = :c REMOVE gsi1pk, gsi1sk",
-                )
-                .expression_attribute_names("#c", "comment")
-                .expression_attribute_values(":approved", status_value(ApprovalStatus::Approved)?)
-                .expression_attribute_values(":by", s(&sign_off.by))
-                .expression_attribute_values(":at", s(sign_off.at.to_rfc3339()))
-                .expression_attribute_values(
-                    ":c",
-                    sign_off.comment.as_deref().map(s).unwrap_or(AttributeValue::Null(true)),
-                )
-        } else {
-            update.update_expression("SET sign_offs = list_append(if_not_exists(sign_offs, :none), :entry)")
-        };
-        match update.send().await {
-            Ok(_) => Ok(true),
-            Err(err) if is_conditional_failure(&err) => Ok(false),
-            Err(err) => Err(sdk_error("recording a sign-off", err)),
         }
     }
 

@@ -24,6 +24,7 @@ mod leases;
 mod lifecycle;
 pub mod status;
 mod store;
+mod transact;
 
 pub use items::{PK, SK, key, release_key};
 pub use store::DynamoStore;

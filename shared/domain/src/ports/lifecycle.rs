@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::approval::{Approval, ApprovalStatus, SignOff};
+use crate::approval::{Approval, ApprovalStatus};
 use crate::error::BatonError;
 use crate::release::{ReleaseId, ReleaseStatus};
 
@@ -60,10 +60,6 @@ pub trait ApprovalStore: Send + Sync {
         superseded_by: Option<&ReleaseId>,
         at: DateTime<Utc>,
     ) -> Result<bool, BatonError>;
-    /// Adds `sign_off` to a pending approval that has exactly `signed` sign-offs so far (so two
-    /// approvers signing at once cannot lose one); with `complete`, the same write approves it
-    /// (decided by that approver, at that time). `false` if the approval moved on meanwhile.
-    async fn sign_off(&self, id: &str, sign_off: &SignOff, signed: usize, complete: bool) -> Result<bool, BatonError>;
     /// Notes that Step Functions has the decision.
     async fn mark_task_notified(&self, id: &str) -> Result<(), BatonError>;
     /// Pending approvals in an environment.
