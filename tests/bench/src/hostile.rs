@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use baton_e2e::Harness;
-use baton_e2e::baton_local::StackOptions;
 
 use crate::process;
 use crate::runtime_api::RuntimeApi;
@@ -54,27 +53,13 @@ async fn message_for(h: &Harness, queue_url: &str, key: &str) -> Result<Message>
 
 /// Every hostile package's peak RSS into `report`.
 pub async fn measure(root: &Path, profile: &str, report: &mut Report) -> Result<()> {
-    let h = Harness::start_with(StackOptions {
-        sqs_pollers: false,
-        ..StackOptions::ephemeral().without_delays()
-    })
-    .await?;
-    let function = h
-        .stack
-        .registry
-        .functions
-        .iter()
-        .find(|f| f.binary == "ingest")
-        .context("template.yaml has no ingest function")?;
-    let source = function
-        .sqs
-        .first()
-        .context("the ingest function has no SQS source")?
-        .clone();
-    let queue_url = h.stack.queue_url("UploadsQueue")?;
-    let mut env = function.env.clone();
-    env.insert("AWS_ENDPOINT_URL".into(), h.stack.aws_endpoint.clone());
-    let program = crate::init::binary(root, profile, "ingest");
+    let crate::ingest::IngestRig {
+        h,
+        source,
+        queue_url,
+        env,
+        program,
+    } = crate::ingest::rig(root, profile).await?;
     let cases = [
         ("zip bomb (64 MiB from 64 KiB)", packages::zip_bomb()),
         ("nested zip bomb (240 MiB inside)", packages::nested_zip_bomb()),

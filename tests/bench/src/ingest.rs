@@ -99,13 +99,23 @@ async fn delete(h: &Harness, queue_url: &str, messages: &[aws_sdk_sqs::types::Me
     Ok(())
 }
 
-/// CPU per message: the stack's pollers are off, so the upload messages wait in the queue; the
-/// real `ingest` binary, started as Lambda starts it (against a local Runtime API, the template's
-/// environment, the stack's AWS endpoint), gets them in the batches the template configures.
-/// Its CPU time (from `/proc`) after init until it has handled every message, divided by the
-/// messages, is the figure: it includes reading `baton.yaml`, the zip checks, the SDK's request
-/// signing and TLS-free HTTP, and JSON logging; not moto's time.
-async fn cpu_per_message(root: &Path, profile: &str, samples: &Samples, report: &mut Report) -> Result<()> {
+/// A stack whose upload messages wait in the queue (pollers off), and how to start the real
+/// `ingest` binary against it as Lambda would.
+pub struct IngestRig {
+    /// The stack.
+    pub h: Harness,
+    /// The ingest function's SQS source, as the template configures it.
+    pub source: baton_e2e::baton_local::functions::SqsSource,
+    /// The uploads queue.
+    pub queue_url: String,
+    /// The function's environment, pointed at the stack.
+    pub env: std::collections::BTreeMap<String, String>,
+    /// The built `ingest` binary.
+    pub program: std::path::PathBuf,
+}
+
+/// Starts an [`IngestRig`].
+pub async fn rig(root: &Path, profile: &str) -> Result<IngestRig> {
     let h = Harness::start_with(StackOptions {
         sqs_pollers: false,
         ..StackOptions::ephemeral().without_delays()
@@ -127,6 +137,29 @@ async fn cpu_per_message(root: &Path, profile: &str, samples: &Samples, report: 
     let mut env = function.env.clone();
     env.insert("AWS_ENDPOINT_URL".into(), h.stack.aws_endpoint.clone());
     let program = crate::init::binary(root, profile, "ingest");
+    Ok(IngestRig {
+        h,
+        source,
+        queue_url,
+        env,
+        program,
+    })
+}
+
+/// CPU per message: the stack's pollers are off, so the upload messages wait in the queue; the
+/// real `ingest` binary, started as Lambda starts it (against a local Runtime API, the template's
+/// environment, the stack's AWS endpoint), gets them in the batches the template configures.
+/// Its CPU time (from `/proc`) after init until it has handled every message, divided by the
+/// messages, is the figure: it includes reading `baton.yaml`, the zip checks, the SDK's request
+/// signing and TLS-free HTTP, and JSON logging; not moto's time.
+async fn cpu_per_message(root: &Path, profile: &str, samples: &Samples, report: &mut Report) -> Result<()> {
+    let IngestRig {
+        h,
+        source,
+        queue_url,
+        env,
+        program,
+    } = rig(root, profile).await?;
 
     let (mut cpu_ms, mut wall_ms) = (Vec::new(), Vec::new());
     for round in 0..CPU_ROUNDS {
