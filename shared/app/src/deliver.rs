@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use baton_domain::approval::delivery::{DeliveryRecords, LATE_DECISION};
 use baton_domain::approval::{Approval, ApprovalStatus, is_approval_id};
 use baton_domain::ports::{ApprovalStore, ReleaseEvent, TaskAnswer, TaskCallbacks};
@@ -179,14 +179,10 @@ where
             let body = message.body.as_deref().unwrap_or_default();
             if let Err(err) = self.handle_message(body).await {
                 tracing::warn!(message_id = %id, error = %err, "decision not delivered; SQS will offer it again");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                failures.push(failure);
+                failures.push(id);
             }
         }
-        let mut response = SqsBatchResponse::default();
-        response.batch_item_failures = failures;
-        response
+        crate::sqs_batch::retry_later(failures)
     }
 }
 

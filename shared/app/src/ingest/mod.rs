@@ -11,7 +11,7 @@ pub mod spool;
 mod upload;
 
 use async_trait::async_trait;
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use baton_domain::BatonError;
 use baton_domain::ports::{ConfigSource, ReleaseStore, Workflow};
 use serde_json::Value;
@@ -64,21 +64,15 @@ where
             let body = message.body.as_deref().unwrap_or_default();
             if started.elapsed() > BATCH_BUDGET {
                 tracing::warn!(message_id = %id, "not started: the batch's time is spent; SQS will deliver it again");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                failures.push(failure);
+                failures.push(id);
                 continue;
             }
             if let Err(err) = self.handle_message(body).await {
                 tracing::warn!(message_id = %id, error = %err, "upload not processed; SQS will deliver it again");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                failures.push(failure);
+                failures.push(id);
             }
         }
-        let mut response = SqsBatchResponse::default();
-        response.batch_item_failures = failures;
-        response
+        crate::sqs_batch::retry_later(failures)
     }
 
     async fn handle_message(&self, body: &str) -> Result<(), BatonError> {
