@@ -253,6 +253,43 @@ mod tests {
     }
 
     #[test]
+    fn the_worst_case_adds_up_every_part_of_the_execution() {
+        // The local configuration (TEST and PROD, 1-second pacing, 2-minute rollouts, 3 minutes
+        // of lease tries) with a second CloudHub component, and costs chosen so that no two
+        // parts can stand in for each other.
+        let mut config = BatonConfig::from_yaml(LOCAL).unwrap();
+        let mut second = config.component("state").unwrap().clone();
+        second.name = "billing".into();
+        config.components.push(second);
+        let costs = StepCosts {
+            per_execution: 1_000,
+            per_round: 100,
+            per_component_round: 10,
+            per_deployment: 7,
+            per_component_deployment: 3,
+            per_lease_wait: 5,
+            per_poll: 2,
+            per_retry: 11,
+        };
+        let worst = config.worst_case_with(&costs);
+        // A check with one retry (13 events every 3 s, 41 of them) is the worst poll loop: 533;
+        // rollout and rollback of 2 CloudHub components in 2 environments.
+        assert_eq!(poll_loop_events(Duration::from_secs(120), Duration::from_secs(1), &costs), 533);
+        assert_eq!(worst.poll_events, 2 * 2 * 2 * 533);
+        // 180 tries per environment, each with up to 4 retries.
+        assert_eq!(worst.lease_wait_events, 2 * 180 * (5 + 4 * 11));
+        // The execution, 4 rounds of 3 components in 2 environments, their deployments, the loops.
+        assert_eq!(
+            worst.events,
+            1_000 + 2 * 4 * (100 + 3 * 10) + 2 * (7 + 3 * 3) + 17_640 + 4_264
+        );
+        // 24 h and 72 h of approval time, each asked 4 times; 8 rollouts and rollbacks of up to
+        // 121 s; 3 minutes of lease tries per environment.
+        assert_eq!(worst.approval_time, Duration::from_secs(4 * 96 * 3_600));
+        assert_eq!(worst.duration, Duration::from_secs(4 * 96 * 3_600 + 8 * 121 + 2 * 180));
+    }
+
+    #[test]
     fn poll_loops_count_the_worst_number_of_retries() {
         // 30 min at 15 s: two retries before each check (15 events every 15 + 6 s, 86 checks)
         // makes more events than none (9 events, 121 checks) or four (21 events, 41 checks).
