@@ -274,7 +274,10 @@ mod tests {
         let worst = config.worst_case_with(&costs);
         // A check with one retry (13 events every 3 s, 41 of them) is the worst poll loop: 533;
         // rollout and rollback of 2 CloudHub components in 2 environments.
-        assert_eq!(poll_loop_events(Duration::from_secs(120), Duration::from_secs(1), &costs), 533);
+        assert_eq!(
+            poll_loop_events(Duration::from_secs(120), Duration::from_secs(1), &costs),
+            533
+        );
         assert_eq!(worst.poll_events, 2 * 2 * 2 * 533);
         // 180 tries per environment, each with up to 4 retries.
         assert_eq!(worst.lease_wait_events, 2 * 180 * (5 + 4 * 11));
