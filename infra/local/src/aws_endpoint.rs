@@ -2,6 +2,7 @@
 //! request forwarded to moto.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -116,13 +117,30 @@ fn lambda_error(status: StatusCode, kind: &str, message: String) -> Response {
 }
 
 /// `Invoke`, with Lambda's contract: a function error is a 200 with `X-Amz-Function-Error`
-/// and a body of `errorType` and `errorMessage`.
-async fn invoke(
+/// and a body of `errorType` and `errorMessage`. Every answer, errors included, carries
+/// `x-amzn-RequestId` as Lambda's do: moto's Step Functions reads it from a refused invoke
+/// (to build the error's cause) and fails the whole execution with `States.Runtime` when it
+/// is missing, where Lambda's real `ServiceException` would have been retried.
+async fn invoke(state: State<Arc<EndpointState>>, name: Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    static INVOCATIONS: AtomicU64 = AtomicU64::new(0);
+    let mut response = invoke_function(state, name, headers, body).await;
+    let n = INVOCATIONS.fetch_add(1, Ordering::Relaxed);
+    let request_id = format!("00000000-0000-4000-8000-{n:012x}");
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    response
+}
+
+async fn invoke_function(
     State(state): State<Arc<EndpointState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(refused) = state.faults.answer(crate::faults::LAMBDA_INVOKE, false) {
+        return refused;
+    }
     // Between hosts (starting, or restarting after a kill), Lambda's own answer to a
     // service-side failure: callers retry it.
     let Some(registry) = state.functions.current() else {

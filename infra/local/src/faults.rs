@@ -28,6 +28,9 @@ pub struct Fault {
     pub message: String,
 }
 
+/// The name the endpoint gives Lambda's `Invoke` (a REST route without `X-Amz-Target`).
+pub const LAMBDA_INVOKE: &str = "Lambda.Invoke";
+
 /// The name the endpoint gives SES v2's `SendEmail` (a REST route without `X-Amz-Target`).
 pub const SES_SEND_EMAIL: &str = "SESv2.SendEmail";
 
@@ -65,6 +68,18 @@ impl Fault {
             status: 500,
             code: "InternalFailure".into(),
             message: "The request processing has failed because of an unknown error.".into(),
+        }
+    }
+
+    /// Lambda's Invoke API refusing the next `count` invocations with its retryable
+    /// `ServiceException` (HTTP 503), as it does when the service itself fails.
+    pub fn lambda_unavailable(count: u64) -> Fault {
+        Fault {
+            operation: LAMBDA_INVOKE.into(),
+            count,
+            status: 503,
+            code: "ServiceException".into(),
+            message: "The AWS Lambda service encountered an internal error.".into(),
         }
     }
 

@@ -118,6 +118,9 @@ fn cases() -> Vec<Case> {
         ("functions' host killed mid-deployment", || {
             Box::pin(workflow::host_killed_mid_deployment())
         }),
+        ("Lambda refusing 2 invocations", || {
+            Box::pin(workflow::lambda_refusing_invocations())
+        }),
         ("DynamoDB throttling 12 requests", || {
             Box::pin(workflow::dynamodb_throttling())
         }),

@@ -83,6 +83,31 @@ pub async fn host_killed_mid_deployment() -> Result<Outcome> {
     })
 }
 
+/// Lambda's Invoke API refuses the workflow's next invocations with its `ServiceException`
+/// (as while a host is replaced): the workflow's retries carry the deployment through, where
+/// a refusal without Lambda's request id once made the local Step Functions fail the
+/// execution outright.
+pub async fn lambda_refusing_invocations() -> Result<Outcome> {
+    let h = Harness::start().await?;
+    h.release_samples("1.0.0", 1).await?;
+    let links = h.approval_links(1, "TEST").await?;
+    h.stack.aws_faults.inject(Fault::lambda_unavailable(2));
+    let decided = h.decide(&links[0].1, "approve", "go").await?;
+    ensure!(decided.status == 200, "{}", decided.body);
+    h.approval_links(1, "PROD").await?;
+    ensure!(h.stack.aws_faults.pending() == 0, "every fault was injected");
+    let live = h.environment("TEST").await?;
+    ensure!(
+        live.current.as_ref().is_some_and(|c| c.number == 1),
+        "release 1 is live in TEST after the refusals: {live:?}"
+    );
+    Ok(Outcome {
+        faults: h.stack.aws_faults.injected(),
+        expected_releases: 1,
+        harness: h,
+    })
+}
+
 /// DynamoDB throttles a run of requests while a release is made and asked for: the SDK's and
 /// the queue's retries carry it through; nothing is lost, nothing made twice.
 pub async fn dynamodb_throttling() -> Result<Outcome> {
