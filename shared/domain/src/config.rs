@@ -38,6 +38,14 @@ pub struct BatonConfig {
     /// How the release workflow paces itself.
     #[serde(default)]
     pub workflow: WorkflowConfig,
+    /// The IANA time zone (e.g. `Europe/London`) pages and mails show times in, and freeze
+    /// windows and scheduled deployments are written in. JSON stays UTC. Default `UTC`.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+}
+
+fn default_timezone() -> String {
+    "UTC".to_string()
 }
 
 /// Pacing of the release workflow.
@@ -306,6 +314,11 @@ impl fmt::Display for ConfigError {
 }
 
 impl BatonConfig {
+    /// The configured time zone. Valid after [`BatonConfig::from_yaml`] (UTC otherwise).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
     /// Parses and validates a `baton.yaml` document.
     pub fn from_yaml(text: &str) -> Result<Self, ConfigError> {
         let config: BatonConfig = crate::manifest::yaml::from_str(text).map_err(|e| ConfigError {

@@ -27,6 +27,12 @@ impl BatonConfig {
             problem("mail.sender".into(), "must be an email address verified in SES");
         }
 
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            problem(
+                "timezone".into(),
+                "must be an IANA time zone name, like Europe/London, America/New_York or UTC",
+            );
+        }
         if !(1..=3_600).contains(&self.workflow.poll_seconds) {
             problem("workflow.poll_seconds".into(), "must be between 1 and 3600");
         }

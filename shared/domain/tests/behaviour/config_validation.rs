@@ -405,3 +405,20 @@ fn a_secure_properties_prefix_is_a_plain_secret_name_prefix_ending_in_a_slash() 
         assert_eq!(messages_at(&with(bad), path), [why], "{bad:?}");
     }
 }
+
+#[test]
+fn the_time_zone_is_an_iana_name_and_defaults_to_utc() {
+    assert_eq!(crate::common::local().zone(), chrono_tz::UTC);
+    let london = local_with("public_url:", "timezone: Europe/London\npublic_url:");
+    accepted(&london);
+    let config = baton_domain::BatonConfig::from_yaml(&london).expect("valid");
+    assert_eq!(config.zone(), chrono_tz::Europe::London);
+    for bad in ["Europe/Lndon", "BST", "+01:00", ""] {
+        let text = local_with("public_url:", &format!("timezone: \"{bad}\"\npublic_url:"));
+        assert_eq!(
+            messages_at(&text, "timezone"),
+            ["must be an IANA time zone name, like Europe/London, America/New_York or UTC"],
+            "{bad}"
+        );
+    }
+}
