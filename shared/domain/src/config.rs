@@ -272,6 +272,10 @@ pub struct EnvironmentConfig {
     /// `author` of (CI's `author` metadata).
     #[serde(default)]
     pub forbid_self_approval: bool,
+    /// Times this environment takes no deployments, in the configured time zone: once
+    /// (`start`, `end`) or recurring (`every`, `until`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freezes: Vec<crate::freeze::FreezeConfig>,
 }
 
 fn one() -> usize {
@@ -279,6 +283,25 @@ fn one() -> usize {
 }
 
 impl EnvironmentConfig {
+    /// The freeze windows, parsed, with their reasons. Complete after
+    /// [`BatonConfig::from_yaml`] (which refuses a window it cannot read).
+    pub fn freeze_windows(&self) -> Vec<(crate::freeze::FreezeWindow, &str)> {
+        self.freezes
+            .iter()
+            .filter_map(|f| f.window().ok().map(|w| (w, f.reason.as_str())))
+            .collect()
+    }
+
+    /// The freeze in force at `at` in this environment, read in `zone`, if any.
+    pub fn freeze_at(
+        &self,
+        zone: chrono_tz::Tz,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<crate::freeze::ActiveFreeze> {
+        let windows = self.freeze_windows();
+        crate::freeze::freeze_at(windows.iter().map(|(w, r)| (w, *r)), zone, at)
+    }
+
     /// The approval time-to-live. Valid after [`BatonConfig::from_yaml`].
     pub fn approval_ttl(&self) -> Duration {
         parse_duration(&self.approval_ttl).unwrap_or(Duration::from_secs(86_400))

@@ -9,6 +9,7 @@ pub mod config;
 pub mod deployment;
 pub mod encoded_words;
 pub mod error;
+pub mod freeze;
 pub mod manifest;
 pub mod package;
 pub mod plan;

@@ -90,6 +90,9 @@ impl BatonConfig {
                     ),
                 );
             }
+            for (path, message) in crate::freeze::problems(&env.freezes, self.zone()) {
+                problem(format!("{at}.freezes{path}"), &message);
+            }
             match parse_duration(&env.approval_ttl) {
                 Some(ttl) if ttl >= Duration::from_secs(1) && ttl <= Duration::from_secs(365 * 86_400) => {}
                 _ => problem(

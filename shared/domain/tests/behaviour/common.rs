@@ -111,3 +111,9 @@ pub fn deployment(
         "updated_at": at(minutes + took),
     }))
 }
+
+/// The instant `y-mo-d h:mi` UTC.
+pub fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+}

@@ -422,3 +422,49 @@ fn the_time_zone_is_an_iana_name_and_defaults_to_utc() {
         );
     }
 }
+
+#[test]
+fn freeze_windows_are_read_in_the_configured_zone_and_refused_naming_their_field() {
+    let with_freezes = |freezes: &str| {
+        local_with("  - name: PROD\n", &format!("  - name: PROD\n    freezes:\n{freezes}")).replacen(
+            "public_url:",
+            "timezone: Europe/London\npublic_url:",
+            1,
+        )
+    };
+    let weekend = with_freezes(
+        "      - { reason: weekend, every: Friday 16:00, until: Monday 08:00 }\n      - { reason: year-end, start: 2026-12-24 00:00, end: 2026-12-27 08:00 }\n",
+    );
+    accepted(&weekend);
+    let config = baton_domain::BatonConfig::from_yaml(&weekend).expect("valid");
+    let prod = config.environment("PROD").expect("PROD");
+    // Saturday 4 July 2026, British Summer Time: the freeze ends Monday 08:00 BST, 07:00 UTC.
+    let freeze = prod
+        .freeze_at(config.zone(), crate::common::utc(2026, 7, 4, 12, 0))
+        .expect("frozen on a Saturday");
+    assert_eq!(freeze.reason, "weekend");
+    assert_eq!(freeze.ends_at, crate::common::utc(2026, 7, 6, 7, 0));
+    assert_eq!(
+        prod.freeze_at(config.zone(), crate::common::utc(2026, 7, 6, 7, 0)),
+        None
+    );
+    let test = config.environment("TEST").expect("TEST");
+    assert_eq!(
+        test.freeze_at(config.zone(), crate::common::utc(2026, 7, 4, 12, 0)),
+        None
+    );
+
+    let unreadable = with_freezes("      - { reason: weekend, every: Friday 16:00, until: 8am }\n");
+    assert_eq!(
+        messages_at(&unreadable, "environments[1].freezes[0].until"),
+        ["must be a weekday and a time, like Monday 08:00"]
+    );
+    let misspelt = with_freezes("      - { reason: weekend, every: Friday 16:00, untill: Monday 08:00 }\n");
+    assert!(
+        problem_paths(&misspelt)
+            .iter()
+            .any(|p| p.starts_with("environments[1].freezes[0]")),
+        "{:?}",
+        problems(&misspelt)
+    );
+}
