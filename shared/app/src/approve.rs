@@ -65,7 +65,7 @@ where
             // Same answer as a bad token: an unknown id tells a guesser nothing.
             return Ok(html_response(
                 403,
-                pages::problem_page(&LinkProblem::Forbidden, None, &public_url),
+                pages::problem_page(&LinkProblem::Forbidden, None, &public_url, config.zone()),
             ));
         };
         match request.method.as_str() {
@@ -85,10 +85,11 @@ where
                             token: &token,
                             public_url: &public_url,
                             required: rules.required,
+                            zone: config.zone(),
                         };
                         Ok(html_response(200, pages::approval_page(&view)))
                     }
-                    Err(problem) => Ok(self.problem(&problem, &approval, &public_url)),
+                    Err(problem) => Ok(self.problem(&problem, &approval, &public_url, config.zone())),
                 }
             }
             "POST" => self.decide(&request, approval, &public_url, &config).await,
@@ -106,13 +107,17 @@ where
             .ok_or_else(|| BatonError::internal("approval without its release"))
     }
 
-    fn problem(&self, problem: &LinkProblem, approval: &Approval, public_url: &str) -> Value {
+    /// The page for a link that cannot be used, with its status; times on it in `zone`.
+    fn problem(&self, problem: &LinkProblem, approval: &Approval, public_url: &str, zone: chrono_tz::Tz) -> Value {
         let shown = if matches!(problem, LinkProblem::Forbidden) {
             None
         } else {
             Some(approval)
         };
-        html_response(problem.status_code(), pages::problem_page(problem, shown, public_url))
+        html_response(
+            problem.status_code(),
+            pages::problem_page(problem, shown, public_url, zone),
+        )
     }
 
     async fn decide(
@@ -134,7 +139,7 @@ where
                 // (Step Functions failing, or a crash in between): pass it on now.
                 return self.pass_on(&approval, &token).await;
             }
-            Err(problem) => return Ok(self.problem(&problem, &approval, public_url)),
+            Err(problem) => return Ok(self.problem(&problem, &approval, public_url, config.zone())),
         };
         let approved = match form.get("decision").map(String::as_str) {
             Some("approve") => true,
@@ -214,7 +219,7 @@ where
             // another approver signed off at the same moment: nothing of this POST was kept.
             let now = self.store.approval(&approval.id).await?.unwrap_or(approval);
             return Ok(match now.check(&token, Utc::now()) {
-                Err(problem) => self.problem(&problem, &now, public_url),
+                Err(problem) => self.problem(&problem, &now, public_url, config.zone()),
                 Ok(_) => html_response(
                     409,
                     pages::message_page(

@@ -3,8 +3,9 @@
 //!
 //! - `prepare` `{releaseId}`: the plan the state machine iterates: environments in lifecycle
 //!   order with their approval TTL, each with the deploy waves (backend first);
-//! - `acquire-lease` `{releaseId, environment}`: `{"acquired": bool}`; one deployment per
-//!   environment at a time;
+//! - `acquire-lease` `{releaseId, environment, waitsLeft, freezeDeadline}`: `{"acquired": bool,
+//!   "frozen": bool, "until", ...}`; one deployment per environment at a time, none during a
+//!   freeze (see `lifecycle/lease.rs`);
 //! - `check-gates` `{releaseId, environment, approval}`: re-checked at deployment time;
 //!   `Baton.Superseded` if a newer release is already live there or this one was superseded;
 //!   `Baton.Unapproved` unless the approval record the callback names is this request's, approved
@@ -35,6 +36,7 @@ use crate::Function;
 
 mod ended;
 mod finish;
+mod lease;
 mod record;
 
 use finish::readable_cause;
@@ -70,6 +72,10 @@ struct Step {
     /// Lease tries left before giving up on a busy environment (`acquire-lease`).
     #[serde(default)]
     waits_left: Option<u64>,
+    /// When a release still frozen out of the environment gives up (`acquire-lease`): set at
+    /// the first freeze it meets there.
+    #[serde(default)]
+    freeze_deadline: Option<chrono::DateTime<Utc>>,
     /// The lease's fence (`record`).
     #[serde(default)]
     fence: Option<u64>,
@@ -184,21 +190,7 @@ where
             }
             "acquire-lease" => {
                 let env = Self::environment(&step, &config)?;
-                let waits_left = step.waits_left.unwrap_or_else(|| config.lease_waits());
-                match self.store.acquire(env, &step.release_id, LEASE_TTL).await? {
-                    Ok(fence) => Ok(json!({ "acquired": true, "fence": fence, "waitsLeft": waits_left })),
-                    // Bounded: a release does not wait for ever on an environment another holds.
-                    Err(holder) if waits_left <= 1 => Err(BatonError {
-                        kind: ErrorKind::DeployFailed,
-                        message: format!(
-                            "{env} stayed busy with {holder} for longer than workflow.lease_wait_timeout ({}); nothing was deployed there",
-                            config.workflow.lease_wait_timeout
-                        ),
-                    }),
-                    Err(holder) => Ok(json!({
-                        "acquired": false, "fence": 0, "waitsLeft": waits_left - 1, "heldBy": holder,
-                    })),
-                }
+                self.acquire_lease(env, &step, &config).await
             }
             "check-gates" => {
                 let env = Self::environment(&step, &config)?;

@@ -242,7 +242,7 @@ where
                 format!(
                     "sign-off asked of {} until {}",
                     env.approvers.join(", "),
-                    baton_html::human_time(fresh.expires_at)
+                    baton_html::human_time(fresh.expires_at, config.zone())
                 ),
             )
             .await?;
@@ -271,7 +271,7 @@ where
                 "{}/approvals/{id}?token={token}",
                 config.public_url.trim_end_matches('/')
             );
-            let mail = baton_html::mail::approval_request(&approval, &release, approver, &link);
+            let mail = baton_html::mail::approval_request(&approval, &release, approver, &link, config.zone());
             // The mailer has retried already; a mail still refused leaves the request open
             // (the approver may yet be reached) and is shown, not thrown at the workflow.
             match self.mailer.send(&config.mail.sender, &mail).await {

@@ -284,7 +284,9 @@ where
     async fn answer(&self, request: &HttpRequest, route: Route) -> Result<Result<Value, BadRequest>, BatonError> {
         let config = self.config.config().await?;
         Ok(Ok(match route {
-            Route::Overview { json: false } => html_response(200, pages::overview_page(&self.overview(&config).await?)),
+            Route::Overview { json: false } => {
+                html_response(200, pages::overview_page(&self.overview(&config).await?, config.zone()))
+            }
             Route::Overview { json: true } => json_answer(200, &to_json(&self.overview(&config).await?)?),
             Route::Releases => {
                 let (limit, before) = match page_query(request) {
@@ -300,11 +302,12 @@ where
                         "There is no release {id}. See the list of releases for the ones that exist."
                     ))));
                 };
-                let detail = ReleaseDetail::build(&config, &record);
+                let now = Utc::now();
+                let detail = ReleaseDetail::build(&config, &record, now);
                 if json {
                     json_answer(200, &to_json(&detail)?)
                 } else {
-                    html_response(200, pages::release_page(&detail, Utc::now()))
+                    html_response(200, pages::release_page(&detail, now, config.zone()))
                 }
             }
             Route::Package { component, version } => {

@@ -350,17 +350,22 @@ fn parse_time(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
 }
 
-/// `2026-12-24 18:00` (or with a `T`), local time.
+/// `2026-12-24 18:00` (or with a `T`, or with seconds), local time.
 fn parse_local_date_time(text: &str) -> Option<NaiveDateTime> {
     let text = text.trim();
-    ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .or_else(|| {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .map(|d| d.and_time(NaiveTime::MIN))
-        })
+    [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .map(|d| d.and_time(NaiveTime::MIN))
+    })
 }
 
 #[cfg(test)]

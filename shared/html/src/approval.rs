@@ -3,6 +3,7 @@
 use baton_domain::Release;
 use baton_domain::approval::{Approval, ApprovalStatus, LinkProblem};
 use baton_domain::release::ReleaseNote;
+use chrono_tz::Tz;
 use maud::{Markup, html};
 
 use crate::{human_time, page};
@@ -21,6 +22,8 @@ pub struct ApprovalView<'a> {
     pub public_url: &'a str,
     /// How many distinct approvers must sign off now.
     pub required: usize,
+    /// The zone the page shows times in (`BatonConfig::zone`).
+    pub zone: Tz,
 }
 
 /// The changes table: component, what runs there now, what the release brings.
@@ -116,7 +119,7 @@ pub fn approval_page(v: &ApprovalView) -> String {
             h1 { (title) }
             div.banner {
                 "You are signed in by your personal link as " strong { (v.approver) } ". "
-                "This request expires " strong { (human_time(a.expires_at)) } "."
+                "This request expires " strong { (human_time(a.expires_at, v.zone)) } "."
                 @if v.required > 1 {
                     br;
                     strong { (a.sign_offs.len().min(v.required)) " of " (v.required) " sign-offs" }
@@ -249,8 +252,9 @@ pub fn signed_off_page(approval: &Approval, approver: &str, have: usize, need: u
     )
 }
 
-/// The page for a link that cannot be used (403, 409, 410).
-pub fn problem_page(problem: &LinkProblem, approval: Option<&Approval>, public_url: &str) -> String {
+/// The page for a link that cannot be used (403, 409, 410); when it lapsed or was decided, in
+/// `zone`.
+pub fn problem_page(problem: &LinkProblem, approval: Option<&Approval>, public_url: &str, zone: Tz) -> String {
     let (title, body): (String, Markup) = match problem {
         LinkProblem::Forbidden => (
             "This link is not valid".into(),
@@ -258,7 +262,7 @@ pub fn problem_page(problem: &LinkProblem, approval: Option<&Approval>, public_u
         ),
         LinkProblem::Expired { at } => (
             "This approval request has expired".into(),
-            html! { p { "It lapsed " (human_time(*at)) ". Nothing was approved. The release manager can start a new request." } },
+            html! { p { "It lapsed " (human_time(*at, zone)) ". Nothing was approved. The release manager can start a new request." } },
         ),
         LinkProblem::Decided { by, status, at } => (
             format!(
@@ -269,7 +273,7 @@ pub fn problem_page(problem: &LinkProblem, approval: Option<&Approval>, public_u
                     "rejected"
                 }
             ),
-            html! { p { "This request was decided" @if let Some(at) = at { " " (human_time(*at)) } " by " strong { (by) } ". Your link no longer changes anything." } },
+            html! { p { "This request was decided" @if let Some(at) = at { " " (human_time(*at, zone)) } " by " strong { (by) } ". Your link no longer changes anything." } },
         ),
         LinkProblem::Superseded { by } => (
             "A newer release replaced this one".into(),

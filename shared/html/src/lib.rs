@@ -6,10 +6,7 @@ pub mod approval;
 pub mod layout;
 pub mod mail;
 pub mod status;
+pub mod time;
 
 pub use layout::{SECURITY_HEADERS, content_security_policy, page};
-
-/// A time as people read it: `Fri 27 Nov 2026, 14:00 UTC`.
-pub fn human_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%a %-d %b %Y, %H:%M UTC").to_string()
-}
+pub use time::human_time;

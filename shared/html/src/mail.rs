@@ -3,18 +3,18 @@
 use baton_domain::Release;
 use baton_domain::approval::Approval;
 use baton_domain::ports::Mail;
+use chrono_tz::Tz;
 use maud::html;
 
 use crate::approval::{changes, notes};
 use crate::human_time;
 
-/// The approval request for one approver, with their personal link.
-pub fn approval_request(approval: &Approval, release: &Release, approver: &str, link: &str) -> Mail {
+/// The approval request for one approver, with their personal link; its expiry in `zone`.
+pub fn approval_request(approval: &Approval, release: &Release, approver: &str, link: &str, zone: Tz) -> Mail {
+    let expires = human_time(approval.expires_at, zone);
     let subject = format!(
         "Approve release {} for {}? (expires {})",
-        approval.number,
-        approval.environment,
-        human_time(approval.expires_at)
+        approval.number, approval.environment, expires
     );
     let mut text = format!(
         "Release {} is ready for {}.\n\nWhat changes in {}:\n",
@@ -46,8 +46,7 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
         ));
     }
     text.push_str(&format!(
-        "\nReview and decide: {link}\n\nOpening the link decides nothing; you approve or reject on the page.\nThis link is yours alone ({approver}) and expires {}.\n",
-        human_time(approval.expires_at)
+        "\nReview and decide: {link}\n\nOpening the link decides nothing; you approve or reject on the page.\nThis link is yours alone ({approver}) and expires {expires}.\n"
     ));
     let html = html! {
         p { "Release " strong { (approval.number) } " is ready for " strong { (approval.environment) } "." }
@@ -58,7 +57,7 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
         h3 { "What changed since what is live in " (approval.environment) }
         (notes(crate::approval::notes_shown(approval, release)))
         p { a href=(link) { "Review and decide" } }
-        p { small { "Opening the link decides nothing; you approve or reject on the page. This link is yours alone (" (approver) ") and expires " (human_time(approval.expires_at)) "." } }
+        p { small { "Opening the link decides nothing; you approve or reject on the page. This link is yours alone (" (approver) ") and expires " (expires) "." } }
     }
     .into_string();
     Mail {
@@ -106,3 +105,6 @@ pub fn deployment_failed(release: &Release, environment: &str, to: &str, outcome
         html,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,28 +13,11 @@ pub use release::release_page;
 
 use baton_domain::ReleaseId;
 use baton_domain::release::ReleaseStatus;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 
 use crate::page;
-
-/// The exact time, as the hover text of a human one: `Mon 2 Mar 2026, 09:42:05 UTC`.
-fn exact(at: DateTime<Utc>) -> String {
-    at.format("%a %-d %b %Y, %H:%M:%S UTC").to_string()
-}
-
-/// A clock-style time relative to `now`: `09:42`, `yesterday 09:42`, `Mon 09:42`, `2 Mar`,
-/// `2 Mar 2025`.
-fn clock(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let days = now.date_naive().signed_duration_since(at.date_naive()).num_days();
-    match days {
-        0 => at.format("%H:%M").to_string(),
-        1 => at.format("yesterday %H:%M").to_string(),
-        2..=6 => at.format("%a %H:%M").to_string(),
-        _ if at.year() == now.year() => at.format("%-d %b").to_string(),
-        _ => at.format("%-d %b %Y").to_string(),
-    }
-}
+use crate::time::Clock;
 
 /// A duration in words: `40 s`, `12 min`, `3 h 5 min`, `2 days 4 h`.
 pub fn duration_words(seconds: i64) -> String {
@@ -67,14 +50,15 @@ fn ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// A time as people read it, the exact time on hover and for machines.
-fn time_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
-    html! { time datetime=(at.to_rfc3339()) title=(exact(at)) { (clock(at, now)) } }
+/// A time as people read it in the configured zone, with the exact local time on hover; the
+/// `datetime` attribute, for machines, stays RFC 3339 UTC.
+fn time_at(at: DateTime<Utc>, clock: Clock) -> Markup {
+    html! { time datetime=(at.to_rfc3339()) title=(clock.exact(at)) { (clock.relative(at)) } }
 }
 
 /// `10:42 (23 min ago)`.
-fn time_with_age(at: DateTime<Utc>, now: DateTime<Utc>) -> Markup {
-    html! { (time_at(at, now)) " " span.muted { "(" (ago(at, now)) ")" } }
+fn time_with_age(at: DateTime<Utc>, clock: Clock) -> Markup {
+    html! { (time_at(at, clock)) " " span.muted { "(" (ago(at, clock.now)) ")" } }
 }
 
 /// A URL from a record, if it is safe to link to: http(s) only, so a `javascript:` URL from a
@@ -127,7 +111,7 @@ fn release_name(id: &ReleaseId) -> String {
 }
 
 /// The page header shared by the status pages; release pages lead back to the overview.
-fn header(title: &str, subtitle: Markup, now: DateTime<Utc>, back_to_overview: bool) -> Markup {
+fn header(title: &str, subtitle: Markup, clock: Clock, back_to_overview: bool) -> Markup {
     html! {
         header.top {
             div {
@@ -139,17 +123,18 @@ fn header(title: &str, subtitle: Markup, now: DateTime<Utc>, back_to_overview: b
                 h1 { (title) }
                 p.muted.lead { (subtitle) }
             }
-            p.muted.updated { "Updated " (time_at(now, now)) " UTC" }
+            p.muted.updated { "Updated " (time_at(clock.now, clock)) " " (clock.abbreviation()) }
         }
     }
 }
 
-/// The footer: how to read the page, and the machine-readable versions.
-fn footer(json_path: &str) -> Markup {
+/// The footer: how to read the page (which zone its times are in: `Times are in UTC; …`,
+/// `Times are in London time (Europe/London); …`), and the machine-readable versions.
+fn footer(json_path: &str, clock: Clock) -> Markup {
     html! {
         footer.muted {
             p {
-                "Times are in UTC; hover over a time to see it exactly. "
+                "Times are in " (clock.zone_words()) "; hover over a time to see it exactly. "
                 "The same information as data: " a href=(json_path) { "JSON" } " · "
                 a href="/feed.xml" { "Atom feed of releases" } "."
             }

@@ -139,7 +139,14 @@ fn derive(all: &BTreeMap<String, Value>) -> Result<StepCosts> {
         .into_iter()
         .max()
         .unwrap_or(0);
-    let lease_wait = sum(&["WaitForLease"])? + 5 + sum(&["LeaseAcquired?"])?;
+    // A try that finds the environment frozen waits for the freeze instead, and spends a try
+    // all the same (lifecycle/lease.rs).
+    let lease_wait = [sum(&["WaitForLease"])?, sum(&["WaitForFreeze"])?]
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+        + 5
+        + sum(&["LeaseAcquired?"])?;
     let poll = [
         sum(&["WaitForCloudHub"])? + 5 + sum(&["CloudHubLive?"])?,
         sum(&["WaitForRollback"])? + 5 + sum(&["RolledBack?"])?,

@@ -350,3 +350,31 @@ async fn package_lookups_check_their_identifiers_before_reading() {
     }
     assert!(status.store.calls.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn pages_show_the_configured_zone_and_json_stays_utc() {
+    let (_, page) = get(&handler(with_releases(1)), "/releases/rel-1").await;
+    assert!(page.contains("title=\"Thu 1 Jan 1970, 00:00:00 UTC\""), "{page}");
+    assert!(page.contains("Times are in UTC;"), "{page}");
+
+    let mut tokyo = config();
+    tokyo.timezone = "Asia/Tokyo".into();
+    let status = Status::new(FixedConfig(Arc::new(tokyo)), with_releases(1));
+    for path in ["/", "/releases/rel-1"] {
+        let (_, page) = get(&status, path).await;
+        assert!(page.contains("</time> JST"), "{path}: {page}");
+        assert!(page.contains("Times are in Tokyo time (Asia/Tokyo);"), "{path}: {page}");
+    }
+    let (_, page) = get(&status, "/releases/rel-1").await;
+    assert!(page.contains("title=\"Thu 1 Jan 1970, 09:00:00 JST\""), "{page}");
+    assert!(page.contains("datetime=\"1970-01-01T00:00:00+00:00\""), "{page}");
+    let (_, body) = get(&status, "/api/releases/rel-1").await;
+    let detail: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(detail["created_at"], "1970-01-01T00:00:00Z", "{body}");
+    assert!(!body.contains("JST"), "{body}");
+    let (_, feed) = get(&status, "/feed.xml").await;
+    assert!(
+        feed.contains("<published>1970-01-01T00:00:00+00:00</published>"),
+        "{feed}"
+    );
+}

@@ -85,6 +85,9 @@ pub struct WorstCase {
     pub duration: Duration,
     /// Time spent waiting for approvals, in every environment and round.
     pub approval_time: Duration,
+    /// Time spent waiting for freezes to end: at most [`MAX_FREEZE`](crate::freeze::MAX_FREEZE)
+    /// in each environment that has freezes.
+    pub freeze_time: Duration,
 }
 
 /// The most events a poll loop makes within `deadline` when it checks every `every`: with
@@ -139,12 +142,15 @@ impl BatonConfig {
         // Each rollout and rollback may run to its deadline plus one last check.
         let rollouts = (deadline + poll_every) * (2 * environments * cloudhub.max(1)) as u32;
         let lease = self.workflow.lease_wait_timeout() * environments as u32;
+        let frozen = self.environments.iter().filter(|e| !e.freezes.is_empty()).count() as u32;
+        let freeze_time = crate::freeze::MAX_FREEZE.to_std().unwrap_or_default() * frozen;
         WorstCase {
             events,
             lease_wait_events,
             poll_events,
-            duration: approval_time + rollouts + lease,
+            duration: approval_time + rollouts + lease + freeze_time,
             approval_time,
+            freeze_time,
         }
     }
 
@@ -185,10 +191,15 @@ impl BatonConfig {
             problems.push((
                 longest,
                 format!(
-                    "a release could wait {} days for its approvals (each environment may be asked {} times when its plan changes), \
+                    "a release could wait {} days for its approvals (each environment may be asked {} times when its plan changes){}, \
                      longer than the year Step Functions lets one execution run: shorten the approval times",
                     worst.approval_time.as_secs() / 86_400,
-                    MAX_PLAN_ROUNDS + 1
+                    MAX_PLAN_ROUNDS + 1,
+                    if worst.freeze_time.is_zero() {
+                        String::new()
+                    } else {
+                        format!(" and {} days for freezes to end", worst.freeze_time.as_secs() / 86_400)
+                    }
                 ),
             ));
         }
@@ -290,6 +301,35 @@ mod tests {
         // 121 s; 3 minutes of lease tries per environment.
         assert_eq!(worst.approval_time, Duration::from_secs(4 * 96 * 3_600));
         assert_eq!(worst.duration, Duration::from_secs(4 * 96 * 3_600 + 8 * 121 + 2 * 180));
+        assert_eq!(worst.freeze_time, Duration::ZERO);
+        // A release may wait up to 31 days for freezes in each environment that has them.
+        let freeze: crate::freeze::FreezeConfig = serde_json::from_value(
+            serde_json::json!({ "reason": "weekend", "every": "Friday 16:00", "until": "Monday 08:00" }),
+        )
+        .unwrap();
+        config.environments[1].freezes.push(freeze);
+        let frozen = config.worst_case_with(&costs);
+        assert_eq!(frozen.freeze_time, Duration::from_secs(31 * 86_400));
+        assert_eq!(frozen.duration, worst.duration + frozen.freeze_time);
+        assert_eq!(frozen.events, worst.events);
+    }
+
+    #[test]
+    fn freezes_count_towards_the_year_an_execution_may_run() {
+        // 85 days of TEST approvals asked four times, with PROD's, is 352 days: allowed alone,
+        // refused with PROD's 31 days of freezes on top.
+        let text = LOCAL.replacen("approval_ttl: 24h", "approval_ttl: 85d", 1).replacen(
+            "    approval_ttl: 72h\n",
+            "    approval_ttl: 72h\n    freezes: [{ reason: weekend, every: Friday 16:00, until: Monday 08:00 }]\n",
+            1,
+        );
+        let err = BatonConfig::from_yaml(&text).unwrap_err();
+        assert_eq!(err.problems[0].path, "environments[0].approval_ttl", "{err}");
+        assert!(
+            err.to_string().contains("352 days for its approvals")
+                && err.to_string().contains("and 31 days for freezes to end"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -57,6 +57,13 @@ fn a_one_off_freeze_holds_from_its_start_until_its_end_in_local_time() {
     assert_eq!(at_start.reason, "year-end close");
     assert!(frozen([&christmas], utc(2026, 12, 27, 7, 59)).is_some());
     assert_eq!(frozen([&christmas], utc(2026, 12, 27, 8, 0)), None);
+    // To the second, as a script writing a short freeze may.
+    let seconds = once("2026-12-24T00:00:30", "2026-12-24 00:01:15");
+    assert_eq!(
+        frozen([&seconds], Utc.with_ymd_and_hms(2026, 12, 24, 0, 0, 30).unwrap()).map(|f| f.ends_at),
+        Some(Utc.with_ymd_and_hms(2026, 12, 24, 0, 1, 15).unwrap())
+    );
+    assert_eq!(frozen([&seconds], utc(2026, 12, 24, 0, 0)), None);
     // In summer, London is an hour ahead: 12:00 local is 11:00 UTC.
     let summer = once("2026-07-01", "2026-07-01 12:00");
     assert_eq!(frozen([&summer], utc(2026, 6, 30, 22, 59)), None);

@@ -117,3 +117,13 @@ pub fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> chrono::DateTime<chrono:
     use chrono::TimeZone;
     chrono::Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
 }
+
+/// The local configuration with PROD frozen every Monday from 08:00 to 12:00 UTC (so `at(0)`,
+/// Monday 09:00, is inside the freeze and `at(180)` is its end).
+pub fn local_with_monday_freeze() -> BatonConfig {
+    let text = local_with(
+        "  - name: PROD\n",
+        "  - name: PROD\n    freezes:\n      - { reason: change board, every: Monday 08:00, until: Monday 12:00 }\n",
+    );
+    BatonConfig::from_yaml(&text).expect("a valid configuration with a freeze")
+}

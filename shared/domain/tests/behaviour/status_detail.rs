@@ -19,7 +19,7 @@ fn record(status: &str, events: Vec<ReleaseEvent>) -> ReleaseRecord {
 }
 
 fn detail(status: &str, events: Vec<ReleaseEvent>) -> ReleaseDetail {
-    ReleaseDetail::build(&local(), &record(status, events))
+    ReleaseDetail::build(&local(), &record(status, events), at(0))
 }
 
 fn ev(kind: &str, env: &str, minutes: i64) -> ReleaseEvent {
@@ -196,7 +196,7 @@ fn packages_and_deployments_are_listed_in_configuration_and_lifecycle_order() {
         deployment(7, "TEST", "web", "succeeded", 11, 1),
         deployment(7, "TEST", "mobile", "succeeded", 12, 1),
     ];
-    let d = ReleaseDetail::build(&local(), &r);
+    let d = ReleaseDetail::build(&local(), &r, at(0));
     let packages: Vec<(&str, &str)> = d
         .packages
         .iter()
@@ -243,7 +243,7 @@ fn a_deployment_shows_where_to_find_it_and_why_it_failed_without_aws_internals()
     })));
     let mut r = record("failed", vec![]);
     r.deployments = vec![state, web];
-    let d = ReleaseDetail::build(&local(), &r);
+    let d = ReleaseDetail::build(&local(), &r, at(0));
     let web = &d.deployments[0];
     assert_eq!(web.pages_url.as_deref(), Some("https://abc.baton-demo.pages.dev"));
     assert!(web.cloudhub_applications.is_empty());
@@ -275,7 +275,7 @@ fn notes_per_environment_follow_the_lifecycle_and_keep_ci_s_links() {
         ("PROD".into(), vec![note("1.0.6"), note("1.0.7")]),
         ("TEST".into(), vec![note("1.0.7")]),
     ];
-    let d = ReleaseDetail::build(&local(), &r);
+    let d = ReleaseDetail::build(&local(), &r, at(0));
     let envs: Vec<(&str, usize)> = d
         .environment_notes
         .iter()
@@ -388,4 +388,40 @@ fn a_decision_s_comment_is_shown_but_never_for_other_events() {
     assert_eq!(d.events[0].actor, "rm@example.com");
     assert_eq!(d.events[0].environment.as_deref(), Some("TEST"));
     assert_eq!(d.events[0].at, at(1));
+}
+
+#[test]
+fn a_release_signed_off_for_a_frozen_environment_waits_for_the_freeze_to_end() {
+    let config = crate::common::local_with_monday_freeze();
+    let events = vec![ev("live", "TEST", 1), ev("approved", "PROD", 5)];
+    let signed_off = record("awaiting-approval", events);
+    let frozen = ReleaseDetail::build(&config, &signed_off, at(10));
+    assert_eq!(
+        frozen.waiting_on,
+        Some(WaitingOn::Freeze {
+            environment: "PROD".into(),
+            signed_off: true,
+            reason: "change board".into(),
+            until: at(180),
+        })
+    );
+    assert_eq!(
+        frozen.summary.outcome,
+        "Signed off for PROD; waits for the change board freeze there to end"
+    );
+    // From the freeze's end it waits, as before, for PROD to be free.
+    let after = ReleaseDetail::build(&config, &signed_off, at(180));
+    assert_eq!(
+        after.waiting_on,
+        Some(WaitingOn::EnvironmentBusy {
+            environment: "PROD".into(),
+            held_by: None
+        })
+    );
+    // TEST is not frozen: a release signed off there is not held.
+    let test = record("awaiting-approval", vec![ev("approved", "TEST", 5)]);
+    assert!(matches!(
+        ReleaseDetail::build(&config, &test, at(10)).waiting_on,
+        Some(WaitingOn::EnvironmentBusy { .. })
+    ));
 }

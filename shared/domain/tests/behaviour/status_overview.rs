@@ -479,3 +479,51 @@ fn the_overview_reads_each_release_s_deployments_and_the_packages_of_released_on
     // Two keys per environment (state and lease), one per deployment and package.
     assert_eq!(lookup.key_count(), 2 * 2 + 8 + 2);
 }
+
+#[test]
+fn a_release_between_sign_off_and_a_frozen_environment_waits_for_the_freeze() {
+    let config = crate::common::local_with_monday_freeze();
+    let build = |pending: &[PendingSignOff], now| {
+        StatusView::build(
+            &config,
+            &page(vec![release(6, "awaiting-approval", at(0))]),
+            pending,
+            &[],
+            &looked(vec![env("TEST", Some(6), None), env("PROD", Some(5), None)]),
+            now,
+        )
+    };
+    let v = build(&[], at(60));
+    assert_eq!(
+        only(&v).waiting_on,
+        WaitingOn::Freeze {
+            environment: "PROD".into(),
+            signed_off: true,
+            reason: "change board".into(),
+            until: at(180),
+        }
+    );
+    assert_eq!(
+        only(&v).summary,
+        "Signed off for PROD; waits for the change board freeze there to end"
+    );
+    // Asked to sign off during the freeze: the sign-off is what it waits on first.
+    let v = build(&[sign_off(6, "PROD", 30, 600)], at(60));
+    assert!(
+        only(&v).summary.starts_with("Waiting for sign-off for PROD"),
+        "{}",
+        only(&v).summary
+    );
+    // After the freeze, it moves on.
+    assert_eq!(summaries(&build(&[], at(180))), [(6, "Moving on to PROD".to_string())]);
+    // Deploying (TEST live, about to be asked for PROD) during the freeze: not signed off yet.
+    let v = StatusView::build(
+        &config,
+        &page(vec![release(6, "deploying", at(0))]),
+        &[],
+        &[],
+        &looked(vec![env("TEST", Some(6), None), env("PROD", Some(5), None)]),
+        at(60),
+    );
+    assert_eq!(only(&v).summary, "Waiting for the change board freeze of PROD to end");
+}

@@ -4,15 +4,16 @@
 use baton_domain::ports::status::{
     ComponentView, DeliveryFigures, EnvironmentView, InFlightView, RejectedView, ReleaseSummary, StatusView, WaitingOn,
 };
-use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use maud::{Markup, html};
 
 use super::{badge, duration_words, footer, header, release_name, safe_url, status_label, time_at, time_with_age};
 use crate::page;
+use crate::time::Clock;
 
-/// The overview page.
-pub fn overview_page(view: &StatusView) -> String {
-    let now = view.generated_at;
+/// The overview page, as of the view's `generated_at`, with times in `zone`.
+pub fn overview_page(view: &StatusView, zone: Tz) -> String {
+    let clock = Clock::new(view.generated_at, zone);
     let waiting = view
         .in_flight
         .iter()
@@ -33,13 +34,13 @@ pub fn overview_page(view: &StatusView) -> String {
         "Release status",
         html! {
             div.status {
-                (header("Release status", subtitle, now, false))
-                (live_now(&view.environments, now))
-                (in_flight(&view.in_flight, now))
-                (recent(&view.recent_releases, now))
-                (delivery(&view.delivery, now))
-                (rejected(&view.rejected_packages, now))
-                (footer("/api/status"))
+                (header("Release status", subtitle, clock, false))
+                (live_now(&view.environments, clock))
+                (in_flight(&view.in_flight, clock))
+                (recent(&view.recent_releases, clock))
+                (delivery(&view.delivery, clock))
+                (rejected(&view.rejected_packages, clock))
+                (footer("/api/status", clock))
             }
         },
     )
@@ -85,7 +86,7 @@ fn component_rows(components: &[ComponentView]) -> Markup {
     }
 }
 
-fn environment_card(env: &EnvironmentView, now: DateTime<Utc>) -> Markup {
+fn environment_card(env: &EnvironmentView, clock: Clock) -> Markup {
     html! {
         article.card.env aria-labelledby={ "env-" (env.name) } {
             h3 id={ "env-" (env.name) } { (env.name) }
@@ -93,7 +94,7 @@ fn environment_card(env: &EnvironmentView, now: DateTime<Utc>) -> Markup {
                 Some(live) => {
                     p.big { a href={ "/releases/" (live.release) } { "Release " (live.number) } }
                     p {
-                        "Live since " (time_with_age(live.since, now))
+                        "Live since " (time_with_age(live.since, clock))
                         @if let Some(by) = &live.approved_by { br; "Signed off by " strong { (by) } }
                     }
                     (component_rows(&live.components))
@@ -113,16 +114,16 @@ fn environment_card(env: &EnvironmentView, now: DateTime<Utc>) -> Markup {
     }
 }
 
-fn live_now(environments: &[EnvironmentView], now: DateTime<Utc>) -> Markup {
+fn live_now(environments: &[EnvironmentView], clock: Clock) -> Markup {
     html! {
         section aria-labelledby="live-now" {
             h2 id="live-now" { "Live now" }
-            div.grid { @for env in environments { (environment_card(env, now)) } }
+            div.grid { @for env in environments { (environment_card(env, clock)) } }
         }
     }
 }
 
-fn in_flight(items: &[InFlightView], now: DateTime<Utc>) -> Markup {
+fn in_flight(items: &[InFlightView], clock: Clock) -> Markup {
     html! {
         section aria-labelledby="in-flight" {
             h2 id="in-flight" { "On its way" }
@@ -134,7 +135,7 @@ fn in_flight(items: &[InFlightView], now: DateTime<Utc>) -> Markup {
                         li.card {
                             a.big href={ "/releases/" (f.release) } { "Release " (f.number) }
                             " " (badge(f.status, step_label(&f.waiting_on)))
-                            p { (f.summary) (since(&f.waiting_on, now)) "." }
+                            p { (f.summary) (since(&f.waiting_on, clock)) "." }
                         }
                     }
                 }
@@ -149,23 +150,25 @@ fn step_label(w: &WaitingOn) -> &'static str {
         WaitingOn::SignOff { .. } => "needs sign-off",
         WaitingOn::Deploying { .. } => "deploying",
         WaitingOn::EnvironmentBusy { .. } => "queued",
+        WaitingOn::Freeze { .. } => "frozen",
         WaitingOn::Starting => "starting",
         WaitingOn::NextStep { .. } => "moving on",
     }
 }
 
 /// ` since 10:42 (23 min ago); the request lapses Thu 10:42` for sign-offs.
-fn since(w: &WaitingOn, now: DateTime<Utc>) -> Markup {
+fn since(w: &WaitingOn, clock: Clock) -> Markup {
     match w {
         WaitingOn::SignOff { since, expires_at, .. } => html! {
-            " since " (time_with_age(*since, now))
-            @if let Some(expires) = expires_at { "; the request lapses " (time_at(*expires, now)) }
+            " since " (time_with_age(*since, clock))
+            @if let Some(expires) = expires_at { "; the request lapses " (time_at(*expires, clock)) }
         },
+        WaitingOn::Freeze { until, .. } => html! { ", until " (time_at(*until, clock)) },
         _ => html! {},
     }
 }
 
-fn recent(releases: &[ReleaseSummary], now: DateTime<Utc>) -> Markup {
+fn recent(releases: &[ReleaseSummary], clock: Clock) -> Markup {
     html! {
         section aria-labelledby="recent" {
             h2 id="recent" { "Recent releases" }
@@ -183,7 +186,7 @@ fn recent(releases: &[ReleaseSummary], now: DateTime<Utc>) -> Markup {
                             @for r in releases {
                                 tr {
                                     th.nowrap scope="row" { a href=(r.url) { "Release " (r.number) } }
-                                    td.nowrap { (time_at(r.created_at, now)) }
+                                    td.nowrap { (time_at(r.created_at, clock)) }
                                     td { (changes_text(r)) }
                                     td {
                                         (badge(r.status, status_label(r.status)))
@@ -229,7 +232,7 @@ fn figure(label: &str, value: Markup, note: Markup) -> Markup {
     }
 }
 
-fn delivery(d: &DeliveryFigures, now: DateTime<Utc>) -> Markup {
+fn delivery(d: &DeliveryFigures, clock: Clock) -> Markup {
     let none = |what: &str| html! { span.muted { (what) } };
     html! {
         section aria-labelledby="delivery" {
@@ -256,12 +259,12 @@ fn delivery(d: &DeliveryFigures, now: DateTime<Utc>) -> Markup {
                     },
                     html! { "Typical time from ready for an environment to its deployment starting (median)." }))
             }
-            p.muted.small { "Measured since " (time_at(d.since, now)) "." }
+            p.muted.small { "Measured since " (time_at(d.since, clock)) "." }
         }
     }
 }
 
-fn rejected(items: &[RejectedView], now: DateTime<Utc>) -> Markup {
+fn rejected(items: &[RejectedView], clock: Clock) -> Markup {
     html! {
         section aria-labelledby="rejected" {
             h2 id="rejected" { "Refused uploads" }
@@ -276,7 +279,7 @@ fn rejected(items: &[RejectedView], now: DateTime<Utc>) -> Markup {
                         tbody {
                             @for r in items {
                                 tr {
-                                    td.nowrap { (time_at(r.rejected_at, now)) }
+                                    td.nowrap { (time_at(r.rejected_at, clock)) }
                                     td.key { (r.object_key) }
                                     td.bad-text { (r.reason) }
                                 }

@@ -4,40 +4,43 @@
 use baton_domain::deployment::DeployStatus;
 use baton_domain::ports::status::{DeploymentView, NoteView, Progress, ProgressView, ReleaseDetail};
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use maud::{Markup, html};
 
 use super::overview::{changes_text, component_links};
 use super::{footer, header, release_name, safe_url, time_at, time_with_age};
 use crate::page;
+use crate::time::Clock;
 
-/// The release page, as of `now`.
-pub fn release_page(detail: &ReleaseDetail, now: DateTime<Utc>) -> String {
+/// The release page, as of `now`, with times in `zone`.
+pub fn release_page(detail: &ReleaseDetail, now: DateTime<Utc>, zone: Tz) -> String {
+    let clock = Clock::new(now, zone);
     let s = &detail.summary;
     let title = format!("Release {}", s.number);
-    let subtitle = html! { "Created " (time_with_age(s.created_at, now)) ". " (changes_text(s)) };
+    let subtitle = html! { "Created " (time_with_age(s.created_at, clock)) ". " (changes_text(s)) };
     page(
         &title,
         html! {
             div.status {
-                (header(&title, subtitle, now, true))
+                (header(&title, subtitle, clock, true))
                 div.banner.(banner_tone(detail)) role="status" {
                     p.big { (detail.headline) }
                     @if let Some(w) = &detail.waiting_on {
                         @if let baton_domain::ports::status::WaitingOn::SignOff { since, unreachable, .. } = w {
                             @if unreachable.is_some() {
-                                p { "Asked " (time_with_age(*since, now)) ", but the mail with the link did not reach the approvers: the release manager should check the address and Baton's mail sending (SES)." }
+                                p { "Asked " (time_with_age(*since, clock)) ", but the mail with the link did not reach the approvers: the release manager should check the address and Baton's mail sending (SES)." }
                             } @else {
-                                p { "Asked " (time_with_age(*since, now)) ". The approvers have the link in their email." }
+                                p { "Asked " (time_with_age(*since, clock)) ". The approvers have the link in their email." }
                             }
                         }
                     }
                 }
-                (steps(&detail.environments, now))
+                (steps(&detail.environments, clock))
                 (contents(detail))
-                (deployments(&detail.deployments, now))
-                (timeline(detail, now))
+                (deployments(&detail.deployments, clock))
+                (timeline(detail, clock))
                 (facts(detail))
-                (footer(&format!("/api/releases/{}", s.id)))
+                (footer(&format!("/api/releases/{}", s.id), clock))
             }
         },
     )
@@ -63,7 +66,7 @@ fn progress_tone(p: Progress) -> &'static str {
     }
 }
 
-fn steps(environments: &[ProgressView], now: DateTime<Utc>) -> Markup {
+fn steps(environments: &[ProgressView], clock: Clock) -> Markup {
     html! {
         section aria-labelledby="where" {
             h2 id="where" { "Where it stands" }
@@ -72,7 +75,7 @@ fn steps(environments: &[ProgressView], now: DateTime<Utc>) -> Markup {
                     li class={ "card step is-" (progress_tone(p.progress)) } {
                         h3 { (p.environment) }
                         p { strong { (p.summary) } }
-                        @if let Some(at) = p.since { p.muted.small { (time_with_age(at, now)) } }
+                        @if let Some(at) = p.since { p.muted.small { (time_with_age(at, clock)) } }
                     }
                 }
             }
@@ -161,7 +164,7 @@ fn deploy_words(status: DeployStatus) -> (&'static str, &'static str) {
     }
 }
 
-fn deployments(items: &[DeploymentView], now: DateTime<Utc>) -> Markup {
+fn deployments(items: &[DeploymentView], clock: Clock) -> Markup {
     html! {
         section aria-labelledby="deployments" {
             h2 id="deployments" { "Deployments" }
@@ -188,7 +191,7 @@ fn deployments(items: &[DeploymentView], now: DateTime<Utc>) -> Markup {
                                     }
                                     td.nowrap {
                                         @if d.status == DeployStatus::InProgress { span.muted { "still running" } }
-                                        @else { (time_at(d.updated_at, now)) }
+                                        @else { (time_at(d.updated_at, clock)) }
                                     }
                                     td { (component_links(d.pages_url.as_deref(), &apps)) }
                                 }
@@ -201,14 +204,14 @@ fn deployments(items: &[DeploymentView], now: DateTime<Utc>) -> Markup {
     }
 }
 
-fn timeline(detail: &ReleaseDetail, now: DateTime<Utc>) -> Markup {
+fn timeline(detail: &ReleaseDetail, clock: Clock) -> Markup {
     html! {
         section aria-labelledby="timeline" {
             h2 id="timeline" { "Timeline" }
             ol.timeline {
                 @for e in &detail.events {
                     li {
-                        span.when { (time_at(e.at, now)) }
+                        span.when { (time_at(e.at, clock)) }
                         div {
                             (e.summary)
                             @if let Some(c) = &e.comment { p.muted.comment { "“" (c) "”" } }

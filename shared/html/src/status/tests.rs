@@ -5,6 +5,7 @@ use baton_domain::ports::status::{
 };
 use baton_domain::release::ReleaseStatus;
 use chrono::{Duration, TimeZone};
+use chrono_tz::Tz;
 
 use super::*;
 
@@ -15,18 +16,19 @@ fn now() -> DateTime<Utc> {
 #[test]
 fn times_read_like_a_person_would_say_them() {
     let now = now();
-    assert_eq!(clock(now - Duration::minutes(5), now), "14:25");
-    assert_eq!(clock(now - Duration::days(1), now), "yesterday 14:30");
-    assert_eq!(clock(now - Duration::days(3), now), "Sun 14:30");
-    assert_eq!(clock(now - Duration::days(30), now), "2 Feb");
-    assert_eq!(clock(now - Duration::days(400), now), "28 Jan 2025");
+    let clock = Clock::new(now, Tz::UTC);
+    assert_eq!(clock.relative(now - Duration::minutes(5)), "14:25");
+    assert_eq!(clock.relative(now - Duration::days(1)), "yesterday 14:30");
+    assert_eq!(clock.relative(now - Duration::days(3)), "Sun 14:30");
+    assert_eq!(clock.relative(now - Duration::days(30)), "2 Feb");
+    assert_eq!(clock.relative(now - Duration::days(400)), "28 Jan 2025");
     assert_eq!(ago(now - Duration::seconds(20), now), "just now");
     assert_eq!(ago(now - Duration::seconds(23 * 60 + 10), now), "23 min ago");
     assert_eq!(duration_words(40), "40 s");
     assert_eq!(duration_words(3 * 3600 + 5 * 60), "3 h 5 min");
     assert_eq!(duration_words(7200), "2 h");
     assert_eq!(duration_words(86_400 + 4 * 3600), "1 day 4 h");
-    let markup = time_at(now - Duration::minutes(18), now).into_string();
+    let markup = time_at(now - Duration::minutes(18), clock).into_string();
     assert!(markup.contains("title=\"Wed 4 Mar 2026, 14:12:00 UTC\""), "{markup}");
     assert!(markup.contains("datetime=\"2026-03-04T14:12:00+00:00\""), "{markup}");
 }
@@ -90,7 +92,7 @@ fn view(markup: &str) -> StatusView {
 
 #[test]
 fn the_overview_says_who_is_asked_and_since_when() {
-    let page = overview_page(&view("rm@example.com"));
+    let page = overview_page(&view("rm@example.com"), Tz::UTC);
     assert!(page.contains("1 release on its way, 1 waiting for sign-off."), "{page}");
     assert!(
         page.contains("Waiting for sign-off for TEST by rm@example.com since"),
@@ -99,11 +101,60 @@ fn the_overview_says_who_is_asked_and_since_when() {
     assert!(page.contains(">13:42</time>"), "{page}");
     assert!(page.contains("(48 min ago)"), "{page}");
     assert!(page.contains("Nothing deployed yet"), "{page}");
+    assert!(page.contains(">14:30</time> UTC"), "{page}");
+    assert!(
+        page.contains("Times are in UTC; hover over a time to see it exactly."),
+        "{page}"
+    );
+}
+
+#[test]
+fn the_overview_shows_times_in_the_configured_zone() {
+    // 14:30 UTC on 4 March is 09:30 EST in New York, and 13:42 UTC is 08:42 EST.
+    let page = overview_page(&view("rm@example.com"), chrono_tz::America::New_York);
+    assert!(
+        page.contains("Updated <time datetime=\"2026-03-04T14:30:00+00:00\""),
+        "{page}"
+    );
+    assert!(page.contains(">09:30</time> EST"), "{page}");
+    assert!(page.contains(">08:42</time>"), "{page}");
+    assert!(page.contains("title=\"Wed 4 Mar 2026, 08:42:00 EST\""), "{page}");
+    assert!(page.contains("datetime=\"2026-03-04T13:42:00+00:00\""), "{page}");
+    assert!(
+        page.contains("Times are in New York time (America/New_York); hover over a time to see it exactly."),
+        "{page}"
+    );
+    assert!(!page.contains("UTC"), "{page}");
+}
+
+#[test]
+fn a_summer_page_in_london_says_bst_and_shifts_the_hour() {
+    let mut summer = view("rm@example.com");
+    summer.generated_at = Utc.with_ymd_and_hms(2026, 7, 4, 12, 0, 0).unwrap();
+    let page = overview_page(&summer, chrono_tz::Europe::London);
+    assert!(page.contains(">13:00</time> BST"), "{page}");
+    assert!(page.contains("datetime=\"2026-07-04T12:00:00+00:00\""), "{page}");
+    assert!(page.contains("Times are in London time (Europe/London);"), "{page}");
+    let winter = overview_page(&view("rm@example.com"), chrono_tz::Europe::London);
+    assert!(winter.contains(">14:30</time> GMT"), "{winter}");
+}
+
+#[test]
+fn yesterday_on_a_page_follows_the_local_midnight() {
+    // 23:30 UTC on 3 March is 08:30 on 4 March in Tokyo: today there, yesterday in UTC.
+    let mut late = view("rm@example.com");
+    late.generated_at = Utc.with_ymd_and_hms(2026, 3, 4, 1, 0, 0).unwrap();
+    late.recent_releases[0].created_at = Utc.with_ymd_and_hms(2026, 3, 3, 23, 30, 0).unwrap();
+    let tokyo = overview_page(&late, chrono_tz::Asia::Tokyo);
+    assert!(tokyo.contains(">08:30</time>"), "{tokyo}");
+    assert!(!tokyo.contains("yesterday 08:30"), "{tokyo}");
+    let utc = overview_page(&late, Tz::UTC);
+    assert!(utc.contains(">yesterday 23:30</time>"), "{utc}");
 }
 
 #[test]
 fn markup_in_the_data_is_escaped() {
-    let page = overview_page(&view("<script>alert(1)</script>"));
+    let page = overview_page(&view("<script>alert(1)</script>"), Tz::UTC);
     assert!(!page.contains("<script>"), "{page}");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 }

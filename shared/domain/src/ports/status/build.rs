@@ -143,6 +143,8 @@ fn environment_view(config: &BatonConfig, now: &EnvironmentNow) -> EnvironmentVi
 
 /// What an in-flight release waits on, from the environments, its sign-offs and deployments.
 fn waiting_on(
+    config: &BatonConfig,
+    now: DateTime<Utc>,
     release: &ReleaseId,
     status: ReleaseStatus,
     sign_offs: &[&PendingSignOff],
@@ -181,6 +183,23 @@ fn waiting_on(
     let next = environments
         .iter()
         .find(|e| e.state.current.as_ref().map(|c| &c.release_id) != Some(release) && !reached(&e.state.environment));
+    // Nothing deploys to a frozen environment: that is what the release waits for, whether it
+    // is signed off there yet (between sign-off and deployment it is still "awaiting approval")
+    // or Baton is about to ask.
+    let freeze = next.and_then(|e| {
+        let freeze = config
+            .environment(&e.state.environment)?
+            .freeze_at(config.zone(), now)?;
+        Some(WaitingOn::Freeze {
+            environment: e.state.environment.clone(),
+            signed_off: status == ReleaseStatus::AwaitingApproval,
+            reason: freeze.reason,
+            until: freeze.ends_at,
+        })
+    });
+    if let Some(frozen) = freeze {
+        return frozen;
+    }
     match next {
         Some(e) => match &e.deploying {
             Some(holder) if holder != release && status == ReleaseStatus::AwaitingApproval => {
@@ -232,7 +251,7 @@ impl StatusView {
             .map(|(id, number, status)| {
                 let mine: Vec<&PendingSignOff> =
                     live_sign_offs.iter().copied().filter(|s| s.release_id == id).collect();
-                let waiting_on = waiting_on(&id, status, &mine, &looked.environments, looked);
+                let waiting_on = waiting_on(config, now, &id, status, &mine, &looked.environments, looked);
                 InFlightView {
                     summary: waiting_on.summary(),
                     release: id,

@@ -63,8 +63,9 @@ fn progress_words(p: Progress, env: &str) -> String {
 }
 
 impl ReleaseDetail {
-    /// One release in full, from its own records.
-    pub fn build(config: &BatonConfig, record: &ReleaseRecord) -> ReleaseDetail {
+    /// One release in full, from its own records, as it stands at `now` (a signed-off release
+    /// waits for a freeze in force then).
+    pub fn build(config: &BatonConfig, record: &ReleaseRecord, now: DateTime<Utc>) -> ReleaseDetail {
         let release = &record.release;
         let mut events = record.events.clone();
         events.sort_by_key(|e| e.at);
@@ -94,10 +95,23 @@ impl ReleaseDetail {
                 expires_at: None,
                 unreachable: unreachable(&events, &p.environment),
             },
-            Some(p) if p.progress == Progress::Approved => WaitingOn::EnvironmentBusy {
-                environment: p.environment.clone(),
-                held_by: None,
-            },
+            Some(p) if p.progress == Progress::Approved => {
+                match config
+                    .environment(&p.environment)
+                    .and_then(|e| e.freeze_at(config.zone(), now))
+                {
+                    Some(freeze) => WaitingOn::Freeze {
+                        environment: p.environment.clone(),
+                        signed_off: true,
+                        reason: freeze.reason,
+                        until: freeze.ends_at,
+                    },
+                    None => WaitingOn::EnvironmentBusy {
+                        environment: p.environment.clone(),
+                        held_by: None,
+                    },
+                }
+            }
             Some(p) if p.progress == Progress::Deploying => WaitingOn::Deploying {
                 environment: p.environment.clone(),
             },

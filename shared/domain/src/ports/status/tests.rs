@@ -331,7 +331,7 @@ fn a_release_page_tells_its_story_in_words() {
         deployments: vec![deployment(7, "TEST", "web", t0() + Duration::minutes(3), 1)],
         environment_notes: vec![],
     };
-    let detail = ReleaseDetail::build(&config(), &record);
+    let detail = ReleaseDetail::build(&config(), &record, chrono::Utc::now());
     assert_eq!(
         detail.headline,
         "Waiting for sign-off for PROD by release-manager@example.com or cab@example.com"

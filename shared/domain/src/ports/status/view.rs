@@ -138,6 +138,17 @@ pub enum WaitingOn {
         /// The release deploying there, if known.
         held_by: Option<ReleaseId>,
     },
+    /// Waiting for a freeze of the environment it goes to next to end.
+    Freeze {
+        /// The environment.
+        environment: String,
+        /// Whether it is known to be signed off there already.
+        signed_off: bool,
+        /// The freeze's reason, e.g. `weekend`.
+        reason: String,
+        /// When deployments may run there again.
+        until: DateTime<Utc>,
+    },
     /// Its workflow, starting.
     Starting,
     /// Baton's next step (a moment between two steps).

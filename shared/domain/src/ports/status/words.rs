@@ -55,6 +55,15 @@ impl WaitingOn {
                 held_by: Some(other),
             } => format!("Waiting for {environment} to be free ({other} is deploying there)"),
             WaitingOn::EnvironmentBusy { environment, .. } => format!("Waiting for {environment} to be free"),
+            WaitingOn::Freeze {
+                environment,
+                signed_off: true,
+                reason,
+                ..
+            } => format!("Signed off for {environment}; waits for the {reason} freeze there to end"),
+            WaitingOn::Freeze {
+                environment, reason, ..
+            } => format!("Waiting for the {reason} freeze of {environment} to end"),
             WaitingOn::Starting => "Starting its workflow".to_string(),
             WaitingOn::NextStep {
                 environment: Some(environment),

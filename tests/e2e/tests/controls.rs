@@ -1,0 +1,86 @@
+//! The release manager's controls (issue 15), end to end on the local stack: freeze windows so
+//! far.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, ensure};
+use baton_e2e::{Harness, config_with};
+use chrono::Utc;
+
+const LONG: Duration = Duration::from_secs(120);
+
+/// A freeze of TEST from a minute ago until `seconds` from now, in the local configuration
+/// (whose time zone is UTC).
+fn test_frozen_for(seconds: i64) -> (baton_local::StackOptions, chrono::DateTime<Utc>) {
+    let now = Utc::now();
+    let end = now + chrono::Duration::seconds(seconds);
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let freeze = format!(
+        "  - name: TEST\n    freezes: [{{ reason: quarter close, start: \"{}\", end: \"{}\" }}]\n",
+        fmt(now - chrono::Duration::minutes(1)),
+        fmt(end)
+    );
+    // The window is read to the second: the end is the whole second written.
+    let end = chrono::DateTime::parse_from_rfc3339(&end.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(end);
+    (config_with(move |c| c.replacen("  - name: TEST\n", &freeze, 1)), end)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_release_waits_for_a_freeze_of_its_environment_to_end() -> Result<()> {
+    let (options, end) = test_frozen_for(60);
+    let h = Harness::start_with(options).await?;
+    h.release_samples("1.0.0", 1).await?;
+    // Approvals may be given during a freeze.
+    h.approve_from_mail(1, "TEST", "ship it after the close").await?;
+
+    // The release waits, and says so, until the freeze ends; nothing reaches TEST before.
+    let deadline = Instant::now() + LONG;
+    let waiting = loop {
+        let detail = h.get_json("/api/releases/rel-1").await?;
+        if detail["waiting_on"]["kind"] == "freeze" {
+            break detail;
+        }
+        ensure!(Instant::now() < deadline, "release 1 never showed the freeze: {detail}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    ensure!(Utc::now() < end, "the test was too slow to see the freeze");
+    assert_eq!(waiting["waiting_on"]["environment"], "TEST");
+    assert_eq!(waiting["waiting_on"]["reason"], "quarter close");
+    assert_eq!(
+        waiting["outcome"], "Signed off for TEST; waits for the quarter close freeze there to end",
+        "{waiting}"
+    );
+    let until: chrono::DateTime<Utc> = serde_json::from_value(waiting["waiting_on"]["until"].clone())?;
+    assert_eq!(until, end);
+    let overview = h.get_json("/api/status").await?;
+    assert_eq!(overview["in_flight"][0]["waiting_on"]["kind"], "freeze", "{overview}");
+    let page = h.get("/releases/rel-1").await?;
+    assert!(
+        page.body.contains("waits for the quarter close freeze"),
+        "{}",
+        page.body
+    );
+    assert!(h.environment("TEST").await?.current.is_none());
+    assert!(h.pages_deployments().is_empty(), "nothing deployed during the freeze");
+
+    // After its end the deployment goes on, and the timeline tells the story.
+    h.approval_links(1, "PROD").await?;
+    ensure!(Utc::now() >= end);
+    let events = h.events(1).await?;
+    let at = |kind: &str| {
+        events
+            .iter()
+            .find(|e| e.kind == kind && e.environment.as_deref() == Some("TEST"))
+            .map(|e| e.at)
+    };
+    let deploying = at("deploying").expect("a deploying event");
+    assert!(
+        deploying >= end,
+        "deployed at {deploying}, before the freeze ended at {end}"
+    );
+    assert!(at("frozen").is_some_and(|f| f < end), "{events:?}");
+    assert!(h.environment("TEST").await?.current.is_some_and(|c| c.number == 1));
+    Ok(())
+}
