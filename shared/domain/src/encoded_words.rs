@@ -165,6 +165,34 @@ mod tests {
     }
 
     #[test]
+    fn words_are_filled_to_45_bytes_and_split_only_beyond() {
+        // 45 bytes (é is two) fit one word of 72 characters; one byte more starts a second.
+        let full = format!("é{}", "a".repeat(43));
+        assert_eq!(full.len(), 45);
+        let encoded = encode(&full);
+        assert_eq!(encoded.split(' ').count(), 1, "{encoded}");
+        assert_eq!(encoded.len(), 12 + 60);
+        let over = format!("{full}b");
+        let over_encoded = encode(&over);
+        let words: Vec<&str> = over_encoded.split(' ').collect();
+        assert_eq!(words.len(), 2, "{words:?}");
+        assert_eq!(decode(words[0]), full);
+        assert_eq!(decode(words[1]), "b");
+        // A character is never split across words: é does not fit after 44 bytes.
+        let edge = format!("{}é", "a".repeat(44));
+        let words: Vec<String> = encode(&edge).split(' ').map(decode).collect();
+        assert_eq!(words, ["a".repeat(44), "é".to_string()]);
+    }
+
+    #[test]
+    fn text_between_words_is_kept_and_only_white_space_between_words_dropped() {
+        assert_eq!(decode("=?UTF-8?B?aGk=?=x=?UTF-8?B?aGk=?="), "hixhi");
+        assert_eq!(decode("=?UTF-8?B?aGk=?=  =?UTF-8?B?aGk=?="), "hihi");
+        assert_eq!(decode("a =?UTF-8?B?aGk=?= b"), "a hi b");
+        assert_eq!(decode(" =?UTF-8?B?aGk=?= "), " hi ");
+    }
+
+    #[test]
     fn values_that_look_encoded_or_carry_outer_spaces_are_encoded() {
         for value in [" padded", "trailing ", "=?UTF-8?B?aGk=?="] {
             let encoded = encode(value);

@@ -91,3 +91,74 @@ impl BatonError {
         self.kind == ErrorKind::Transient
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [ErrorKind; 10] = [
+        ErrorKind::Transient,
+        ErrorKind::Invalid,
+        ErrorKind::Rejected,
+        ErrorKind::Superseded,
+        ErrorKind::DeployFailed,
+        ErrorKind::Unapproved,
+        ErrorKind::Blocked,
+        ErrorKind::PlanChanged,
+        ErrorKind::LeaseLost,
+        ErrorKind::Internal,
+    ];
+
+    /// Every string under `key` anywhere in `value`.
+    fn strings_under<'a>(value: &'a serde_json::Value, key: &str, into: &mut Vec<&'a str>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    match v {
+                        serde_json::Value::String(s) if k == key => into.push(s),
+                        serde_json::Value::Array(items) if k == key => {
+                            into.extend(items.iter().filter_map(|i| i.as_str()));
+                        }
+                        _ => strings_under(v, key, into),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| strings_under(i, key, into)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_error_type_the_state_machine_matches_is_one_a_kind_or_a_fail_state_raises() {
+        let asl: serde_json::Value =
+            serde_json::from_str(include_str!("../../../infra/statemachine/release.asl.json")).unwrap();
+        let (mut matched, mut raised) = (Vec::new(), Vec::new());
+        strings_under(&asl, "ErrorEquals", &mut matched);
+        strings_under(&asl, "Error", &mut raised);
+        let reported: Vec<&str> = ALL.iter().map(|k| k.error_type()).collect();
+        let baton: Vec<&&str> = matched.iter().filter(|m| m.starts_with("Baton.")).collect();
+        assert!(baton.len() >= 10, "{matched:?}");
+        for name in baton {
+            assert!(
+                reported.contains(name) || raised.contains(name),
+                "the state machine matches {name}, which no ErrorKind reports and no Fail state raises"
+            );
+        }
+        assert!(matched.contains(&"Baton.Transient") && matched.contains(&"Baton.LeaseLost"));
+        // Each kind has its own name, of the form Step Functions matches: `Baton.<Kind>`.
+        for (kind, name) in ALL.iter().zip(&reported) {
+            assert_eq!(format!("Baton.{kind:?}"), *name);
+        }
+    }
+
+    #[test]
+    fn an_error_reads_as_its_type_and_message_and_only_transient_ones_are_retried() {
+        let e = BatonError::transient("Cloudflare answered 503");
+        assert_eq!(e.to_string(), "Baton.Transient: Cloudflare answered 503");
+        assert!(e.is_transient());
+        assert!(!BatonError::invalid("x").is_transient());
+        assert!(!BatonError::internal("x").is_transient());
+        assert_eq!(BatonError::invalid("bad").to_string(), "Baton.Invalid: bad");
+        assert_eq!(BatonError::internal("bug").kind, ErrorKind::Internal);
+    }
+}

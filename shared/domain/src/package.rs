@@ -277,6 +277,42 @@ impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_package_key_reads_as_component_and_version() {
+        let key = PackageKey {
+            component: "web".into(),
+            version: crate::Version::parse("1.2.3").unwrap(),
+            file: "site.zip".into(),
+        };
+        assert_eq!(key.to_string(), "web 1.2.3");
+    }
+
+    /// A writer that counts its flushes.
+    #[derive(Default)]
+    struct Flushes(usize);
+
+    impl std::io::Write for Flushes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn hashing_passes_flushes_through_to_the_writer() {
+        use std::io::Write;
+        let mut w = HashingWriter::new(Flushes::default());
+        w.write_all(b"abc").unwrap();
+        w.flush().unwrap();
+        let (inner, sha, written) = w.finish();
+        assert_eq!(inner.0, 1);
+        assert_eq!(written, 3);
+        assert_eq!(sha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
     fn config() -> BatonConfig {
         BatonConfig::from_yaml(include_str!("../../../infra/config/baton.local.yaml")).unwrap()
     }

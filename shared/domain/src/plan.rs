@@ -92,6 +92,57 @@ mod tests {
         )
     }
 
+    fn answer(component: &str, problems: &[&str], lines: &[&str]) -> PreflightAnswer {
+        PreflightAnswer {
+            component: component.into(),
+            problems: problems.iter().map(|s| s.to_string()).collect(),
+            plan: lines.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_plan_and_the_problems_come_from_every_answer_with_its_component() {
+        let answers = [
+            answer(
+                "state",
+                &["patient-api 1.4.2 is not in Exchange"],
+                &["patient-api: create at 1.4.2"],
+            ),
+            answer("web", &[], &["site 1.0.0"]),
+            answer("billing", &["no target", "no credentials"], &[]),
+        ];
+        assert_eq!(
+            EnvironmentPlan::of(&answers),
+            plan(&[
+                ("state", &["patient-api: create at 1.4.2"]),
+                ("web", &["site 1.0.0"]),
+                ("billing", &[]),
+            ])
+        );
+        assert_eq!(
+            preflight_problems(&answers),
+            [
+                "state: patient-api 1.4.2 is not in Exchange",
+                "billing: no target",
+                "billing: no credentials"
+            ]
+        );
+        assert!(preflight_problems(&answers[1..2]).is_empty());
+    }
+
+    #[test]
+    fn cloudhub_plan_lines_name_each_application_in_order() {
+        let text = include_str!("../../../samples/state/manifest.yaml");
+        let desired = crate::manifest::Manifest::parse(text.as_bytes(), &["TEST", "PROD"])
+            .unwrap()
+            .resolve("TEST");
+        let lines = cloudhub_lines(&crate::reconcile::plan(&desired, &[]));
+        assert_eq!(
+            lines,
+            ["admissions-api: create at 2.1.0", "patient-api: create at 1.4.2"]
+        );
+    }
+
     #[test]
     fn the_hash_changes_with_any_line_and_only_then() {
         let a = plan(&[

@@ -250,3 +250,62 @@ fn a_manifest_over_one_mib_is_refused_unread() {
     assert_eq!(err.code, RejectCode::TooLarge);
     assert!(err.reason.contains("at most 1048576 bytes (1 MiB)"), "{}", err.reason);
 }
+
+#[test]
+fn sizing_defaults_to_one_replica_of_the_smallest_vcores() {
+    let json = r#"{"schemaVersion":1,"applications":[{"name":"patient-api","asset":{"groupId":"g","artifactId":"patient-api","version":"1.0.0"},"runtimeVersion":"4.9.0"}]}"#;
+    let m = Manifest::parse(json.as_bytes(), &ENVS).unwrap();
+    assert_eq!((m.applications[0].replicas, m.applications[0].v_cores), (1, 0.1));
+}
+
+#[test]
+fn a_manifest_of_exactly_one_mib_is_read() {
+    let mut text = SAMPLE.to_string();
+    let room = STATE_MAX_BYTES as usize - text.len() - 3;
+    text.push_str(&format!("# {}\n", "x".repeat(room)));
+    assert_eq!(text.len() as u64, STATE_MAX_BYTES);
+    assert!(Manifest::parse(text.as_bytes(), &ENVS).is_ok());
+}
+
+#[test]
+fn each_way_an_exchange_coordinate_can_be_wrong_is_refused() {
+    for bad in ["''", "'patient api'", "org/patient-api", "'  '"] {
+        let text = SAMPLE.replace("artifactId: admissions-api", &format!("artifactId: {bad}"));
+        let got = reason(&text);
+        assert!(
+            got.contains("applications[1].asset.artifactId: must be a non-empty Exchange coordinate"),
+            "{bad}: {got}"
+        );
+    }
+}
+
+#[test]
+fn a_runtime_must_be_a_three_part_mule_4_version() {
+    let with_runtime =
+        |runtime: &str| SAMPLE.replacen("runtimeVersion: 4.9.0", &format!("runtimeVersion: '{runtime}'"), 1);
+    for good in ["4.9.0", "4.6.0:40e-java17", "4.10.12"] {
+        assert!(Manifest::parse(with_runtime(good).as_bytes(), &ENVS).is_ok(), "{good}");
+    }
+    for bad in ["4.9", "4.9.0.1", "4..0", "4.x.0", "5.0.0", "3.9.0", ""] {
+        let got = reason(&with_runtime(bad));
+        assert!(
+            got.contains("applications[0].runtimeVersion") && got.contains("is not a Mule 4 runtime version"),
+            "{bad}: {got}"
+        );
+    }
+}
+
+#[test]
+fn a_secure_property_must_name_a_secret() {
+    for blank in ["", "   "] {
+        let text = SAMPLE.replace(
+            "secret: baton/secure-properties/patient-api/db",
+            &format!("secret: '{blank}'"),
+        );
+        let got = reason(&text);
+        assert!(
+            got.contains("applications[0].secureProperties.db.password.secret: must name a Secrets Manager secret"),
+            "{got}"
+        );
+    }
+}
