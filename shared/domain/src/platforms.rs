@@ -135,3 +135,79 @@ pub trait CloudHub: Send + Sync {
     /// Where the application's rollout to `asset_version` stands.
     async fn rollout(&self, target: &CloudHubTarget, name: &str, asset_version: &str) -> Result<Rollout, BatonError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_show_where_they_point_but_never_their_credentials() {
+        let pages = PagesTarget {
+            api_base_url: "https://api.cloudflare.com/client/v4".into(),
+            api_token: "cf-token-secret".into(),
+            account_id: "acc".into(),
+            project: "baton-demo".into(),
+            branch: "main".into(),
+        };
+        let shown = format!("{pages:?}");
+        assert!(
+            shown.contains("baton-demo") && shown.contains("main") && shown.contains("acc"),
+            "{shown}"
+        );
+        assert!(!shown.contains("cf-token-secret"), "{shown}");
+        let cloudhub = CloudHubTarget {
+            base_url: "https://anypoint.mulesoft.com".into(),
+            client_id: "client".into(),
+            client_secret: "anypoint-secret".into(),
+            environment: "Production".into(),
+            target_id: "cloudhub-eu-west-1".into(),
+        };
+        let shown = format!("{cloudhub:?}");
+        assert!(
+            shown.contains("Production") && shown.contains("cloudhub-eu-west-1"),
+            "{shown}"
+        );
+        assert!(!shown.contains("anypoint-secret"), "{shown}");
+    }
+
+    /// A platform that implements only what it must.
+    struct Minimal;
+
+    #[async_trait]
+    impl CloudHub for Minimal {
+        async fn applications(&self, _: &CloudHubTarget) -> Result<Vec<LiveApplication>, BatonError> {
+            Ok(Vec::new())
+        }
+        async fn missing_assets(
+            &self,
+            _: &CloudHubTarget,
+            _: &[ResolvedApplication],
+        ) -> Result<Vec<String>, BatonError> {
+            Ok(Vec::new())
+        }
+        async fn apply(
+            &self,
+            _: &CloudHubTarget,
+            _: &ResolvedApplication,
+            _: Option<&str>,
+            _: &BTreeMap<String, String>,
+        ) -> Result<(), BatonError> {
+            Ok(())
+        }
+        async fn rollout(&self, _: &CloudHubTarget, _: &str, _: &str) -> Result<Rollout, BatonError> {
+            Ok(Rollout::Done)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_platform_that_cannot_list_targets_says_it_does_not_know() {
+        let target = CloudHubTarget {
+            base_url: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
+            environment: "Sandbox".into(),
+            target_id: "t".into(),
+        };
+        assert_eq!(Minimal.target_exists(&target).await, Ok(None));
+    }
+}

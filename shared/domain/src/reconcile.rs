@@ -398,7 +398,9 @@ mod tests {
         assert_eq!(unknown, unchanged, "no record: nothing to compare with");
         let rotated = unchanged.with_secure_fingerprints(&want, &now, &before);
         let AppAction::Update {
-            changes, deployment_id, ..
+            changes,
+            deployment_id,
+            desired,
         } = &rotated.actions[0]
         else {
             panic!("{rotated:?}")
@@ -408,5 +410,26 @@ mod tests {
             &vec!["secure properties changed (a secret has a new version)".to_string()]
         );
         assert_eq!(deployment_id, "dep-patient-api");
+        assert_eq!(desired.name, "patient-api", "the update deploys the application itself");
+    }
+
+    #[test]
+    fn a_rotated_secret_adds_to_an_update_already_planned_and_sizes_are_compared() {
+        let want = desired();
+        let mut have = running_as_desired(&want[0]);
+        have.v_cores = Some(0.2);
+        let now = BTreeMap::from([(want[0].name.clone(), "v2".to_string())]);
+        let before = BTreeMap::from([(want[0].name.clone(), "v1".to_string())]);
+        let rotated = plan(&want[..1], &[have]).with_secure_fingerprints(&want, &now, &before);
+        let AppAction::Update { changes, .. } = &rotated.actions[0] else {
+            panic!("{rotated:?}")
+        };
+        assert_eq!(
+            changes,
+            &vec![
+                "vCores 0.2 -> 0.1".to_string(),
+                "secure properties changed (a secret has a new version)".to_string()
+            ]
+        );
     }
 }

@@ -220,3 +220,24 @@ impl<T: ConfigSource + ?Sized> ConfigSource for Arc<T> {
         (**self).config().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store of one secret, without versions.
+    struct Unversioned;
+
+    #[async_trait]
+    impl Secrets for Unversioned {
+        async fn secret(&self, _: &str) -> Result<String, BatonError> {
+            Ok("value".into())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_secret_store_without_versions_gives_none() {
+        assert_eq!(Unversioned.version("baton/x").await, Ok(None));
+        assert_eq!(Unversioned.secret("baton/x").await, Ok("value".to_string()));
+    }
+}
