@@ -86,6 +86,9 @@ mod tests {
             "release 1234567890123 (13 digits), order 12345678901 (11)",
             "learn: nothing here; harness:x",
             "id abc123456789012 stays",
+            // `arn:` needs a partition before its next colon.
+            "see arn::thing",
+            "ARN:AWS:x (a partition is lower case)",
         ] {
             assert_eq!(internals(text), text);
         }
