@@ -62,13 +62,7 @@ impl DeployRequest {
         {
             return Ok(());
         }
-        Err(BatonError {
-            kind: baton_domain::ErrorKind::LeaseLost,
-            message: format!(
-                "{} no longer holds the {} lease (it ran out or another release took it); nothing more was changed there",
-                self.release_id, self.environment
-            ),
-        })
+        Err(BatonError::lease_lost(&self.environment, &self.release_id))
     }
 }
 

@@ -86,6 +86,16 @@ impl BatonError {
             message: message.into(),
         }
     }
+    /// A step of `holder` refused because it no longer holds `environment`'s lease (it ran out
+    /// or another release took it): the step stops and changes nothing more there.
+    pub fn lease_lost(environment: &str, holder: &crate::ReleaseId) -> Self {
+        Self {
+            kind: ErrorKind::LeaseLost,
+            message: format!(
+                "{holder} no longer holds the {environment} lease (it ran out or another release took it); it stopped and changed nothing more in {environment}"
+            ),
+        }
+    }
     /// Whether a retry of the same request may succeed.
     pub fn is_transient(&self) -> bool {
         self.kind == ErrorKind::Transient
@@ -160,5 +170,11 @@ mod tests {
         assert!(!BatonError::internal("x").is_transient());
         assert_eq!(BatonError::invalid("bad").to_string(), "Baton.Invalid: bad");
         assert_eq!(BatonError::internal("bug").kind, ErrorKind::Internal);
+        let lost = BatonError::lease_lost("PROD", &crate::ReleaseId::from_number(7));
+        assert_eq!(lost.kind, ErrorKind::LeaseLost);
+        assert_eq!(
+            lost.message,
+            "rel-7 no longer holds the PROD lease (it ran out or another release took it); it stopped and changed nothing more in PROD"
+        );
     }
 }

@@ -10,17 +10,6 @@ use super::{LEASE_TTL, Lifecycle};
 /// Tries against concurrent writers before leaving it to the state machine's retry.
 const RECORD_TRIES: usize = 5;
 
-/// The error of a step whose workflow no longer holds the environment.
-pub(crate) fn lease_lost(env: &str, release: &Release) -> BatonError {
-    BatonError {
-        kind: ErrorKind::LeaseLost,
-        message: format!(
-            "release {} no longer holds the {env} lease (it ran out or another release took it); it stopped and changed nothing more in {env}",
-            release.number
-        ),
-    }
-}
-
 impl<C, S, M> Lifecycle<C, S, M>
 where
     C: ConfigSource,
@@ -38,7 +27,7 @@ where
     ) -> Result<(), BatonError> {
         let fence = fence.ok_or_else(|| BatonError::invalid("record needs the lease's fence (leaseFence)"))?;
         if !self.store.renew(env, &release.id, fence, LEASE_TTL).await? {
-            return Err(lease_lost(env, release));
+            return Err(BatonError::lease_lost(env, &release.id));
         }
         for _ in 0..RECORD_TRIES {
             let state = self.store.environment_state(env).await?;

@@ -43,16 +43,6 @@ pub(super) fn held_by(table: &str, environment: &str, holder: &ReleaseId) -> Res
     Ok(TransactWriteItem::builder().condition_check(check).build())
 }
 
-/// The error of a write refused because its deployer no longer holds the environment.
-pub(super) fn lease_lost(environment: &str, holder: &ReleaseId) -> BatonError {
-    BatonError {
-        kind: baton_domain::ErrorKind::LeaseLost,
-        message: format!(
-            "{holder} no longer holds the {environment} lease (it ran out or another release took it); it stopped and changes nothing more there"
-        ),
-    }
-}
-
 #[async_trait]
 impl Leases for DynamoStore {
     async fn acquire(
@@ -179,7 +169,7 @@ impl DynamoStore {
         let items = vec![held_by(self.table(), environment, holder)?, write];
         match self.transact_items(items, what).await? {
             Ok(()) => Ok(true),
-            Err(failed) if failed.first() == Some(&true) => Err(lease_lost(environment, holder)),
+            Err(failed) if failed.first() == Some(&true) => Err(BatonError::lease_lost(environment, holder)),
             Err(_) => Ok(false),
         }
     }
