@@ -8,6 +8,7 @@
 
 use async_trait::async_trait;
 use baton_domain::approval::delivery::{Decision, DecisionQueue, DeliveryRecords};
+use baton_domain::approval::schedule::chosen_time;
 use baton_domain::approval::{Approval, ApprovalStatus, GateRules, LinkProblem, SignOff};
 use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseEvent, ReleaseStore, TaskCallbacks};
 use baton_domain::{BatonConfig, BatonError, Release};
@@ -170,6 +171,26 @@ where
         if let Some(refusal) = not_entitled(&rules, &approval, &approver) {
             return Ok(refusal);
         }
+        // When to deploy: at once, or at a time the approver chose before the request lapses.
+        let deploy_at = match chosen_time(
+            form.get("when").map(String::as_str),
+            form.get("deploy_at").map(String::as_str),
+            config.zone(),
+            Utc::now(),
+            approval.expires_at,
+        ) {
+            Ok(at) => at.filter(|_| approved),
+            Err(problem) if approved => {
+                return Ok(html_response(
+                    400,
+                    pages::message_page(
+                        "Choose another time",
+                        &format!("{problem}. Nothing was recorded; go back and choose again."),
+                    ),
+                ));
+            }
+            Err(_) => None,
+        };
         let comment = form
             .get("comment")
             .map(|c| c.trim().chars().take(2000).collect::<String>())
@@ -187,6 +208,7 @@ where
                 by: approver.clone(),
                 at: Utc::now(),
                 comment: comment.clone(),
+                deploy_at,
             };
             let complete = signers.len() + 1 >= rules.required;
             let kind = if complete { verb } else { "signed-off" };

@@ -76,6 +76,9 @@ struct Step {
     /// the first freeze it meets there.
     #[serde(default)]
     freeze_deadline: Option<chrono::DateTime<Utc>>,
+    /// The time the last `acquire-lease` answer waited for, if it waited (`acquire-lease`).
+    #[serde(default)]
+    until: Option<chrono::DateTime<Utc>>,
     /// The lease's fence (`record`).
     #[serde(default)]
     fence: Option<u64>,

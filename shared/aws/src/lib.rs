@@ -7,6 +7,7 @@ pub mod config_source;
 pub mod dynamo;
 pub mod errors;
 pub mod mailer;
+pub mod mime;
 pub mod queue;
 pub mod secrets;
 pub mod settings;

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, RawMessage};
 use baton_domain::BatonError;
 use baton_domain::ports::{Mail, Mailer};
 
@@ -40,9 +41,10 @@ fn content(text: &str) -> Result<Content, BatonError> {
         .map_err(|e| BatonError::internal(e.to_string()))
 }
 
-#[async_trait]
-impl Mailer for SesMailer {
-    async fn send(&self, from: &str, mail: &Mail) -> Result<(), BatonError> {
+/// What SES sends: `Simple` (SES builds the MIME message) for a mail without attachments, else
+/// `Raw`, a MIME message of our own ([`crate::mime`]).
+fn email_content(from: &str, mail: &Mail) -> Result<EmailContent, BatonError> {
+    if mail.attachments.is_empty() {
         let message = Message::builder()
             .subject(content(&mail.subject)?)
             .body(
@@ -52,6 +54,20 @@ impl Mailer for SesMailer {
                     .build(),
             )
             .build();
+        return Ok(EmailContent::builder().simple(message).build());
+    }
+    let text = crate::mime::message(from, mail, chrono::Utc::now(), &crate::mime::boundary_token());
+    let raw = RawMessage::builder()
+        .data(Blob::new(text.into_bytes()))
+        .build()
+        .map_err(|e| BatonError::internal(e.to_string()))?;
+    Ok(EmailContent::builder().raw(raw).build())
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, from: &str, mail: &Mail) -> Result<(), BatonError> {
+        let email = email_content(from, mail)?;
         let mut attempt = 1;
         loop {
             let sent = self
@@ -59,7 +75,7 @@ impl Mailer for SesMailer {
                 .send_email()
                 .from_email_address(from)
                 .destination(Destination::builder().to_addresses(&mail.to).build())
-                .content(EmailContent::builder().simple(message.clone()).build())
+                .content(email.clone())
                 .send()
                 .await;
             let error = match sent {

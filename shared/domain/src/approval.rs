@@ -11,6 +11,7 @@ use crate::version::Version;
 
 pub mod delivery;
 mod gate;
+pub mod schedule;
 
 pub use gate::{GateRefusal, GateRules};
 
@@ -51,6 +52,9 @@ pub struct SignOff {
     /// Their comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// When they want the deployment to start, if not at once (see [`schedule`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy_at: Option<DateTime<Utc>>,
 }
 
 /// An approval request.

@@ -152,6 +152,16 @@ pub fn approval_page(v: &ApprovalView) -> String {
                 }
                 label for="comment" { "Comment (optional, kept in the audit trail)" }
                 textarea id="comment" name="comment" maxlength="2000" {}
+                fieldset {
+                    legend { "If approved, deploy" }
+                    label { input type="radio" name="when" value="now" checked; " as soon as Baton can" }
+                    label {
+                        input type="radio" name="when" value="at"; " at "
+                        input type="datetime-local" name="deploy_at" aria-label="Date and time to deploy"
+                            min=(local_input(chrono::Utc::now(), v.zone)) max=(local_input(a.expires_at, v.zone));
+                        " " span.muted { "(" (crate::time::zone_words(v.zone)) ", before the request expires)" }
+                    }
+                }
                 p {
                     button.approve type="submit" name="decision" value="approve" { "Approve for " (a.environment) }
                     button.reject type="submit" name="decision" value="reject" { "Reject" }
@@ -159,6 +169,11 @@ pub fn approval_page(v: &ApprovalView) -> String {
             }
         },
     )
+}
+
+/// A time as a `datetime-local` input holds it, in `zone`: `2026-11-30T18:00`.
+fn local_input(at: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
+    at.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()
 }
 
 fn decision_title(approval: &Approval, approved: bool) -> String {

@@ -3,6 +3,7 @@
 //! packages are inert.
 
 pub mod approval;
+pub mod ics;
 pub mod layout;
 pub mod mail;
 pub mod status;

@@ -65,6 +65,7 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
         subject,
         text,
         html,
+        attachments: Vec::new(),
     }
 }
 
@@ -82,6 +83,7 @@ pub fn decided_follow_up(approval: &Approval, to: &str, by: &str, approved: bool
         subject,
         text,
         html,
+        attachments: Vec::new(),
     }
 }
 
@@ -103,6 +105,7 @@ pub fn deployment_failed(release: &Release, environment: &str, to: &str, outcome
         subject,
         text,
         html,
+        attachments: Vec::new(),
     }
 }
 

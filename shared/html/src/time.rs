@@ -62,6 +62,17 @@ impl Clock {
         }
     }
 
+    /// A time to the minute with its day and zone: `Mon 30 Nov, 18:00 GMT` (the year only when
+    /// it is not this one).
+    pub fn exact_minute(&self, at: DateTime<Utc>) -> String {
+        let local = at.with_timezone(&self.zone);
+        if local.year() == self.now.with_timezone(&self.zone).year() {
+            local.format("%a %-d %b, %H:%M %Z").to_string()
+        } else {
+            local.format("%a %-d %b %Y, %H:%M %Z").to_string()
+        }
+    }
+
     /// The zone's abbreviation now, as after `Updated 14:02`: `GMT`, `BST`, `UTC`, `+04`.
     pub fn abbreviation(&self) -> String {
         self.now.with_timezone(&self.zone).format("%Z").to_string()
@@ -89,7 +100,7 @@ const UTC_NAMES: [&str; 8] = [
 ];
 
 /// See [`Clock::zone_words`].
-fn zone_words(zone: Tz) -> String {
+pub(crate) fn zone_words(zone: Tz) -> String {
     let name = zone.name();
     if UTC_NAMES.contains(&name) {
         return "UTC".to_string();
@@ -108,6 +119,13 @@ mod tests {
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+    }
+
+    #[test]
+    fn a_time_to_the_minute_names_its_day_and_zone() {
+        let clock = Clock::new(utc(2026, 11, 30, 10, 0), chrono_tz::Europe::London);
+        assert_eq!(clock.exact_minute(utc(2026, 11, 30, 18, 0)), "Mon 30 Nov, 18:00 GMT");
+        assert_eq!(clock.exact_minute(utc(2027, 7, 1, 17, 0)), "Thu 1 Jul 2027, 18:00 BST");
     }
 
     #[test]

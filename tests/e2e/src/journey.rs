@@ -77,15 +77,21 @@ impl Harness {
 
     /// Posts a decision from a link's page.
     pub async fn decide(&self, link: &str, decision: &str, comment: &str) -> Result<Page> {
+        self.decide_with(link, decision, comment, &[]).await
+    }
+
+    /// Posts a decision from a link's page with more of its fields (`when`, `deploy_at`, ...).
+    pub async fn decide_with(&self, link: &str, decision: &str, comment: &str, more: &[(&str, &str)]) -> Result<Page> {
         let (base, token) = link
             .split_once("?token=")
             .ok_or_else(|| anyhow!("link without a token: {link}"))?;
-        let form = [
+        let mut form = vec![
             ("token", token),
             ("decision", decision),
             ("confirm", "yes"),
             ("comment", comment),
         ];
+        form.extend_from_slice(more);
         let answer = reqwest::Client::new().post(base).form(&form).send().await?;
         Ok(Page {
             status: answer.status().as_u16(),

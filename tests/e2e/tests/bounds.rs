@@ -139,9 +139,9 @@ fn derive(all: &BTreeMap<String, Value>) -> Result<StepCosts> {
         .into_iter()
         .max()
         .unwrap_or(0);
-    // A try that finds the environment frozen waits for the freeze instead, and spends a try
+    // A try that finds the environment frozen, or the chosen time not come, waits until then
     // all the same (lifecycle/lease.rs).
-    let lease_wait = [sum(&["WaitForLease"])?, sum(&["WaitForFreeze"])?]
+    let lease_wait = [sum(&["WaitForLease"])?, sum(&["WaitUntil"])?]
         .into_iter()
         .max()
         .unwrap_or(0)

@@ -1,5 +1,5 @@
-//! The release manager's controls (issue 15), end to end on the local stack: freeze windows so
-//! far.
+//! The release manager's controls (issue 15), end to end on the local stack: freeze windows and
+//! deploying at a chosen time so far.
 
 use std::time::{Duration, Instant};
 
@@ -82,5 +82,89 @@ async fn an_approved_release_waits_for_a_freeze_of_its_environment_to_end() -> R
     );
     assert!(at("frozen").is_some_and(|f| f < end), "{events:?}");
     assert!(h.environment("TEST").await?.current.is_some_and(|c| c.number == 1));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_scheduled_by_its_approver_starts_at_its_time_and_not_before() -> Result<()> {
+    let h = Harness::start().await?;
+    h.release_samples("1.0.0", 1).await?;
+    let links = h.approval_links(1, "TEST").await?;
+    let page = h.open(&links[0].1).await?;
+    assert!(page.body.contains("type=\"datetime-local\""), "the page offers a time");
+
+    // A time that has passed, or one after the request lapses, is refused and records nothing.
+    let past = h
+        .decide_with(
+            &links[0].1,
+            "approve",
+            "",
+            &[("when", "at"), ("deploy_at", "2020-01-01T09:00")],
+        )
+        .await?;
+    assert_eq!(past.status, 400, "{}", past.body);
+    assert!(
+        past.body.contains("has passed; choose a later time, or deploy now"),
+        "{}",
+        past.body
+    );
+    let late = h
+        .decide_with(
+            &links[0].1,
+            "approve",
+            "",
+            &[("when", "at"), ("deploy_at", "2099-01-01T09:00")],
+        )
+        .await?;
+    assert_eq!(late.status, 400);
+    assert!(late.body.contains("is after this request lapses"), "{}", late.body);
+    assert_eq!(h.open(&links[0].1).await?.status, 200, "the link still decides");
+
+    // In about 25 seconds (the local configuration's zone is UTC; minutes are what a form
+    // carries, so the time is the next whole minute at least 25 s away).
+    let now = Utc::now();
+    let minute = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let mut at = now + chrono::Duration::seconds(25);
+    at = chrono::DateTime::parse_from_rfc3339(&format!("{}:00Z", minute(at + chrono::Duration::seconds(59))))?
+        .with_timezone(&Utc);
+    let chosen = minute(at);
+    let decided = h
+        .decide_with(
+            &links[0].1,
+            "approve",
+            "after lunch",
+            &[("when", "at"), ("deploy_at", &chosen)],
+        )
+        .await?;
+    assert_eq!(decided.status, 200, "{}", decided.body);
+
+    let deadline = Instant::now() + LONG;
+    let waiting = loop {
+        let detail = h.get_json("/api/releases/rel-1").await?;
+        if detail["waiting_on"]["kind"] == "scheduled" {
+            break detail;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "release 1 never showed its schedule: {detail}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let when: chrono::DateTime<Utc> = serde_json::from_value(waiting["waiting_on"]["at"].clone())?;
+    assert_eq!(when, at);
+    assert_eq!(waiting["waiting_on"]["environment"], "TEST");
+    let page = h.get("/releases/rel-1").await?;
+    assert!(page.body.contains("Scheduled for TEST at"), "{}", page.body);
+    assert!(h.pages_deployments().is_empty(), "nothing deployed before its time");
+
+    h.approval_links(1, "PROD").await?;
+    let events = h.events(1).await?;
+    let deploying = events
+        .iter()
+        .find(|e| e.kind == "deploying" && e.environment.as_deref() == Some("TEST"))
+        .map(|e| e.at)
+        .expect("a deploying event");
+    assert!(deploying >= at, "deployed at {deploying}, before its time {at}");
+    assert!(events.iter().any(|e| e.kind == "scheduled"), "{events:?}");
     Ok(())
 }

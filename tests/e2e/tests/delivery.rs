@@ -1,11 +1,15 @@
 //! A decision is delivered exactly once (issue 14): Step Functions failing, a task gone before
 //! the decision reaches it, and mail that cannot be sent. Each attack first, through the real
-//! adapters against the local stack with faults injected at the runner's AWS endpoint.
+//! adapters against the local stack with faults injected at the runner's AWS endpoint. And
+//! mail itself: an invitation attached to a mail arrives whole.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
+use baton_aws::SesMailer;
+use baton_domain::ports::{Attachment, Mail, Mailer};
 use baton_e2e::Harness;
+use baton_html::ics::{self, CalendarEvent};
 use baton_local::faults::Fault;
 
 const LONG: Duration = Duration::from_secs(120);
@@ -246,5 +250,77 @@ async fn a_mail_ses_refuses_once_is_sent_on_the_next_try() -> Result<()> {
     let detail = h.get_json("/api/releases/rel-1").await?;
     ensure!(!detail.to_string().contains("could not reach"), "{detail}");
     ensure!(entries(&h, "approvers-unreachable").await? == 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_with_an_ics_invitation_arrives_with_it_and_one_without_arrives_as_before() -> Result<()> {
+    let h = Harness::start().await?;
+    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&h.stack.sdk));
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-30T18:00:00Z")?.to_utc();
+    let link = format!("{}/releases/rel-12", h.stack.http_url);
+    let invitation = ics::invitation(&CalendarEvent {
+        uid: "rel-12-PROD@baton".into(),
+        stamp: chrono::Utc::now(),
+        start,
+        minutes: 30,
+        summary: "Deploy release 12 to PROD".into(),
+        description: format!("Scheduled by rm@example.com; details: {link}"),
+        url: Some(link.clone()),
+        organizer: Some("baton@example.com".into()),
+    });
+    let scheduled = Mail {
+        to: "rm@example.com".into(),
+        subject: "Déploiement 12 → PROD planifié à 18:00".into(),
+        text: format!("Release 12 deploys to PROD at 18:00 UTC.\n\nSee {link}\n"),
+        html: format!("<p>Release 12 deploys to PROD at 18:00 UTC. <a href=\"{link}\">See it</a></p>"),
+        attachments: vec![Attachment {
+            filename: "release-12-PROD.ics".into(),
+            content_type: ics::CONTENT_TYPE.into(),
+            content: invitation.clone().into_bytes(),
+        }],
+    };
+    mailer.send("baton@example.com", &scheduled).await?;
+    let plain = Mail {
+        to: "approver@example.com".into(),
+        subject: "No attachment here".into(),
+        text: format!("Plain as before: {link}\n"),
+        html: "<p>Plain as before</p>".into(),
+        attachments: Vec::new(),
+    };
+    mailer.send("baton@example.com", &plain).await?;
+
+    let mails = h.mails();
+    ensure!(mails.len() == 2, "both mails captured: {mails:?}");
+    let sent = &mails[0];
+    ensure!(
+        sent.from == "baton@example.com" && sent.to == ["rm@example.com"],
+        "{sent:?}"
+    );
+    ensure!(sent.subject == scheduled.subject, "subject decoded: {sent:?}");
+    ensure!(sent.text == scheduled.text, "text body: {sent:?}");
+    ensure!(sent.links == [link.clone()], "{sent:?}");
+    ensure!(sent.attachments.len() == 1, "{sent:?}");
+    let attached = &sent.attachments[0];
+    ensure!(attached.filename == "release-12-PROD.ics", "{attached:?}");
+    let media = attached.content_type.to_ascii_lowercase();
+    ensure!(
+        media.starts_with("text/calendar") && media.contains("method=publish"),
+        "{attached:?}"
+    );
+    ensure!(attached.content.starts_with("BEGIN:VCALENDAR\r\n"), "{attached:?}");
+    ensure!(attached.content == invitation, "the invitation arrives byte for byte");
+    ensure!(attached.content.contains("DTSTART:20261130T180000Z\r\n"));
+
+    let before = &mails[1];
+    ensure!(
+        before.to == ["approver@example.com"] && before.from == "baton@example.com",
+        "{before:?}"
+    );
+    ensure!(
+        before.subject == plain.subject && before.text == plain.text,
+        "{before:?}"
+    );
+    ensure!(before.links == [link] && before.attachments.is_empty(), "{before:?}");
     Ok(())
 }

@@ -203,6 +203,7 @@ mod tests {
                     by: s.to_string(),
                     at: now,
                     comment: None,
+                    deploy_at: None,
                 })
                 .collect(),
             mail_failure: None,

@@ -131,8 +131,10 @@ impl BatonConfig {
         let poll_every = Duration::from_secs(u64::from(self.workflow.poll_seconds));
         // Rollout, then rollback, for each CloudHub component in each environment.
         let poll_events = environments * cloudhub * 2 * poll_loop_events(deadline, poll_every, costs);
-        let lease_wait_events =
-            environments * self.lease_waits() * (costs.per_lease_wait + RETRIES_THAT_SUCCEED * costs.per_retry);
+        // Each try for the lease, and in each round the one wait for a time the approvers chose.
+        let lease_wait_events = environments
+            * (self.lease_waits() + rounds)
+            * (costs.per_lease_wait + RETRIES_THAT_SUCCEED * costs.per_retry);
         let events = costs.per_execution
             + environments * rounds * (costs.per_round + components * costs.per_component_round)
             + environments * (costs.per_deployment + components * costs.per_component_deployment)
@@ -290,12 +292,13 @@ mod tests {
             533
         );
         assert_eq!(worst.poll_events, 2 * 2 * 2 * 533);
-        // 180 tries per environment, each with up to 4 retries.
-        assert_eq!(worst.lease_wait_events, 2 * 180 * (5 + 4 * 11));
+        // 180 tries per environment and a wait for a chosen time per round, each with up to 4
+        // retries.
+        assert_eq!(worst.lease_wait_events, 2 * (180 + 4) * (5 + 4 * 11));
         // The execution, 4 rounds of 3 components in 2 environments, their deployments, the loops.
         assert_eq!(
             worst.events,
-            1_000 + 2 * 4 * (100 + 3 * 10) + 2 * (7 + 3 * 3) + 17_640 + 4_264
+            1_000 + 2 * 4 * (100 + 3 * 10) + 2 * (7 + 3 * 3) + 18_032 + 4_264
         );
         // 24 h and 72 h of approval time, each asked 4 times; 8 rollouts and rollbacks of up to
         // 121 s; 3 minutes of lease tries per environment.

@@ -98,6 +98,19 @@ pub struct Mail {
     pub text: String,
     /// HTML body.
     pub html: String,
+    /// Files sent along, such as an `.ics` invitation; none for most mails.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a [`Mail`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name the recipient sees, e.g. `release-12-prod.ics`.
+    pub filename: String,
+    /// Its media type, e.g. `text/calendar; charset=UTF-8`.
+    pub content_type: String,
+    /// Its bytes.
+    pub content: Vec<u8>,
 }
 
 /// Outgoing mail (SES).

@@ -151,6 +151,7 @@ fn step_label(w: &WaitingOn) -> &'static str {
         WaitingOn::Deploying { .. } => "deploying",
         WaitingOn::EnvironmentBusy { .. } => "queued",
         WaitingOn::Freeze { .. } => "frozen",
+        WaitingOn::Scheduled { .. } => "scheduled",
         WaitingOn::Starting => "starting",
         WaitingOn::NextStep { .. } => "moving on",
     }
@@ -164,6 +165,7 @@ fn since(w: &WaitingOn, clock: Clock) -> Markup {
             @if let Some(expires) = expires_at { "; the request lapses " (time_at(*expires, clock)) }
         },
         WaitingOn::Freeze { until, .. } => html! { ", until " (time_at(*until, clock)) },
+        WaitingOn::Scheduled { at, .. } => html! { ": " (time_at(*at, clock)) },
         _ => html! {},
     }
 }

@@ -33,6 +33,12 @@ pub fn release_page(detail: &ReleaseDetail, now: DateTime<Utc>, zone: Tz) -> Str
                                 p { "Asked " (time_with_age(*since, clock)) ". The approvers have the link in their email." }
                             }
                         }
+                        @if let baton_domain::ports::status::WaitingOn::Scheduled { environment, at } = w {
+                            p { "Scheduled for " (environment) " at " strong { (clock.exact_minute(*at)) } "." }
+                        }
+                        @if let baton_domain::ports::status::WaitingOn::Freeze { until, .. } = w {
+                            p { "Deployments may run there again from " strong { (clock.exact_minute(*until)) } "." }
+                        }
                     }
                 }
                 (steps(&detail.environments, clock))

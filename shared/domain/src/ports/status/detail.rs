@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use super::ReleaseRecord;
 use super::view::*;
 use super::words::{decision_comment, event_summary, in_flight};
+use crate::approval::schedule::{SCHEDULED, scheduled_time};
 use crate::config::BatonConfig;
 use crate::ports::ReleaseEvent;
 use crate::release::ReleaseStatus;
@@ -96,17 +97,27 @@ impl ReleaseDetail {
                 unreachable: unreachable(&events, &p.environment),
             },
             Some(p) if p.progress == Progress::Approved => {
-                match config
+                let scheduled = events
+                    .iter()
+                    .rev()
+                    .find(|e| e.kind == SCHEDULED && e.environment.as_deref() == Some(p.environment.as_str()))
+                    .and_then(|e| scheduled_time(&e.detail))
+                    .filter(|at| *at > now);
+                let frozen = config
                     .environment(&p.environment)
-                    .and_then(|e| e.freeze_at(config.zone(), now))
-                {
-                    Some(freeze) => WaitingOn::Freeze {
+                    .and_then(|e| e.freeze_at(config.zone(), now));
+                match (scheduled, frozen) {
+                    (Some(at), _) => WaitingOn::Scheduled {
+                        environment: p.environment.clone(),
+                        at,
+                    },
+                    (None, Some(freeze)) => WaitingOn::Freeze {
                         environment: p.environment.clone(),
                         signed_off: true,
                         reason: freeze.reason,
                         until: freeze.ends_at,
                     },
-                    None => WaitingOn::EnvironmentBusy {
+                    (None, None) => WaitingOn::EnvironmentBusy {
                         environment: p.environment.clone(),
                         held_by: None,
                     },

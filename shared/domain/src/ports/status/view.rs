@@ -138,6 +138,13 @@ pub enum WaitingOn {
         /// The release deploying there, if known.
         held_by: Option<ReleaseId>,
     },
+    /// Signed off to deploy at a time its approvers chose, not come yet.
+    Scheduled {
+        /// The environment.
+        environment: String,
+        /// When the deployment starts.
+        at: DateTime<Utc>,
+    },
     /// Waiting for a freeze of the environment it goes to next to end.
     Freeze {
         /// The environment.

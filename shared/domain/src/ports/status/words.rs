@@ -55,6 +55,9 @@ impl WaitingOn {
                 held_by: Some(other),
             } => format!("Waiting for {environment} to be free ({other} is deploying there)"),
             WaitingOn::EnvironmentBusy { environment, .. } => format!("Waiting for {environment} to be free"),
+            WaitingOn::Scheduled { environment, .. } => {
+                format!("Signed off for {environment}; scheduled to deploy there at the time chosen")
+            }
             WaitingOn::Freeze {
                 environment,
                 signed_off: true,
