@@ -259,8 +259,27 @@ where
             .await?
             .ok_or_else(|| BatonError::internal("an approval vanished after its decision"))?;
         let answer = self.pass_on(&decided, &token).await?;
-        for other in approval.approvers.iter().filter(|a| **a != approver) {
-            let mail = baton_html::mail::decided_follow_up(&approval, other, &approver, approved);
+        // Everyone asked hears of the decision; a deployment for later comes with an invitation
+        // for its time.
+        let scheduled_at = decided.deploy_at().filter(|_| approved);
+        for other in approval
+            .approvers
+            .iter()
+            .filter(|a| scheduled_at.is_some() || **a != approver)
+        {
+            let mail = match scheduled_at {
+                Some(at) => baton_html::mail::deployment_scheduled(&baton_html::mail::Scheduled {
+                    approval: &decided,
+                    to: other,
+                    by: &approver,
+                    at,
+                    now: Utc::now(),
+                    zone: config.zone(),
+                    public_url,
+                    sender,
+                }),
+                None => baton_html::mail::decided_follow_up(&approval, other, &approver, approved),
+            };
             if let Err(e) = self.mailer.send(sender, &mail).await {
                 tracing::warn!(error = %e, "follow-up mail not sent");
             }

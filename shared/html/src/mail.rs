@@ -87,6 +87,65 @@ pub fn decided_follow_up(approval: &Approval, to: &str, by: &str, approved: bool
     }
 }
 
+/// What a scheduled deployment's mail needs to say.
+pub struct Scheduled<'a> {
+    /// The approval that scheduled it.
+    pub approval: &'a Approval,
+    /// Who the mail is for.
+    pub to: &'a str,
+    /// Whose sign-off completed the approval.
+    pub by: &'a str,
+    /// When the deployment starts.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// When the mail is made (the invitation's stamp).
+    pub now: chrono::DateTime<chrono::Utc>,
+    /// The zone times are shown in.
+    pub zone: chrono_tz::Tz,
+    /// Where the release's page is.
+    pub public_url: &'a str,
+    /// Who the mail comes from (the invitation's organizer).
+    pub sender: &'a str,
+}
+
+/// Tells an approver when a signed-off deployment will start, with an `.ics` invitation for
+/// that time (the same UID for a release and environment, so a calendar updates it).
+pub fn deployment_scheduled(s: &Scheduled<'_>) -> Mail {
+    let a = s.approval;
+    let when = human_time(s.at, s.zone);
+    let subject = format!("Release {} deploys to {} at {when}", a.number, a.environment);
+    let page = format!("{}/releases/{}", s.public_url.trim_end_matches('/'), a.release_id);
+    let text = format!(
+        "Release {} was approved for {} by {}, to deploy at {when}.\n\nUntil then nothing changes there. Its page: {page}\n",
+        a.number, a.environment, s.by
+    );
+    let html = html! {
+        p { "Release " (a.number) " was approved for " (a.environment) " by " (s.by) ", to deploy at " strong { (when) } "." }
+        p { "Until then nothing changes there. " a href=(page) { "Its page" } "." }
+    }
+    .into_string();
+    let invitation = crate::ics::invitation(&crate::ics::CalendarEvent {
+        uid: format!("{}-{}@baton", a.release_id, a.environment),
+        stamp: s.now,
+        start: s.at,
+        minutes: 30,
+        summary: format!("Baton deploys release {} to {}", a.number, a.environment),
+        description: format!("Approved by {}. Follow it on {page}", s.by),
+        url: Some(page.clone()),
+        organizer: Some(s.sender.to_string()),
+    });
+    Mail {
+        to: s.to.to_string(),
+        subject,
+        text,
+        html,
+        attachments: vec![baton_domain::ports::Attachment {
+            filename: format!("release-{}-{}.ics", a.number, a.environment),
+            content_type: crate::ics::CONTENT_TYPE.to_string(),
+            content: invitation.into_bytes(),
+        }],
+    }
+}
+
 /// Tells the release manager that a deployment failed.
 pub fn deployment_failed(release: &Release, environment: &str, to: &str, outcome: &str, reason: &str) -> Mail {
     let subject = format!("Release {} {outcome} in {environment}", release.number);

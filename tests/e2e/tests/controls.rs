@@ -137,6 +137,21 @@ async fn a_deployment_scheduled_by_its_approver_starts_at_its_time_and_not_befor
         )
         .await?;
     assert_eq!(decided.status, 200, "{}", decided.body);
+    // The approver gets an invitation for that time.
+    let invited = h.wait_for_mails("Release 1 deploys to TEST at", 1).await?;
+    let ics = invited[0]
+        .attachments
+        .iter()
+        .find(|a| a.filename == "release-1-TEST.ics")
+        .expect("an .ics invitation");
+    assert!(ics.content_type.starts_with("text/calendar"), "{}", ics.content_type);
+    assert!(ics.content.starts_with("BEGIN:VCALENDAR"), "{}", ics.content);
+    assert!(
+        ics.content
+            .contains(&format!("DTSTART:{}", at.format("%Y%m%dT%H%M%SZ"))),
+        "{}",
+        ics.content
+    );
 
     let deadline = Instant::now() + LONG;
     let waiting = loop {
