@@ -20,6 +20,10 @@ use crate::Function;
 use crate::deliver::{Delivery, deliver_inline};
 use crate::http::{HttpRequest, html_response};
 
+mod hold;
+
+pub use hold::{HELD, HOLD_ENDED, HOLD_LIFTED};
+
 /// The approve handler over its ports.
 pub struct Approve<C, S, M, T, Q> {
     config: C,
@@ -145,6 +149,19 @@ where
         let approved = match form.get("decision").map(String::as_str) {
             Some("approve") => true,
             Some("reject") => false,
+            Some(hold @ ("hold" | "lift")) => {
+                // Not a decision: entitlement is all it needs (an author may say "not yet").
+                let release = self.release_of(&approval).await?;
+                let rules = GateRules::of(config.environment(&approval.environment), &release, &approval);
+                if !rules.is_approver(&approver) {
+                    return Ok(not_entitled(&rules, &approval, &approver).unwrap_or_else(|| {
+                        html_response(403, pages::message_page("You cannot decide this request", ""))
+                    }));
+                }
+                return self
+                    .hold_or_lift(request, &approval, &approver, hold == "hold", config)
+                    .await;
+            }
             _ => {
                 return Ok(html_response(
                     400,
@@ -195,6 +212,18 @@ where
             .get("comment")
             .map(|c| c.trim().chars().take(2000).collect::<String>())
             .filter(|c| !c.is_empty());
+        if let (true, Some(hold)) = (approved, approval.hold_at(Utc::now())) {
+            return Ok(html_response(
+                409,
+                pages::message_page(
+                    "On hold",
+                    &format!(
+                        "{} put this request on hold: {}. Nothing was recorded; lift the hold from your link first, then approve.",
+                        hold.by, hold.reason
+                    ),
+                ),
+            ));
+        }
         let verb = if approved { "approved" } else { "rejected" };
         let recorded = if approved {
             let (signers, _) = approval.qualifying_signers(&rules);

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use baton_domain::approval::delivery::{DeliveryRecords, LATE_DECISION};
+use baton_domain::approval::delivery::{DecisionQueue, DeliveryRecords, HoldChange, LATE_DECISION};
 use baton_domain::approval::{Approval, ApprovalStatus, is_approval_id};
-use baton_domain::ports::{ApprovalStore, ReleaseEvent, TaskAnswer, TaskCallbacks};
+use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseEvent, TaskAnswer, TaskCallbacks};
 use baton_domain::{BatonError, ErrorKind};
 use chrono::Utc;
 use serde::Deserialize;
@@ -129,6 +129,9 @@ const INLINE_PAUSE: Duration = Duration::from_millis(500);
 #[serde(rename_all = "camelCase")]
 struct Message {
     approval_id: String,
+    /// Set on a message asking to end the hold that ends then (approve's hold, `approve/hold.rs`).
+    #[serde(default)]
+    hold_ends: Option<chrono::DateTime<Utc>>,
 }
 
 /// The decisions queue's consumer: each message `{"approvalId": ...}` names an approval whose
@@ -136,19 +139,70 @@ struct Message {
 /// acknowledged and left alone; a malformed message is logged and dropped (retrying cannot
 /// mend it); Step Functions trouble fails just that message, so SQS offers it again (and, after
 /// the queue's `maxReceiveCount`, moves it to the dead-letter queue, which is alarmed).
-pub struct Deliveries<S, T> {
+pub struct Deliveries<S, T, Q, M, C> {
     store: S,
     callbacks: T,
+    queue: Q,
+    mailer: M,
+    config: C,
 }
 
-impl<S, T> Deliveries<S, T>
+impl<S, T, Q, M, C> Deliveries<S, T, Q, M, C>
 where
     S: ApprovalStore + DeliveryRecords,
     T: TaskCallbacks,
+    Q: DecisionQueue,
+    M: Mailer,
+    C: ConfigSource,
 {
-    /// The consumer over these adapters.
-    pub fn new(store: S, callbacks: T) -> Self {
-        Deliveries { store, callbacks }
+    /// The consumer over these adapters: `queue` takes back a hold's end not come yet,
+    /// `mailer` tells the approvers when it comes.
+    pub fn new(store: S, callbacks: T, queue: Q, mailer: M, config: C) -> Self {
+        Deliveries {
+            store,
+            callbacks,
+            queue,
+            mailer,
+            config,
+        }
+    }
+
+    /// Ends the hold on `approval` that ends at `until`, once: the approvers hear of it. Before
+    /// its time the message goes back to the queue (SQS delays a message 15 minutes at most).
+    async fn end_hold(&self, approval: &Approval, until: chrono::DateTime<Utc>) -> Result<(), BatonError> {
+        let still = approval.status == ApprovalStatus::Pending
+            && approval.hold.as_ref().is_some_and(|h| h.until == Some(until));
+        let Some(hold) = approval.hold.as_ref().filter(|_| still) else {
+            return Ok(()); // lifted, replaced, or the request closed: nothing to end
+        };
+        let now = Utc::now();
+        if now < until {
+            return self.queue.enqueue_hold_end(&approval.id, until, now).await;
+        }
+        let event = ReleaseEvent {
+            release_id: approval.release_id.clone(),
+            at: now,
+            kind: crate::approve::HOLD_ENDED.into(),
+            actor: "baton".into(),
+            environment: Some(approval.environment.clone()),
+            detail: format!("the hold {} put on it ended: {}", hold.by, hold.reason),
+        };
+        if !self
+            .store
+            .record_hold(&approval.id, HoldChange::End(until), &event)
+            .await?
+        {
+            return Ok(()); // another delivery of this message ended it
+        }
+        let config = self.config.config().await?;
+        for to in &approval.approvers {
+            let mail = baton_html::mail::hold_ended(approval, to, hold, config.zone());
+            if let Err(e) = self.mailer.send(&config.mail.sender, &mail).await {
+                tracing::warn!(error = %e, "hold-ended mail not sent");
+            }
+        }
+        tracing::info!(release = %approval.release_id, environment = %approval.environment, "hold ended");
+        Ok(())
     }
 
     async fn handle_message(&self, body: &str) -> Result<(), BatonError> {
@@ -164,6 +218,9 @@ where
             tracing::error!(approval = %message.approval_id, "decisions queue: no such approval; dropped");
             return Ok(());
         };
+        if let Some(until) = message.hold_ends {
+            return self.end_hold(&approval, until).await;
+        }
         let decided = matches!(approval.status, ApprovalStatus::Approved | ApprovalStatus::Rejected);
         if !decided || approval.task_notified {
             return Ok(());
@@ -187,10 +244,13 @@ where
 }
 
 #[async_trait]
-impl<S, T> Function for Deliveries<S, T>
+impl<S, T, Q, M, C> Function for Deliveries<S, T, Q, M, C>
 where
     S: ApprovalStore + DeliveryRecords,
     T: TaskCallbacks,
+    Q: DecisionQueue,
+    M: Mailer,
+    C: ConfigSource,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
         let batch: SqsEvent = serde_json::from_value(payload)

@@ -220,6 +220,7 @@ where
             plan_hash: request.plan.as_ref().map(|p| p.lines.hash()),
             plan: request.plan.as_ref().map(|p| p.lines.clone()).unwrap_or_default(),
             changes,
+            hold: None,
             status: ApprovalStatus::Pending,
             decided_by: None,
             decided_at: None,

@@ -31,7 +31,7 @@ pub type AwsApprove = Approve<Config, DynamoStore, SesMailer, SfnCallbacks, SqsD
 /// The lifecycle handler on AWS: the workflow's steps, and the decisions queue's consumer.
 pub type AwsLifecycle = WithDeliveries<Lifecycle<Config, DynamoStore, SesMailer>, AwsDeliveries>;
 /// The decisions queue's consumer on AWS.
-pub type AwsDeliveries = Deliveries<DynamoStore, SfnCallbacks>;
+pub type AwsDeliveries = Deliveries<DynamoStore, SfnCallbacks, SqsDecisionQueue, SesMailer, Config>;
 /// The deploy-pages handler on AWS.
 pub type AwsDeployPages = DeployPages<Config, S3Artefacts, DynamoStore, CloudflarePages, SecretsManager>;
 /// The deploy-cloudhub handler on AWS.
@@ -87,14 +87,20 @@ pub fn approve(ctx: &AwsContext, config: Config) -> AwsApprove {
 /// Builds the lifecycle handler; SQS batches from the decisions queue go to its consumer.
 pub fn lifecycle(ctx: &AwsContext, config: Config) -> AwsLifecycle {
     WithDeliveries::new(
-        Lifecycle::new(config, store(ctx), SesMailer::new(ctx.sesv2())),
-        deliveries(ctx),
+        Lifecycle::new(config.clone(), store(ctx), SesMailer::new(ctx.sesv2())),
+        deliveries(ctx, config),
     )
 }
 
 /// Builds the decisions queue's consumer (hosted by the lifecycle function).
-pub fn deliveries(ctx: &AwsContext) -> AwsDeliveries {
-    Deliveries::new(store(ctx), SfnCallbacks::new(ctx.sfn()))
+pub fn deliveries(ctx: &AwsContext, config: Config) -> AwsDeliveries {
+    Deliveries::new(
+        store(ctx),
+        SfnCallbacks::new(ctx.sfn()),
+        SqsDecisionQueue::new(ctx.sqs(), ctx.settings.decisions_queue_url.clone()),
+        SesMailer::new(ctx.sesv2()),
+        config,
+    )
 }
 
 /// Builds the deploy-cloudhub handler.

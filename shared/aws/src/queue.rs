@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use baton_domain::BatonError;
-use baton_domain::approval::delivery::DecisionQueue;
+use baton_domain::approval::delivery::{DecisionQueue, hold_end_delay};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use crate::errors::sdk_error;
@@ -28,21 +29,48 @@ pub fn message_body(approval_id: &str) -> String {
     json!({ "approvalId": approval_id }).to_string()
 }
 
+/// The message body asking to end the hold on `approval_id` that ends at `until`.
+pub fn hold_end_body(approval_id: &str, until: DateTime<Utc>) -> String {
+    json!({ "approvalId": approval_id, "holdEnds": until }).to_string()
+}
+
+impl SqsDecisionQueue {
+    fn url(&self) -> Result<&str, BatonError> {
+        self.queue_url.as_deref().ok_or_else(|| {
+            BatonError::internal(
+                "BATON_DECISIONS_QUEUE_URL is not set; the SAM template sets it for approve and lifecycle (DecisionsQueue)",
+            )
+        })
+    }
+}
+
 #[async_trait]
 impl DecisionQueue for SqsDecisionQueue {
     async fn enqueue(&self, approval_id: &str) -> Result<(), BatonError> {
-        let url = self.queue_url.as_deref().ok_or_else(|| {
-            BatonError::internal(
-                "BATON_DECISIONS_QUEUE_URL is not set; the SAM template sets it for approve (DecisionsQueue)",
-            )
-        })?;
         self.sqs
             .send_message()
-            .queue_url(url)
+            .queue_url(self.url()?)
             .message_body(message_body(approval_id))
             .send()
             .await
             .map_err(|e| sdk_error("queueing a decision for delivery", e))?;
+        Ok(())
+    }
+
+    async fn enqueue_hold_end(
+        &self,
+        approval_id: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), BatonError> {
+        self.sqs
+            .send_message()
+            .queue_url(self.url()?)
+            .message_body(hold_end_body(approval_id, until))
+            .delay_seconds(hold_end_delay(until, now) as i32)
+            .send()
+            .await
+            .map_err(|e| sdk_error("queueing the end of a hold", e))?;
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ use crate::version::Version;
 
 pub mod delivery;
 mod gate;
+pub mod hold;
 pub mod schedule;
 
 pub use gate::{GateRefusal, GateRules};
@@ -93,6 +94,9 @@ pub struct Approval {
     /// Its hash: the gate deploys only the plan that was approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_hash: Option<String>,
+    /// A hold on it, if an approver put one (see [`hold`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<hold::Hold>,
     /// Where it stands.
     pub status: ApprovalStatus,
     /// Who decided (or the newer release that superseded it).
@@ -248,6 +252,7 @@ mod tests {
             notes: vec![],
             plan: Default::default(),
             plan_hash: None,
+            hold: None,
             status: ApprovalStatus::Pending,
             decided_by: None,
             decided_at: None,

@@ -108,6 +108,31 @@ pub fn notes(notes: &[ReleaseNote]) -> Markup {
     }
 }
 
+/// The page after putting a request on hold.
+pub fn held_page(approval: &Approval, hold: &baton_domain::approval::hold::Hold, zone: chrono_tz::Tz) -> String {
+    let title = format!("Release {} for {} is on hold", approval.number, approval.environment);
+    let until = hold
+        .until
+        .map(|u| format!("until {}", human_time(u, zone)))
+        .unwrap_or_else(|| "until someone lifts it".to_string());
+    page(
+        &title,
+        html! { div.banner { h1 { (title) } p { "On hold " (until) ": " (hold.reason) ". The other approvers were told; any of you can lift it from your link. The request still lapses " (human_time(approval.expires_at, zone)) "." } } },
+    )
+}
+
+/// The page after lifting a hold.
+pub fn lifted_page(approval: &Approval) -> String {
+    let title = format!(
+        "Release {} for {} is no longer on hold",
+        approval.number, approval.environment
+    );
+    page(
+        &title,
+        html! { div.banner { h1 { (title) } p { "The other approvers were told. Open your link again to approve or reject." } } },
+    )
+}
+
 /// The page a GET of the link shows. It decides nothing: only the form's POST does.
 pub fn approval_page(v: &ApprovalView) -> String {
     let a = v.approval;
@@ -117,6 +142,13 @@ pub fn approval_page(v: &ApprovalView) -> String {
         html! {
             p.muted { "Baton release approval" }
             h1 { (title) }
+            @if let Some(hold) = a.hold_at(chrono::Utc::now()) {
+                div.banner.warn role="status" {
+                    strong { "On hold" } " by " (hold.by)
+                    @if let Some(until) = hold.until { " until " (human_time(until, v.zone)) }
+                    ": " (hold.reason) ". Nothing can approve it until the hold is lifted or ends."
+                }
+            }
             div.banner {
                 "You are signed in by your personal link as " strong { (v.approver) } ". "
                 "This request expires " strong { (human_time(a.expires_at, v.zone)) } "."
@@ -163,8 +195,31 @@ pub fn approval_page(v: &ApprovalView) -> String {
                     }
                 }
                 p {
-                    button.approve type="submit" name="decision" value="approve" { "Approve for " (a.environment) }
+                    @if a.hold_at(chrono::Utc::now()).is_some() {
+                        button.approve type="submit" name="decision" value="approve" disabled { "Approve for " (a.environment) }
+                    } @else {
+                        button.approve type="submit" name="decision" value="approve" { "Approve for " (a.environment) }
+                    }
                     button.reject type="submit" name="decision" value="reject" { "Reject" }
+                }
+            }
+            // Hold or lift: not a decision, so no "I have reviewed" box.
+            form.card method="post" action={ "/approvals/" (a.id) } {
+                input type="hidden" name="token" value=(v.token);
+                @if a.hold_at(chrono::Utc::now()).is_some() {
+                    p { "Lift the hold so that the request can be approved again." }
+                    button type="submit" name="decision" value="lift" { "Lift the hold" }
+                } @else {
+                    h2 { "Not yet? Put it on hold" }
+                    p.muted { "The request stays open; nothing can approve it until someone lifts the hold or it ends." }
+                    label for="hold_reason" { "Why (shown to the other approvers and on the status page)" }
+                    input id="hold_reason" type="text" name="hold_reason" maxlength="500" required;
+                    label {
+                        "Until (optional, " (crate::time::zone_words(v.zone)) ") "
+                        input type="datetime-local" name="hold_until"
+                            min=(local_input(chrono::Utc::now(), v.zone)) max=(local_input(a.expires_at, v.zone));
+                    }
+                    p { button type="submit" name="decision" value="hold" { "Hold" } }
                 }
             }
         },

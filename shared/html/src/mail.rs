@@ -87,6 +87,78 @@ pub fn decided_follow_up(approval: &Approval, to: &str, by: &str, approved: bool
     }
 }
 
+/// Tells an approver that `by` put the request on hold (`hold`) or lifted its hold (`None`).
+pub fn hold_changed(
+    approval: &Approval,
+    to: &str,
+    by: &str,
+    hold: Option<&baton_domain::approval::hold::Hold>,
+    zone: chrono_tz::Tz,
+) -> Mail {
+    let (subject, line) = match hold {
+        Some(h) => {
+            let until = h
+                .until
+                .map(|u| format!(" until {}", human_time(u, zone)))
+                .unwrap_or_else(|| " until someone lifts it".to_string());
+            (
+                format!("Release {} for {} is on hold", approval.number, approval.environment),
+                format!(
+                    "{by} put release {} for {} on hold{until}: {}.",
+                    approval.number, approval.environment, h.reason
+                ),
+            )
+        }
+        None => (
+            format!(
+                "Release {} for {} is no longer on hold",
+                approval.number, approval.environment
+            ),
+            format!(
+                "{by} lifted the hold on release {} for {}: it can be approved again from your link.",
+                approval.number, approval.environment
+            ),
+        ),
+    };
+    plain(to, subject, line)
+}
+
+/// Tells an approver that a hold ended at its time.
+pub fn hold_ended(
+    approval: &Approval,
+    to: &str,
+    hold: &baton_domain::approval::hold::Hold,
+    zone: chrono_tz::Tz,
+) -> Mail {
+    let subject = format!(
+        "Release {} for {}: the hold has ended",
+        approval.number, approval.environment
+    );
+    let line = format!(
+        "The hold {} put on release {} for {} ({}) ended {}. It can be approved again from your link until {}.",
+        hold.by,
+        approval.number,
+        approval.environment,
+        hold.reason,
+        hold.until.map(|u| human_time(u, zone)).unwrap_or_default(),
+        human_time(approval.expires_at, zone)
+    );
+    plain(to, subject, line)
+}
+
+/// A short mail of one sentence, as text and HTML.
+fn plain(to: &str, subject: String, line: String) -> Mail {
+    let text = format!("{line}\n");
+    let html = html! { p { (line) } }.into_string();
+    Mail {
+        to: to.to_string(),
+        subject,
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
 /// What a scheduled deployment's mail needs to say.
 pub struct Scheduled<'a> {
     /// The approval that scheduled it.

@@ -183,3 +183,102 @@ async fn a_deployment_scheduled_by_its_approver_starts_at_its_time_and_not_befor
     assert!(events.iter().any(|e| e.kind == "scheduled"), "{events:?}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_keeps_the_request_open_until_another_approver_lifts_it() -> Result<()> {
+    let h = Harness::start().await?;
+    h.live_in_test("1.0.0", 1).await?;
+    let links = h.approval_links(1, "PROD").await?;
+    let (first, second) = (&links[0], &links[1]);
+
+    // A hold needs a reason; without one nothing is recorded.
+    let bare = h.decide_with(&first.1, "hold", "", &[("hold_reason", " ")]).await?;
+    assert_eq!(bare.status, 400, "{}", bare.body);
+    let held = h
+        .decide_with(&first.1, "hold", "", &[("hold_reason", "CAB meets on Thursday")])
+        .await?;
+    assert_eq!(held.status, 200, "{}", held.body);
+    assert!(held.body.contains("is on hold"), "{}", held.body);
+    // The other approver hears of it; the status page shows it.
+    let told = h.wait_for_mails("Release 1 for PROD is on hold", 1).await?;
+    assert_eq!(told[0].to, std::slice::from_ref(&second.0));
+    assert!(told[0].text.contains("CAB meets on Thursday"), "{}", told[0].text);
+    let overview = h.get_json("/api/status").await?;
+    let waiting = &overview["in_flight"][0]["waiting_on"];
+    assert_eq!(waiting["on_hold"]["reason"], "CAB meets on Thursday", "{overview}");
+    assert_eq!(
+        overview["in_flight"][0]["summary"],
+        format!("On hold for PROD by {}: CAB meets on Thursday", first.0)
+    );
+    let detail = h.get_json("/api/releases/rel-1").await?;
+    assert_eq!(detail["waiting_on"]["on_hold"]["by"], first.0.as_str(), "{detail}");
+
+    // Nobody can approve while it is on hold: not the one who put it, not another.
+    let page = h.open(&second.1).await?;
+    assert!(
+        page.body.contains("On hold") && page.body.contains("Lift the hold"),
+        "{}",
+        page.body
+    );
+    for (_, link) in [first, second] {
+        let refused = h.decide(link, "approve", "now?").await?;
+        assert_eq!(refused.status, 409, "{}", refused.body);
+        assert!(refused.body.contains("lift the hold"), "{}", refused.body);
+    }
+    assert!(h.environment("PROD").await?.current.is_none());
+
+    // The other approver lifts it; the first hears of it and approves.
+    let lifted = h.decide(&second.1, "lift", "").await?;
+    assert_eq!(lifted.status, 200, "{}", lifted.body);
+    assert_eq!(h.decide(&second.1, "lift", "").await?.status, 409, "lifted once");
+    let told = h.wait_for_mails("Release 1 for PROD is no longer on hold", 1).await?;
+    assert_eq!(told[0].to, std::slice::from_ref(&first.0));
+    let approved = h.decide(&first.1, "approve", "CAB said yes").await?;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    h.wait_for_status(1, "released", LONG).await?;
+    let events = h.events(1).await?;
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter(|e| e.environment.as_deref() == Some("PROD"))
+        .map(|e| e.kind.as_str())
+        .collect();
+    let held_at = kinds.iter().position(|k| *k == "held").expect("held");
+    let lifted_at = kinds.iter().position(|k| *k == "hold-lifted").expect("lifted");
+    let approved_at = kinds.iter().position(|k| *k == "approved").expect("approved");
+    assert!(held_at < lifted_at && lifted_at < approved_at, "{kinds:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_with_a_time_ends_by_itself_and_the_approvers_are_told() -> Result<()> {
+    let h = Harness::start().await?;
+    h.release_samples("1.0.0", 1).await?;
+    let links = h.approval_links(1, "TEST").await?;
+    // The next whole minute at least 20 s away (the local configuration's zone is UTC).
+    let minute = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let until =
+        chrono::DateTime::parse_from_rfc3339(&format!("{}:00Z", minute(Utc::now() + chrono::Duration::seconds(79))))?
+            .with_timezone(&Utc);
+    let held = h
+        .decide_with(
+            &links[0].1,
+            "hold",
+            "",
+            &[
+                ("hold_reason", "waiting for the pen test"),
+                ("hold_until", &minute(until)),
+            ],
+        )
+        .await?;
+    assert_eq!(held.status, 200, "{}", held.body);
+    assert_eq!(h.decide(&links[0].1, "approve", "").await?.status, 409);
+
+    let ended = h.wait_for_mails("Release 1 for TEST: the hold has ended", 1).await?;
+    assert!(Utc::now() >= until, "told before the hold's end");
+    assert!(ended[0].text.contains("waiting for the pen test"), "{}", ended[0].text);
+    assert!(h.events(1).await?.iter().any(|e| e.kind == "hold-ended"));
+    let approved = h.decide(&links[0].1, "approve", "").await?;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    h.approval_links(1, "PROD").await?;
+    Ok(())
+}

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use baton_domain::BatonError;
-use baton_domain::approval::delivery::{Decision, DeliveryRecords};
+use baton_domain::approval::delivery::{Decision, DeliveryRecords, HoldChange};
 use baton_domain::approval::{ApprovalStatus, SignOff};
 use baton_domain::ports::ReleaseEvent;
 use serde::Serialize;
@@ -110,16 +110,22 @@ impl DeliveryRecords for DynamoStore {
     ) -> Result<bool, BatonError> {
         let entry = AttributeValue::L(vec![AttributeValue::M(to_item(sign_off)?)]);
         // Optimistic: the list must still hold exactly the sign-offs the caller saw.
+        // And no hold in force: a hold without an end, or ending later, refuses it (times are
+        // RFC 3339 UTC strings as serde writes them, so they compare as text).
         let condition = if signed == 0 {
-            "#s = :pending AND (attribute_not_exists(sign_offs) OR size(sign_offs) = :n)"
+            "#s = :pending AND (attribute_not_exists(sign_offs) OR size(sign_offs) = :n) \
+             AND (attribute_not_exists(#h) OR #h.#u <= :now)"
         } else {
-            "#s = :pending AND size(sign_offs) = :n"
+            "#s = :pending AND size(sign_offs) = :n AND (attribute_not_exists(#h) OR #h.#u <= :now)"
         };
         let mut update = Update::builder()
             .table_name(self.table())
             .set_key(Some(approval_key(id)))
             .condition_expression(condition)
             .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#h", "hold")
+            .expression_attribute_names("#u", "until")
+            .expression_attribute_values(":now", value(sign_off.at)?)
             .expression_attribute_values(":pending", value(ApprovalStatus::Pending)?)
             .expression_attribute_values(":entry", entry)
             .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
@@ -146,6 +152,35 @@ impl DeliveryRecords for DynamoStore {
             event_put(self.table(), event)?,
         ];
         self.transact(items, "recording a sign-off").await
+    }
+
+    async fn record_hold(&self, id: &str, change: HoldChange<'_>, event: &ReleaseEvent) -> Result<bool, BatonError> {
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(approval_key(id)))
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#h", "hold")
+            .expression_attribute_values(":pending", value(ApprovalStatus::Pending)?);
+        let update = match change {
+            HoldChange::Put(hold) => update
+                .update_expression("SET #h = :h")
+                .condition_expression("#s = :pending")
+                .expression_attribute_values(":h", AttributeValue::M(to_item(hold)?)),
+            HoldChange::Lift => update
+                .update_expression("REMOVE #h")
+                .condition_expression("#s = :pending AND attribute_exists(#h)"),
+            // Only the hold that ends then: one put on since has its own end.
+            HoldChange::End(until) => update
+                .update_expression("REMOVE #h")
+                .condition_expression("#s = :pending AND #h.#u = :until")
+                .expression_attribute_names("#u", "until")
+                .expression_attribute_values(":until", value(until)?),
+        };
+        let items = vec![
+            TransactWriteItem::builder().update(built(update.build())?).build(),
+            event_put(self.table(), event)?,
+        ];
+        self.transact(items, "recording a hold").await
     }
 
     async fn close_delivery(&self, id: &str, event: Option<&ReleaseEvent>) -> Result<bool, BatonError> {

@@ -214,13 +214,14 @@ impl StatusReads for DynamoStore {
             ("#c", "created_at"),
             ("#x", "expires_at"),
             ("#m", "mail_failure"),
+            ("#h", "hold"),
         ];
         let (items, _) = self
             .newest_in_index(
                 &format!("PENDING#{environment}"),
                 None,
                 limit,
-                Some(("#r, #n, #e, #a, #c, #x, #m", names)),
+                Some(("#r, #n, #e, #a, #c, #x, #m, #h", names)),
             )
             .await?;
         items.into_iter().map(from_item::<PendingSignOff>).collect()

@@ -26,6 +26,34 @@ pub const UNREACHABLE_WORDS: &str = "could not reach the approvers";
 pub trait DecisionQueue: Send + Sync {
     /// Hands the delivery of approval `approval_id`'s decision to the queue's consumer.
     async fn enqueue(&self, approval_id: &str) -> Result<(), BatonError>;
+    /// Asks the consumer to end the hold on `approval_id` at `until` (and tell the approvers),
+    /// if the hold is still the one ending then. The queue delays a message at most
+    /// [`MAX_QUEUE_DELAY_SECONDS`]; the consumer puts a message back until its time has come.
+    async fn enqueue_hold_end(
+        &self,
+        approval_id: &str,
+        until: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), BatonError>;
+}
+
+/// The longest delay SQS gives a message (15 minutes).
+pub const MAX_QUEUE_DELAY_SECONDS: i64 = 900;
+
+/// How long a message for a hold ending at `until` waits before the consumer sees it.
+pub fn hold_end_delay(until: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> i64 {
+    (until - now).num_seconds().clamp(0, MAX_QUEUE_DELAY_SECONDS)
+}
+
+/// What a hold write does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldChange<'a> {
+    /// Puts this hold on the request.
+    Put(&'a super::hold::Hold),
+    /// An approver lifts the hold there is.
+    Lift,
+    /// The hold ending at this time ends (if it is still the hold there).
+    End(chrono::DateTime<chrono::Utc>),
 }
 
 /// A decision as the approval record stores it.
@@ -54,9 +82,9 @@ pub trait DeliveryRecords: Send + Sync {
         decision: &Decision<'_>,
         event: &ReleaseEvent,
     ) -> Result<bool, BatonError>;
-    /// Adds `sign_off` to a pending approval holding exactly `signed` sign-offs (with
-    /// `complete`, the same write approves it) and appends `event`, both or neither; `false` if
-    /// the approval moved on meanwhile.
+    /// Adds `sign_off` to a pending approval holding exactly `signed` sign-offs and no hold in
+    /// force at the sign-off's time (with `complete`, the same write approves it) and appends
+    /// `event`, both or neither; `false` if the approval moved on meanwhile.
     async fn record_sign_off(
         &self,
         id: &str,
@@ -65,6 +93,11 @@ pub trait DeliveryRecords: Send + Sync {
         complete: bool,
         event: &ReleaseEvent,
     ) -> Result<bool, BatonError>;
+    /// Puts a hold on a pending approval, lifts the one it has, or ends the one ending at a
+    /// time, and appends `event`, both or neither; `false` if the approval was no longer pending
+    /// (or had no such hold). A sign-off is refused while a hold is in force
+    /// (`record_sign_off`).
+    async fn record_hold(&self, id: &str, change: HoldChange<'_>, event: &ReleaseEvent) -> Result<bool, BatonError>;
     /// Notes that the decision needs no more delivering (Step Functions has it, or its task is
     /// gone), appending `event` in the same write if given. `false` if another delivery had
     /// already closed it: then nothing is written, so the entry appears once.

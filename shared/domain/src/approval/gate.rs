@@ -191,6 +191,7 @@ mod tests {
             notes: vec![],
             plan: Default::default(),
             plan_hash: None,
+            hold: None,
             status: ApprovalStatus::Approved,
             decided_by: signers.last().map(|s| s.to_string()),
             decided_at: Some(now),

@@ -82,6 +82,9 @@ pub struct PendingSignOff {
     /// Why the approvers could not be mailed, if they could not (the request is still open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail_failure: Option<String>,
+    /// A hold on it, if an approver put one (in force or ended by its time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<crate::approval::hold::Hold>,
 }
 
 /// One component of one release in one environment: the key of a deployment record.

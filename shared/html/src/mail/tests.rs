@@ -26,6 +26,7 @@ fn approval(expires_at: DateTime<Utc>) -> Approval {
         notes: vec![],
         plan: Default::default(),
         plan_hash: None,
+        hold: None,
         status: ApprovalStatus::Pending,
         decided_by: None,
         decided_at: None,

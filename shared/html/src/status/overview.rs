@@ -160,8 +160,14 @@ fn step_label(w: &WaitingOn) -> &'static str {
 /// ` since 10:42 (23 min ago); the request lapses Thu 10:42` for sign-offs.
 fn since(w: &WaitingOn, clock: Clock) -> Markup {
     match w {
-        WaitingOn::SignOff { since, expires_at, .. } => html! {
+        WaitingOn::SignOff {
+            since,
+            expires_at,
+            on_hold,
+            ..
+        } => html! {
             " since " (time_with_age(*since, clock))
+            @if let Some(until) = on_hold.as_ref().and_then(|h| h.until) { "; on hold until " (time_at(until, clock)) }
             @if let Some(expires) = expires_at { "; the request lapses " (time_at(*expires, clock)) }
         },
         WaitingOn::Freeze { until, .. } => html! { ", until " (time_at(*until, clock)) },

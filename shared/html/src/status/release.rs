@@ -26,8 +26,10 @@ pub fn release_page(detail: &ReleaseDetail, now: DateTime<Utc>, zone: Tz) -> Str
                 div.banner.(banner_tone(detail)) role="status" {
                     p.big { (detail.headline) }
                     @if let Some(w) = &detail.waiting_on {
-                        @if let baton_domain::ports::status::WaitingOn::SignOff { since, unreachable, .. } = w {
-                            @if unreachable.is_some() {
+                        @if let baton_domain::ports::status::WaitingOn::SignOff { since, unreachable, on_hold, .. } = w {
+                            @if let Some(hold) = on_hold {
+                                p { "Put on hold " (time_with_age(hold.at, clock)) ". Any approver can lift the hold from their link." }
+                            } @else if unreachable.is_some() {
                                 p { "Asked " (time_with_age(*since, clock)) ", but the mail with the link did not reach the approvers: the release manager should check the address and Baton's mail sending (SES)." }
                             } @else {
                                 p { "Asked " (time_with_age(*since, clock)) ". The approvers have the link in their email." }

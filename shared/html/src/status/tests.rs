@@ -60,6 +60,7 @@ fn view(markup: &str) -> StatusView {
                 since: now() - Duration::minutes(48),
                 expires_at: None,
                 unreachable: None,
+                on_hold: None,
             },
             summary: format!("Waiting for sign-off for TEST by {markup}"),
         }],

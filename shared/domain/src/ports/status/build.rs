@@ -163,6 +163,7 @@ fn waiting_on(
             since: s.created_at,
             expires_at: Some(s.expires_at),
             unreachable: s.mail_failure.clone(),
+            on_hold: s.hold.clone().filter(|h| h.in_force(now)),
         };
     }
     if let Some(e) = environments.iter().find(|e| e.deploying.as_ref() == Some(release)) {

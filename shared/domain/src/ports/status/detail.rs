@@ -48,6 +48,27 @@ fn unreachable(events: &[ReleaseEvent], env: &str) -> Option<String> {
     found.map(|r| crate::redact::internals(&r))
 }
 
+/// The hold on the latest request in `env`, from its events: put, and not lifted or ended
+/// since (its end time is on the request, not the timeline).
+fn on_hold(events: &[ReleaseEvent], env: &str) -> Option<crate::approval::hold::Hold> {
+    let mut found = None;
+    for e in events.iter().filter(|e| e.environment.as_deref() == Some(env)) {
+        match e.kind.as_str() {
+            "held" => {
+                found = Some(crate::approval::hold::Hold {
+                    by: e.actor.clone(),
+                    at: e.at,
+                    reason: e.detail.clone(),
+                    until: None,
+                })
+            }
+            "approval-requested" | "hold-lifted" | "hold-ended" | "approved" | "rejected" => found = None,
+            _ => {}
+        }
+    }
+    found
+}
+
 fn progress_words(p: Progress, env: &str) -> String {
     match p {
         Progress::NotYet => format!("Not in {env} yet"),
@@ -95,6 +116,7 @@ impl ReleaseDetail {
                 since: p.since.unwrap_or(release.created_at),
                 expires_at: None,
                 unreachable: unreachable(&events, &p.environment),
+                on_hold: on_hold(&events, &p.environment),
             },
             Some(p) if p.progress == Progress::Approved => {
                 let scheduled = events

@@ -132,6 +132,7 @@ fn sign_off(number: u64, env: &str, asked: DateTime<Utc>) -> PendingSignOff {
         created_at: asked,
         expires_at: asked + Duration::hours(72),
         mail_failure: None,
+        hold: None,
     }
 }
 

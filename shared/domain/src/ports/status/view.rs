@@ -125,6 +125,9 @@ pub enum WaitingOn {
         /// asked.
         #[serde(skip_serializing_if = "Option::is_none")]
         unreachable: Option<String>,
+        /// The hold in force on the request, if an approver put one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_hold: Option<crate::approval::hold::Hold>,
     },
     /// Its deployment, under way.
     Deploying {

@@ -38,6 +38,11 @@ impl WaitingOn {
         match self {
             WaitingOn::SignOff {
                 environment,
+                on_hold: Some(hold),
+                ..
+            } => format!("On hold for {environment} by {}: {}", hold.by, hold.reason),
+            WaitingOn::SignOff {
+                environment,
                 approvers,
                 unreachable: Some(reason),
                 ..
@@ -132,6 +137,9 @@ pub fn event_summary(event: &ReleaseEvent) -> String {
             event.actor
         ),
         "rejected" => format!("Rejected for {env} by {}", event.actor),
+        "held" => format!("Put on hold for {env} by {}: {}", event.actor, event.detail),
+        "hold-lifted" => format!("Hold for {env} lifted by {}", event.actor),
+        "hold-ended" => format!("The hold for {env} ended at its time"),
         "deploying" => format!("Deploying to {env}"),
         "live" => format!("Live in {env}"),
         "released" => "Live in every environment".to_string(),
