@@ -76,3 +76,21 @@ fn secret_name_of(id: &str) -> &str {
         _ => name,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::secret_name_of;
+
+    #[test]
+    fn an_arn_s_name_loses_only_the_six_characters_secrets_manager_appends() {
+        let arn = |name: &str| format!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}");
+        assert_eq!(secret_name_of(&arn("baton/anypoint-AbC123")), "baton/anypoint");
+        // Not six characters, or not letters and digits: part of the name.
+        assert_eq!(secret_name_of(&arn("baton/my-db")), "baton/my-db");
+        assert_eq!(secret_name_of(&arn("baton/my-db_1-2")), "baton/my-db_1-2");
+        assert_eq!(secret_name_of(&arn("baton/token-abc_12")), "baton/token-abc_12");
+        assert_eq!(secret_name_of(&arn("baton/plain")), "baton/plain");
+        // Not an ARN: as it is.
+        assert_eq!(secret_name_of("baton/anypoint-AbC123"), "baton/anypoint-AbC123");
+    }
+}

@@ -151,6 +151,14 @@ mod tests {
     }
 
     #[test]
+    fn the_budget_is_tighter_than_the_parser_s_own() {
+        // 1,500 aliases: within serde-saphyr's default of 50,000, over Baton's 1,000.
+        let aliases = |n: usize| format!("a: &a 1\nb: [{}]\n", vec!["*a"; n].join(","));
+        assert!(from_str::<serde_json::Value>(&aliases(1_500)).is_err());
+        assert!(from_str::<serde_json::Value>(&aliases(20)).is_ok());
+    }
+
+    #[test]
     fn a_billion_laughs_is_refused_at_its_first_anchor() {
         let mut text =
             String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");

@@ -94,3 +94,106 @@ fn content_hash_depends_on_versions_and_bytes() {
     assert_eq!(content_hash(&a), content_hash(&a.clone()));
     assert_eq!(content_hash(&a).len(), 64);
 }
+
+fn package(component: &str, version: &str, notes: &str) -> Package {
+    Package {
+        component: component.into(),
+        version: Version::parse(version).unwrap(),
+        kind: crate::config::ComponentKind::Web,
+        object_key: format!("packages/{component}/{version}/site.zip"),
+        s3_version_id: None,
+        size: 1,
+        sha256: format!("sha-{component}-{version}"),
+        metadata: PackageMetadata {
+            notes: Some(notes.into()),
+            ..PackageMetadata::default()
+        },
+        contents: crate::package::PackageContents::Web { files: 1, bytes: 1 },
+        registered_at: chrono::Utc::now(),
+    }
+}
+
+fn versions(notes: &[ReleaseNote]) -> Vec<String> {
+    notes.iter().map(|n| n.version.to_string()).collect()
+}
+
+#[test]
+fn the_notes_between_what_is_live_and_what_comes_are_those_after_live_up_to_next_oldest_first() {
+    let packages = [
+        package("web", "1.3.0", "d"),
+        package("web", "1.0.0", "a"),
+        package("web", "1.2.0", "c"),
+        package("web", "1.1.0", "b"),
+    ];
+    let next = Version::parse("1.2.0").unwrap();
+    let live = Version::parse("1.0.0").unwrap();
+    assert_eq!(
+        versions(&notes_between(&packages, Some(&live), &next)),
+        ["1.1.0", "1.2.0"]
+    );
+    assert_eq!(
+        versions(&notes_between(&packages, None, &next)),
+        ["1.0.0", "1.1.0", "1.2.0"]
+    );
+    assert_eq!(
+        notes_between(&packages, Some(&live), &next)[0]
+            .metadata
+            .notes
+            .as_deref(),
+        Some("b")
+    );
+    // Nothing between a version and itself.
+    assert!(notes_between(&packages, Some(&next), &next).is_empty());
+}
+
+#[test]
+fn a_new_version_of_the_same_bytes_is_a_change_and_an_untouched_component_is_not() {
+    let before = snap(&[pkg("web", "1.0.0", "a"), pkg("state", "2.0.0", "b")]);
+    let cursor = ReleaseCursor {
+        number: 1,
+        release: Some(ReleaseId::from_number(1)),
+        snapshot: before,
+    };
+    let heads = snap(&[pkg("web", "1.1.0", "a"), pkg("state", "2.0.0", "b")]);
+    let ReleasePlan::New { number, changes, .. } = plan_release(&config(), &heads, &cursor) else {
+        panic!("expected a new release")
+    };
+    assert_eq!(number, 2);
+    assert_eq!(
+        changes,
+        [ComponentChange {
+            component: "web".into(),
+            from: Some(Version::parse("1.0.0").unwrap()),
+            to: Version::parse("1.1.0").unwrap(),
+        }]
+    );
+}
+
+#[test]
+fn a_release_carries_the_notes_of_exactly_the_packages_it_changes_to() {
+    let changes = vec![ComponentChange {
+        component: "web".into(),
+        from: Some(Version::parse("1.0.0").unwrap()),
+        to: Version::parse("1.1.0").unwrap(),
+    }];
+    let changed = [
+        package("web", "1.0.0", "the old one"),
+        package("state", "1.1.0", "another component"),
+        package("web", "1.1.0", "the new one"),
+    ];
+    let release = Release::assemble(
+        2,
+        snap(&[pkg("web", "1.1.0", "a"), pkg("state", "2.0.0", "b")]),
+        changes,
+        &changed,
+        &ReleaseCursor::default(),
+        "upload",
+        chrono::Utc::now(),
+    );
+    let notes: Vec<(&str, String, Option<&str>)> = release
+        .notes
+        .iter()
+        .map(|n| (n.component.as_str(), n.version.to_string(), n.metadata.notes.as_deref()))
+        .collect();
+    assert_eq!(notes, [("web", "1.1.0".to_string(), Some("the new one"))]);
+}

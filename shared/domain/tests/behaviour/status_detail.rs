@@ -425,3 +425,62 @@ fn a_release_signed_off_for_a_frozen_environment_waits_for_the_freeze_to_end() {
         Some(WaitingOn::EnvironmentBusy { .. })
     ));
 }
+
+#[test]
+fn a_request_whose_mails_failed_says_so_until_it_is_asked_again() {
+    let unreachable = |minutes| {
+        event(
+            7,
+            baton_domain::approval::delivery::APPROVERS_UNREACHABLE,
+            Some("PROD"),
+            minutes,
+            "baton",
+            "could not reach the approvers: Email address is not verified. arn:aws:ses:eu-west-1:123456789012:identity/x",
+        )
+    };
+    let reason = |d: &ReleaseDetail| match &d.waiting_on {
+        Some(WaitingOn::SignOff { unreachable, .. }) => unreachable.clone(),
+        other => panic!("expected a sign-off wait, got {other:?}"),
+    };
+    let failed = detail(
+        "awaiting-approval",
+        vec![
+            ev("live", "TEST", 1),
+            ev("approval-requested", "PROD", 2),
+            unreachable(3),
+        ],
+    );
+    assert_eq!(
+        reason(&failed).as_deref(),
+        Some("Email address is not verified. (an AWS resource)")
+    );
+    // TEST's mails failing says nothing of PROD's request.
+    let elsewhere = detail(
+        "awaiting-approval",
+        vec![
+            ev("approval-requested", "TEST", 0),
+            event(
+                7,
+                baton_domain::approval::delivery::APPROVERS_UNREACHABLE,
+                Some("TEST"),
+                1,
+                "baton",
+                "could not reach the approvers: x",
+            ),
+            ev("live", "TEST", 2),
+            ev("approval-requested", "PROD", 3),
+        ],
+    );
+    assert_eq!(reason(&elsewhere), None);
+    // A new request starts afresh.
+    let asked_again = detail(
+        "awaiting-approval",
+        vec![
+            ev("live", "TEST", 1),
+            ev("approval-requested", "PROD", 2),
+            unreachable(3),
+            ev("approval-requested", "PROD", 4),
+        ],
+    );
+    assert_eq!(reason(&asked_again), None);
+}

@@ -527,3 +527,13 @@ fn a_release_between_sign_off_and_a_frozen_environment_waits_for_the_freeze() {
     );
     assert_eq!(only(&v).summary, "Waiting for the change board freeze of PROD to end");
 }
+
+#[test]
+fn a_lookup_reads_two_keys_per_environment_and_one_per_record() {
+    let lookup = baton_domain::ports::status::Lookup {
+        environments: vec!["DEV".into(), "TEST".into(), "PROD".into()],
+        deployments: Vec::new(),
+        packages: Vec::new(),
+    };
+    assert_eq!(lookup.key_count(), 6);
+}
