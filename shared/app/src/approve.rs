@@ -20,6 +20,7 @@ use crate::Function;
 use crate::deliver::{Delivery, deliver_inline};
 use crate::http::{HttpRequest, html_response};
 
+mod freeze;
 mod hold;
 
 pub use hold::{HELD, HOLD_ENDED, HOLD_LIFTED};
@@ -73,6 +74,17 @@ where
                 pages::problem_page(&LinkProblem::Forbidden, None, &public_url, config.zone()),
             ));
         };
+        // An approved release waiting on a freeze: its approvers' links let it through.
+        let link_token = match request.method.as_str() {
+            "POST" => request.form().get("token").cloned(),
+            _ => request.query.get("token").cloned(),
+        };
+        if let Some(answer) = self
+            .freeze_link(&request, &approval, link_token.as_deref().unwrap_or_default(), &config)
+            .await?
+        {
+            return Ok(answer);
+        }
         match request.method.as_str() {
             "GET" | "HEAD" => {
                 let token = request.query.get("token").cloned().unwrap_or_default();

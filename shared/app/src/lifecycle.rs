@@ -36,6 +36,7 @@ use crate::Function;
 
 mod ended;
 mod finish;
+mod freeze_wait;
 mod lease;
 mod record;
 
@@ -76,6 +77,12 @@ struct Step {
     /// the first freeze it meets there.
     #[serde(default)]
     freeze_deadline: Option<chrono::DateTime<Utc>>,
+    /// Waits on freezes left in this environment (`acquire-lease`).
+    #[serde(default)]
+    freeze_waits_left: Option<u64>,
+    /// The waiting task's token (`await-freeze`).
+    #[serde(default)]
+    task_token: Option<String>,
     /// The time the last `acquire-lease` answer waited for, if it waited (`acquire-lease`).
     #[serde(default)]
     until: Option<chrono::DateTime<Utc>>,
@@ -373,8 +380,12 @@ where
                 Ok(json!({ "askAgain": env }))
             }
             "finish" => self.finish(&step, &config).await,
+            "await-freeze" => {
+                let env = Self::environment(&step, &config)?;
+                self.await_freeze(env, &step, &config).await
+            }
             other => Err(BatonError::invalid(format!(
-                "lifecycle does not know action '{other}'; use prepare, preflight-verdict, acquire-lease, verify-plan, check-gates, plan-changed, record, rollback-plan or finish"
+                "lifecycle does not know action '{other}'; use prepare, preflight-verdict, acquire-lease, await-freeze, verify-plan, check-gates, plan-changed, record, rollback-plan or finish"
             ))),
         }
     }

@@ -221,6 +221,8 @@ where
             plan: request.plan.as_ref().map(|p| p.lines.clone()).unwrap_or_default(),
             changes,
             hold: None,
+            freeze_wait: None,
+            freeze_override: None,
             status: ApprovalStatus::Pending,
             decided_by: None,
             decided_at: None,

@@ -10,6 +10,7 @@ use crate::release::ReleaseId;
 use crate::version::Version;
 
 pub mod delivery;
+pub mod freeze_override;
 mod gate;
 pub mod hold;
 pub mod schedule;
@@ -94,6 +95,12 @@ pub struct Approval {
     /// Its hash: the gate deploys only the plan that was approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_hash: Option<String>,
+    /// The workflow waiting on a freeze after this approval, if it is (see [`freeze_override`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze_wait: Option<freeze_override::FreezeWait>,
+    /// An approver's decision to deploy during that freeze, if one was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze_override: Option<freeze_override::FreezeOverride>,
     /// A hold on it, if an approver put one (see [`hold`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<hold::Hold>,
@@ -253,6 +260,8 @@ mod tests {
             plan: Default::default(),
             plan_hash: None,
             hold: None,
+            freeze_wait: None,
+            freeze_override: None,
             status: ApprovalStatus::Pending,
             decided_by: None,
             decided_at: None,

@@ -27,6 +27,9 @@ pub enum ErrorKind {
     /// A deployer no longer holds its environment's lease (it ran out, another release took
     /// it): it stops and changes nothing more there.
     LeaseLost,
+    /// An approver decided to deploy during the freeze the workflow was about to wait on: it
+    /// goes on at once instead of waiting.
+    Overridden,
     /// Something that should not happen: a bug or a broken invariant.
     Internal,
 }
@@ -44,6 +47,7 @@ impl ErrorKind {
             ErrorKind::Blocked => "Baton.Blocked",
             ErrorKind::PlanChanged => "Baton.PlanChanged",
             ErrorKind::LeaseLost => "Baton.LeaseLost",
+            ErrorKind::Overridden => "Baton.Overridden",
             ErrorKind::Internal => "Baton.Internal",
         }
     }
@@ -106,7 +110,7 @@ impl BatonError {
 mod tests {
     use super::*;
 
-    const ALL: [ErrorKind; 10] = [
+    const ALL: [ErrorKind; 11] = [
         ErrorKind::Transient,
         ErrorKind::Invalid,
         ErrorKind::Rejected,
@@ -116,6 +120,7 @@ mod tests {
         ErrorKind::Blocked,
         ErrorKind::PlanChanged,
         ErrorKind::LeaseLost,
+        ErrorKind::Overridden,
         ErrorKind::Internal,
     ];
 

@@ -79,6 +79,11 @@ pub struct FreezeProblem {
     pub message: String,
 }
 
+/// How many times one release may wait on freezes in one environment: each wait lasts until
+/// the freeze (and every freeze it runs into) ends, so a second only comes from freezes changed
+/// meanwhile. Bounds the workflow's history (config/limits.rs).
+pub const MAX_FREEZE_WAITS: u64 = 10;
+
 /// The longest one-off freeze: shorter than [`MAX_FREEZE`], so one window alone never counts
 /// as a freeze without end.
 pub const MAX_ONE_OFF_FREEZE: Duration = Duration::days(30);

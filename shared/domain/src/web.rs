@@ -137,13 +137,20 @@ mod tests {
 
     use super::*;
 
-    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    /// A zip of `files` (name, body), in order, each written with `options`. Shared with
+    /// `archive`'s tests.
+    pub(super) fn zip_with(files: &[(&str, &[u8])], options: SimpleFileOptions) -> Vec<u8> {
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for (name, body) in files {
-            out.start_file(*name, SimpleFileOptions::default()).unwrap();
+            out.start_file(*name, options).unwrap();
             out.write_all(body).unwrap();
         }
         out.finish().unwrap().into_inner()
+    }
+
+    /// A zip of `files` (name, body), deflated, as `zip -r` makes it.
+    pub(super) fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        zip_with(files, SimpleFileOptions::default())
     }
 
     fn limits() -> WebLimits {

@@ -123,6 +123,40 @@ pub fn hold_changed(
     plain(to, subject, line)
 }
 
+/// Tells an approver that a signed-off release waits on a freeze, with their personal link to
+/// deploy it now anyway.
+pub fn freeze_wait(
+    approval: &Approval,
+    to: &str,
+    reason: &str,
+    until: chrono::DateTime<chrono::Utc>,
+    link: &str,
+    zone: chrono_tz::Tz,
+) -> Mail {
+    let subject = format!(
+        "Release {} waits for the {reason} freeze of {}",
+        approval.number, approval.environment
+    );
+    let until = human_time(until, zone);
+    let text = format!(
+        "Release {} is approved for {}, which is frozen ({reason}) until {until}. It deploys then.\n\nTo deploy it now anyway, with a reason, open your personal link:\n{link}\n\nOpening it decides nothing.\n",
+        approval.number, approval.environment
+    );
+    let html = html! {
+        p { "Release " (approval.number) " is approved for " (approval.environment) ", which is frozen (" (reason) ") until " strong { (until) } ". It deploys then." }
+        p { "To deploy it now anyway, with a reason: " a href=(link) { "open your personal link" } "." }
+        p { small { "Opening it decides nothing. The link is yours alone (" (to) ")." } }
+    }
+    .into_string();
+    Mail {
+        to: to.to_string(),
+        subject,
+        text,
+        html,
+        attachments: Vec::new(),
+    }
+}
+
 /// Tells an approver that a hold ended at its time.
 pub fn hold_ended(
     approval: &Approval,

@@ -147,6 +147,9 @@ fn derive(all: &BTreeMap<String, Value>) -> Result<StepCosts> {
         .unwrap_or(0)
         + 5
         + sum(&["LeaseAcquired?"])?;
+    // A wait on a freeze: the waiting task (timing out, or answered by an override), the next
+    // try for the lease, the choice.
+    let freeze_wait = sum(&["AwaitFreeze"])? + 5 + sum(&["LeaseAcquired?"])?;
     let poll = [
         sum(&["WaitForCloudHub"])? + 5 + sum(&["CloudHubLive?"])?,
         sum(&["WaitForRollback"])? + 5 + sum(&["RolledBack?"])?,
@@ -166,6 +169,7 @@ fn derive(all: &BTreeMap<String, Value>) -> Result<StepCosts> {
         per_deployment,
         per_component_deployment: wave + deploy + rollback,
         per_lease_wait: lease_wait,
+        per_freeze_wait: freeze_wait,
         per_poll: poll,
         per_retry: 3,
     })
@@ -201,6 +205,7 @@ fn the_domain_counts_at_least_the_events_the_state_machine_writes() -> Result<()
             STEP_COSTS.per_component_deployment,
         ),
         ("per_lease_wait", derived.per_lease_wait, STEP_COSTS.per_lease_wait),
+        ("per_freeze_wait", derived.per_freeze_wait, STEP_COSTS.per_freeze_wait),
         ("per_poll", derived.per_poll, STEP_COSTS.per_poll),
         ("per_retry", derived.per_retry, STEP_COSTS.per_retry),
     ];

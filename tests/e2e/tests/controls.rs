@@ -282,3 +282,57 @@ async fn a_hold_with_a_time_ends_by_itself_and_the_approvers_are_told() -> Resul
     h.approval_links(1, "PROD").await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approver_can_let_a_release_through_a_freeze_with_a_reason() -> Result<()> {
+    let (options, end) = test_frozen_for(600);
+    let h = Harness::start_with(options).await?;
+    h.release_samples("1.0.0", 1).await?;
+    h.approve_from_mail(1, "TEST", "ready").await?;
+
+    // The approver gets a new personal link to deploy it now anyway.
+    let mails = h
+        .wait_for_mails("Release 1 waits for the quarter close freeze of TEST", 1)
+        .await?;
+    let link = mails[0].links.first().cloned().expect("a link");
+    let page = h.open(&link).await?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("during the quarter close freeze?"), "{}", page.body);
+    assert!(
+        h.environment("TEST").await?.current.is_none(),
+        "opening the link decides nothing"
+    );
+    // A reason is needed; a forged token is refused; neither changes anything.
+    let bare = h.decide_with(&link, "override", "", &[("reason", "  ")]).await?;
+    assert_eq!(bare.status, 400, "{}", bare.body);
+    let (base, _) = link.split_once("?token=").expect("a token");
+    let forged = h
+        .decide_with(&format!("{base}?token=AAAA"), "override", "", &[("reason", "x")])
+        .await?;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+
+    let cleared = h
+        .decide_with(&link, "override", "", &[("reason", "hotfix for the close itself")])
+        .await?;
+    assert_eq!(cleared.status, 200, "{}", cleared.body);
+    h.approval_links(1, "PROD").await?;
+    ensure!(
+        Utc::now() < end,
+        "deployed before the freeze's end only because of the override"
+    );
+    let events = h.events(1).await?;
+    let overridden = events
+        .iter()
+        .find(|e| e.kind == "freeze-override")
+        .expect("the override on the timeline");
+    assert!(
+        overridden.detail.contains("hotfix for the close itself"),
+        "{}",
+        overridden.detail
+    );
+    assert!(h.environment("TEST").await?.current.is_some_and(|c| c.number == 1));
+    // The link is spent: a second override changes nothing.
+    let again = h.decide_with(&link, "override", "", &[("reason", "again")]).await?;
+    assert_ne!(again.status, 200, "{}", again.body);
+    Ok(())
+}

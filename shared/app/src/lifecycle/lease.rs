@@ -1,18 +1,20 @@
 //! `acquire-lease`: the environment's lease for one deployment at a time, no deployment before
-//! the time its approvers chose, and none while the environment is frozen.
+//! the time its approvers chose, and none while the environment is frozen unless an approver
+//! let it through.
 //!
-//! The answer drives the state machine's loop: `acquired` goes on to deploy; `held` waits until
-//! `until` (the chosen time, or the end of the freeze and of every freeze it runs into) and
-//! asks again; otherwise it waits `leaseWaitSeconds` for the holder. The wait for a chosen time
-//! happens once per approval (the time is fixed, before the request lapsed); every other wait
-//! spends one of `waitsLeft`, so the loop is bounded by `workflow.lease_wait_timeout` in tries,
-//! and the time spent frozen is bounded by [`MAX_FREEZE`] from
-//! the first freeze the release meets in the environment (`freezeDeadline`), whatever the
-//! freezes are changed to meanwhile.
+//! The answer drives the state machine's loop: `acquired` goes on to deploy; `frozen` waits on
+//! a task that times out at `until` (the end of the freeze and of every freeze it runs into) or
+//! is answered by an override (`await-freeze`); `held` waits until the chosen time; otherwise
+//! it waits `leaseWaitSeconds` for the holder. Every loop is bounded: tries for the lease by
+//! `workflow.lease_wait_timeout`, the wait for a chosen time happens once per approval (the time
+//! lies before the request lapsed), waits on freezes by [`MAX_FREEZE_WAITS`] and their time by
+//! [`MAX_FREEZE`] from the first freeze the release meets in the environment
+//! (`freezeDeadline`), whatever the freezes are changed to meanwhile.
 
+use baton_domain::approval::Approval;
 use baton_domain::approval::is_approval_id;
 use baton_domain::approval::schedule::{SCHEDULED, scheduled_detail};
-use baton_domain::freeze::MAX_FREEZE;
+use baton_domain::freeze::{MAX_FREEZE, MAX_FREEZE_WAITS};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::{BatonConfig, BatonError, ErrorKind};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -30,22 +32,18 @@ where
     S: ReleaseStore + DeploymentStore + Timeline + Leases + ApprovalStore,
     M: Mailer,
 {
-    /// When the approvers chose to deploy, if later than now: read from the approval record
-    /// the callback names (its answer is trusted for nothing else).
-    async fn chosen_time(&self, step: &Step, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, BatonError> {
+    /// The approval record the callback names (its answer is trusted for nothing else).
+    async fn approval_of(&self, step: &Step) -> Result<Option<Approval>, BatonError> {
         let id = step
             .approval
             .as_ref()
             .and_then(|a| a.get("approvalId"))
             .and_then(Value::as_str)
             .filter(|id| is_approval_id(id));
-        let Some(id) = id else { return Ok(None) };
-        Ok(self
-            .store
-            .approval(id)
-            .await?
-            .and_then(|a| a.deploy_at())
-            .filter(|at| *at > now))
+        match id {
+            Some(id) => self.store.approval(id).await,
+            None => Ok(None),
+        }
     }
 
     /// The lease of `env` for this release, or how long to wait for it.
@@ -56,10 +54,14 @@ where
         config: &BatonConfig,
     ) -> Result<Value, BatonError> {
         let waits_left = step.waits_left.unwrap_or_else(|| config.lease_waits());
+        let freeze_waits_left = step.freeze_waits_left.unwrap_or(MAX_FREEZE_WAITS);
         let now = Utc::now();
         // The time waited for last, so each wait is told on the timeline once.
         let told = |until: DateTime<Utc>| step.until == Some(until);
-        if let Some(at) = self.chosen_time(step, now).await? {
+        let approval = self.approval_of(step).await?;
+        let chosen = approval.as_ref().and_then(Approval::deploy_at).filter(|at| *at > now);
+        let overridden = approval.as_ref().is_some_and(|a| a.freeze_override.is_some());
+        if let Some(at) = chosen {
             if !told(at) {
                 crate::timeline::record(
                     &self.store,
@@ -73,14 +75,18 @@ where
             }
             return Ok(json!({
                 "acquired": false, "fence": 0, "waitsLeft": waits_left,
-                "held": true, "until": timestamp(at),
-                "freezeDeadline": step.freeze_deadline.map(timestamp),
+                "held": true, "frozen": false, "until": timestamp(at), "seconds": 0,
+                "freezeDeadline": step.freeze_deadline.map(timestamp), "freezeWaitsLeft": freeze_waits_left,
             }));
         }
-        let freeze = config.environment(env).and_then(|e| e.freeze_at(config.zone(), now));
+        // An approver's override lets it through a freeze (approve records it).
+        let freeze = config
+            .environment(env)
+            .and_then(|e| e.freeze_at(config.zone(), now))
+            .filter(|_| !overridden);
         if let Some(freeze) = freeze {
             let deadline = step.freeze_deadline.unwrap_or(now + MAX_FREEZE);
-            if now >= deadline || waits_left <= 1 {
+            if now >= deadline || freeze_waits_left == 0 {
                 return Err(BatonError {
                     kind: ErrorKind::DeployFailed,
                     message: format!(
@@ -101,16 +107,21 @@ where
                 )
                 .await?;
             }
+            // The workflow waits on a task that times out at `until` (await-freeze), so an
+            // approver can let it through earlier.
             return Ok(json!({
-                "acquired": false, "fence": 0, "waitsLeft": waits_left - 1,
-                "held": true, "until": timestamp(until), "freezeDeadline": timestamp(deadline),
+                "acquired": false, "fence": 0, "waitsLeft": waits_left,
+                "held": true, "frozen": true, "until": timestamp(until),
+                "seconds": (until - now).num_seconds().max(1),
+                "freezeDeadline": timestamp(deadline), "freezeWaitsLeft": freeze_waits_left - 1,
             }));
         }
         let deadline = step.freeze_deadline.map(timestamp);
         match self.store.acquire(env, &step.release_id, LEASE_TTL).await? {
             Ok(fence) => Ok(json!({
                 "acquired": true, "fence": fence, "waitsLeft": waits_left,
-                "held": false, "until": null, "freezeDeadline": deadline,
+                "held": false, "frozen": false, "until": null, "seconds": 0,
+                "freezeDeadline": deadline, "freezeWaitsLeft": freeze_waits_left,
             })),
             // Bounded: a release does not wait for ever on an environment another holds.
             Err(holder) if waits_left <= 1 => Err(BatonError {
@@ -122,7 +133,8 @@ where
             }),
             Err(holder) => Ok(json!({
                 "acquired": false, "fence": 0, "waitsLeft": waits_left - 1, "heldBy": holder,
-                "held": false, "until": null, "freezeDeadline": deadline,
+                "held": false, "frozen": false, "until": null, "seconds": 0,
+                "freezeDeadline": deadline, "freezeWaitsLeft": freeze_waits_left,
             })),
         }
     }

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use baton_domain::BatonError;
 use baton_domain::approval::delivery::{Decision, DeliveryRecords, HoldChange};
+use baton_domain::approval::freeze_override::FreezeOverride;
 use baton_domain::approval::{ApprovalStatus, SignOff};
 use baton_domain::ports::ReleaseEvent;
 use serde::Serialize;
@@ -181,6 +182,28 @@ impl DeliveryRecords for DynamoStore {
             event_put(self.table(), event)?,
         ];
         self.transact(items, "recording a hold").await
+    }
+
+    async fn record_freeze_override(
+        &self,
+        id: &str,
+        decision: &FreezeOverride,
+        event: &ReleaseEvent,
+    ) -> Result<bool, BatonError> {
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(approval_key(id)))
+            .update_expression("SET #o = :o")
+            .condition_expression("#s = :approved AND attribute_not_exists(#o)")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#o", "freeze_override")
+            .expression_attribute_values(":approved", value(ApprovalStatus::Approved)?)
+            .expression_attribute_values(":o", AttributeValue::M(to_item(decision)?));
+        let items = vec![
+            TransactWriteItem::builder().update(built(update.build())?).build(),
+            event_put(self.table(), event)?,
+        ];
+        self.transact(items, "recording a freeze override").await
     }
 
     async fn close_delivery(&self, id: &str, event: Option<&ReleaseEvent>) -> Result<bool, BatonError> {

@@ -167,6 +167,31 @@ impl ApprovalStore for DynamoStore {
         Ok(())
     }
 
+    async fn set_freeze_wait(
+        &self,
+        id: &str,
+        wait: &baton_domain::approval::freeze_override::FreezeWait,
+    ) -> Result<bool, BatonError> {
+        let answer = self
+            .db()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(approval_key(id)))
+            .update_expression("SET #w = :w")
+            .condition_expression("attribute_not_exists(#w) OR #w.#t <> :t")
+            .expression_attribute_names("#w", "freeze_wait")
+            .expression_attribute_names("#t", "task_token")
+            .expression_attribute_values(":w", status_value(wait)?)
+            .expression_attribute_values(":t", AttributeValue::S(wait.task_token.clone()))
+            .send()
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional_failure(&e) => Ok(false),
+            Err(e) => Err(sdk_error("keeping a freeze wait", e)),
+        }
+    }
+
     async fn mark_mailed(&self, id: &str, approver: &str) -> Result<(), BatonError> {
         self.db()
             .update_item()

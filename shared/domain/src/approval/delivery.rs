@@ -98,6 +98,14 @@ pub trait DeliveryRecords: Send + Sync {
     /// (or had no such hold). A sign-off is refused while a hold is in force
     /// (`record_sign_off`).
     async fn record_hold(&self, id: &str, change: HoldChange<'_>, event: &ReleaseEvent) -> Result<bool, BatonError>;
+    /// Records an approver's decision to deploy an approved request during its freeze and
+    /// appends `event`, both or neither; `false` if one was recorded already.
+    async fn record_freeze_override(
+        &self,
+        id: &str,
+        decision: &super::freeze_override::FreezeOverride,
+        event: &ReleaseEvent,
+    ) -> Result<bool, BatonError>;
     /// Notes that the decision needs no more delivering (Step Functions has it, or its task is
     /// gone), appending `event` in the same write if given. `false` if another delivery had
     /// already closed it: then nothing is written, so the entry appears once.

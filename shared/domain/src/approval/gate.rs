@@ -192,6 +192,8 @@ mod tests {
             plan: Default::default(),
             plan_hash: None,
             hold: None,
+            freeze_wait: None,
+            freeze_override: None,
             status: ApprovalStatus::Approved,
             decided_by: signers.last().map(|s| s.to_string()),
             decided_at: Some(now),

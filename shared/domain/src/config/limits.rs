@@ -53,6 +53,9 @@ pub struct StepCosts {
     pub per_component_deployment: u64,
     /// One try for the environment's lease that finds it taken (the wait, the try, the choice).
     pub per_lease_wait: u64,
+    /// One wait on a freeze (the waiting task, the next try for the lease, the choice), retries
+    /// not counted.
+    pub per_freeze_wait: u64,
     /// One check of a CloudHub rollout or rollback (the wait, the check, the choice), retries
     /// not counted: [`poll_loop_events`] adds them.
     pub per_poll: u64,
@@ -68,6 +71,7 @@ pub const STEP_COSTS: StepCosts = StepCosts {
     per_deployment: 120,
     per_component_deployment: 70,
     per_lease_wait: 9,
+    per_freeze_wait: 25,
     per_poll: 9,
     per_retry: 3,
 };
@@ -135,7 +139,12 @@ impl BatonConfig {
         let lease_wait_events = environments
             * (self.lease_waits() + rounds)
             * (costs.per_lease_wait + RETRIES_THAT_SUCCEED * costs.per_retry);
+        // Waits on freezes, in each environment that has them.
+        let frozen = self.environments.iter().filter(|e| !e.freezes.is_empty()).count() as u64;
+        let freeze_wait_events =
+            frozen * crate::freeze::MAX_FREEZE_WAITS * (costs.per_freeze_wait + RETRIES_THAT_SUCCEED * costs.per_retry);
         let events = costs.per_execution
+            + freeze_wait_events
             + environments * rounds * (costs.per_round + components * costs.per_component_round)
             + environments * (costs.per_deployment + components * costs.per_component_deployment)
             + lease_wait_events
@@ -144,8 +153,7 @@ impl BatonConfig {
         // Each rollout and rollback may run to its deadline plus one last check.
         let rollouts = (deadline + poll_every) * (2 * environments * cloudhub.max(1)) as u32;
         let lease = self.workflow.lease_wait_timeout() * environments as u32;
-        let frozen = self.environments.iter().filter(|e| !e.freezes.is_empty()).count() as u32;
-        let freeze_time = crate::freeze::MAX_FREEZE.to_std().unwrap_or_default() * frozen;
+        let freeze_time = crate::freeze::MAX_FREEZE.to_std().unwrap_or_default() * frozen as u32;
         WorstCase {
             events,
             lease_wait_events,
@@ -281,6 +289,7 @@ mod tests {
             per_deployment: 7,
             per_component_deployment: 3,
             per_lease_wait: 5,
+            per_freeze_wait: 17,
             per_poll: 2,
             per_retry: 11,
         };
@@ -314,7 +323,8 @@ mod tests {
         let frozen = config.worst_case_with(&costs);
         assert_eq!(frozen.freeze_time, Duration::from_secs(31 * 86_400));
         assert_eq!(frozen.duration, worst.duration + frozen.freeze_time);
-        assert_eq!(frozen.events, worst.events);
+        // Up to 10 waits on freezes there, each with up to 4 retries.
+        assert_eq!(frozen.events, worst.events + 10 * (17 + 4 * 11));
     }
 
     #[test]

@@ -48,6 +48,13 @@ pub trait ApprovalStore: Send + Sync {
     async fn approval(&self, id: &str) -> Result<Option<Approval>, BatonError>;
     /// Stores the hash of an approver's (new) token.
     async fn set_approver_token(&self, id: &str, approver: &str, token_hash: &str) -> Result<(), BatonError>;
+    /// Keeps that the workflow waits on a freeze after this approval (its task token); `false`
+    /// if that very wait is kept already (a retried invocation).
+    async fn set_freeze_wait(
+        &self,
+        id: &str,
+        wait: &crate::approval::freeze_override::FreezeWait,
+    ) -> Result<bool, BatonError>;
     /// Notes that an approver's mail went out.
     async fn mark_mailed(&self, id: &str, approver: &str) -> Result<(), BatonError>;
     /// Moves a pending approval to `status`; `false` if it was no longer pending.

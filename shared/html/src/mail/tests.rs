@@ -27,6 +27,8 @@ fn approval(expires_at: DateTime<Utc>) -> Approval {
         plan: Default::default(),
         plan_hash: None,
         hold: None,
+        freeze_wait: None,
+        freeze_override: None,
         status: ApprovalStatus::Pending,
         decided_by: None,
         decided_at: None,

@@ -140,6 +140,13 @@ pub fn event_summary(event: &ReleaseEvent) -> String {
         "held" => format!("Put on hold for {env} by {}: {}", event.actor, event.detail),
         "hold-lifted" => format!("Hold for {env} lifted by {}", event.actor),
         "hold-ended" => format!("The hold for {env} ended at its time"),
+        crate::approval::freeze_override::FREEZE_OVERRIDE => {
+            format!(
+                "Let through the freeze of {env} by {}: {}",
+                event.actor,
+                sentence(&event.detail)
+            )
+        }
         "deploying" => format!("Deploying to {env}"),
         "live" => format!("Live in {env}"),
         "released" => "Live in every environment".to_string(),
