@@ -484,3 +484,56 @@ fn a_request_whose_mails_failed_says_so_until_it_is_asked_again() {
     );
     assert_eq!(reason(&asked_again), None);
 }
+
+#[test]
+fn every_step_of_a_request_and_its_controls_reads_as_a_sentence() {
+    let lines = |events: Vec<ReleaseEvent>| -> Vec<String> {
+        detail("deploying", events)
+            .events
+            .into_iter()
+            .map(|e| e.summary)
+            .collect()
+    };
+    use baton_domain::approval::delivery::{APPROVERS_UNREACHABLE, LATE_DECISION};
+    assert_eq!(
+        lines(vec![
+            event(
+                7,
+                "deploying",
+                Some("TEST"),
+                1,
+                "baton",
+                "deploying to TEST, approved by rm@example.com"
+            ),
+            event(
+                7,
+                APPROVERS_UNREACHABLE,
+                Some("PROD"),
+                2,
+                "baton",
+                "could not reach the approvers: Email address is not verified."
+            ),
+            event(7, LATE_DECISION, Some("PROD"), 3, "cab@example.com", "came late"),
+            event(7, "held", Some("PROD"), 4, "cab@example.com", "CAB on Thursday"),
+            event(7, "hold-lifted", Some("PROD"), 5, "rm@example.com", "lifted"),
+            event(7, "hold-ended", Some("PROD"), 6, "baton", "ended"),
+            event(
+                7,
+                "freeze-override",
+                Some("PROD"),
+                7,
+                "rm@example.com",
+                "deploying during the weekend freeze: hotfix"
+            ),
+        ]),
+        [
+            "Deploying to TEST",
+            "Sign-off for PROD asked, but Baton could not reach the approvers: Email address is not verified.",
+            "cab@example.com's decision for PROD came after the request closed: it was recorded but changed nothing",
+            "Put on hold for PROD by cab@example.com: CAB on Thursday",
+            "Hold for PROD lifted by rm@example.com",
+            "The hold for PROD ended at its time",
+            "Let through the freeze of PROD by rm@example.com: Deploying during the weekend freeze: hotfix",
+        ]
+    );
+}
