@@ -50,7 +50,7 @@ bench: setup-demo package ## Every measured figure in one table, also saved to t
 CARGO_MUTANTS_VERSION := 27.1.0
 MUTANTS_JOBS ?= 2
 
-mutants: ## Mutation testing of baton-domain by its own tests (about 11 minutes; see docs/testing.md)
+mutants: ## Mutation testing of baton-domain by its own tests (about an hour; see docs/testing.md)
 	@if [ "$$(cargo mutants --version 2>/dev/null)" != "cargo-mutants $(CARGO_MUTANTS_VERSION)" ]; then \
 		$(CARGO) install cargo-mutants --locked --version $(CARGO_MUTANTS_VERSION); fi
 	$(CARGO) mutants -p baton-domain -j $(MUTANTS_JOBS) $(MUTANTS_FLAGS)
