@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use baton_domain::approval::delivery::{Decision, DecisionQueue, DeliveryRecords};
 use baton_domain::approval::schedule::chosen_time;
 use baton_domain::approval::{Approval, ApprovalStatus, GateRules, LinkProblem, SignOff};
-use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseEvent, ReleaseStore, TaskCallbacks};
+use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseStore, TaskCallbacks};
 use baton_domain::{BatonConfig, BatonError, Release};
 use baton_html::approval as pages;
 use chrono::Utc;
@@ -20,8 +20,11 @@ use crate::Function;
 use crate::deliver::{Delivery, deliver_inline};
 use crate::http::{HttpRequest, html_response};
 
+mod audit;
 mod freeze;
 mod hold;
+
+use audit::audit_event;
 
 pub use hold::{HELD, HOLD_ENDED, HOLD_LIFTED};
 
@@ -165,10 +168,10 @@ where
                 // Not a decision: entitlement is all it needs (an author may say "not yet").
                 let release = self.release_of(&approval).await?;
                 let rules = GateRules::of(config.environment(&approval.environment), &release, &approval);
-                if !rules.is_approver(&approver) {
-                    return Ok(not_entitled(&rules, &approval, &approver).unwrap_or_else(|| {
-                        html_response(403, pages::message_page("You cannot decide this request", ""))
-                    }));
+                if !rules.is_approver(&approver)
+                    && let Some(refusal) = not_entitled(&rules, &approval, &approver)
+                {
+                    return Ok(refusal);
                 }
                 return self
                     .hold_or_lift(request, &approval, &approver, hold == "hold", config)
@@ -352,45 +355,6 @@ where
                 ))
             }
         }
-    }
-}
-
-/// The timeline entry of a decision or sign-off: who, how, from where, what they saw.
-fn audit_event(
-    request: &HttpRequest,
-    approval: &Approval,
-    kind: &str,
-    approver: &str,
-    comment: Option<&str>,
-) -> ReleaseEvent {
-    let verb = kind;
-    let detail = format!(
-        "{verb} via the email link{} (from {}, {}; saw {})",
-        comment.map(|c| format!(": \u{201c}{c}\u{201d}")).unwrap_or_default(),
-        if request.source_ip.is_empty() {
-            "unknown address"
-        } else {
-            request.source_ip.as_str()
-        },
-        if request.user_agent.is_empty() {
-            "unknown browser"
-        } else {
-            request.user_agent.as_str()
-        },
-        approval
-            .changes
-            .iter()
-            .map(|c| format!("{} {}", c.component, c.next))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    ReleaseEvent {
-        release_id: approval.release_id.clone(),
-        at: Utc::now(),
-        kind: kind.into(),
-        actor: approver.into(),
-        environment: Some(approval.environment.clone()),
-        detail,
     }
 }
 

@@ -195,7 +195,7 @@ where
                 Ok(json!({
                     "releaseId": release.id, "number": release.number, "environments": environments,
                     "pollSeconds": config.workflow.poll_seconds, "leaseWaitSeconds": config.workflow.lease_wait_seconds,
-                    "leaseWaits": config.lease_waits(),
+                    "leaseWaits": config.lease_waits(), "freezeWaits": baton_domain::freeze::MAX_FREEZE_WAITS,
                 }))
             }
             "acquire-lease" => {

@@ -9,8 +9,10 @@
 //! later one; a skipped time (the hour the clocks jump over) is the first instant after the
 //! jump.
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
+
+use crate::local_time::{self, Edge};
 use serde::{Deserialize, Serialize};
 
 /// One freeze window as written in `baton.yaml`: either `start` and `end`, or `every` and
@@ -107,8 +109,8 @@ impl FreezeConfig {
         }
         let window = match (&self.start, &self.end, &self.every, &self.until) {
             (Some(start), Some(end), None, None) => {
-                let start_at = parse_local_date_time(start);
-                let end_at = parse_local_date_time(end);
+                let start_at = crate::local_time::parse(start);
+                let end_at = crate::local_time::parse(end);
                 if start_at.is_none() {
                     problem("start", "must be a local date and time like 2026-12-24 18:00");
                 }
@@ -209,8 +211,8 @@ impl FreezeWindow {
             }
         };
         candidates.into_iter().find_map(|(start, end)| {
-            let start = instant(zone, start, Edge::Start);
-            let end = instant(zone, end, Edge::End);
+            let start = local_time::instant(zone, start, Edge::Start);
+            let end = local_time::instant(zone, end, Edge::End);
             (start <= at && at < end).then_some((start, end))
         })
     }
@@ -276,7 +278,7 @@ pub fn problems(freezes: &[FreezeConfig], zone: Tz) -> Vec<(String, String)> {
             }
             FreezeWindow::Daily { start, .. } => reference.and_time(*start),
         };
-        let at = instant(zone, start, Edge::Start);
+        let at = local_time::instant(zone, start, Edge::Start);
         let all = windows.iter().map(|(_, w)| (w, ""));
         if freeze_at(all, zone, at).is_some_and(|f| f.ends_at - at >= MAX_FREEZE) {
             found.push((
@@ -286,31 +288,6 @@ pub fn problems(freezes: &[FreezeConfig], zone: Tz) -> Vec<(String, String)> {
         }
     }
     found
-}
-
-/// Which end of a window a local time is, for reading it across a clock change.
-#[derive(Clone, Copy)]
-enum Edge {
-    Start,
-    End,
-}
-
-/// The instant of local time `at` in `zone`, read so that a freeze never shrinks (see the
-/// module's doc).
-fn instant(zone: Tz, at: NaiveDateTime, edge: Edge) -> DateTime<Utc> {
-    match zone.from_local_datetime(&at) {
-        LocalResult::Single(t) => t.with_timezone(&Utc),
-        LocalResult::Ambiguous(early, late) => match edge {
-            Edge::Start => early.with_timezone(&Utc),
-            Edge::End => late.with_timezone(&Utc),
-        },
-        // Skipped by a clock change: no zone skips more than a few hours; walk forward by
-        // minutes to the first time that exists.
-        LocalResult::None => (1..=24 * 60)
-            .find_map(|m| zone.from_local_datetime(&(at + Duration::minutes(m))).earliest())
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| Utc.from_utc_datetime(&at)),
-    }
 }
 
 fn weekly_length(start: (Weekday, NaiveTime), end: (Weekday, NaiveTime)) -> Duration {
@@ -353,24 +330,6 @@ fn parse_day_time(text: &str) -> Option<(Weekday, NaiveTime)> {
 
 fn parse_time(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
-}
-
-/// `2026-12-24 18:00` (or with a `T`, or with seconds), local time.
-fn parse_local_date_time(text: &str) -> Option<NaiveDateTime> {
-    let text = text.trim();
-    [
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .map(|d| d.and_time(NaiveTime::MIN))
-    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod deployment;
 pub mod encoded_words;
 pub mod error;
 pub mod freeze;
+pub mod local_time;
 pub mod manifest;
 pub mod package;
 pub mod plan;

@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 /// `Sat 4 Jul 2026, 13:00 BST` (both `Europe/London`), `… 18:00 +04` for a zone without an
 /// abbreviation (see the module's doc).
 pub fn human_time(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M %Z").to_string()
+    baton_domain::local_time::shown(at, zone)
 }
 
 /// The moment a page is made and the zone it shows times in: what every time on a status page

@@ -16,8 +16,7 @@ use serde_json::{Value, json};
 use super::Approve;
 use crate::http::{HttpRequest, html_response};
 
-/// The longest reason kept.
-const MAX_REASON: usize = 500;
+use baton_domain::approval::hold::MAX_REASON;
 
 impl<C, S, M, T, Q> Approve<C, S, M, T, Q>
 where
@@ -40,19 +39,12 @@ where
         let (Some(wait), Some(approver)) = (approval.overridable_freeze(now), approval.approver_for(token)) else {
             return Ok(None);
         };
+        // The same rules as a sign-off: a removed approver, or the author where self-approval
+        // is forbidden, cannot push it through a freeze either.
         let release = self.release_of(approval).await?;
         let rules = GateRules::of(config.environment(&approval.environment), &release, approval);
-        if !rules.is_approver(approver) {
-            return Ok(Some(html_response(
-                403,
-                pages::message_page(
-                    "You cannot decide this request",
-                    &format!(
-                        "{approver} is no longer an approver of {}. Nothing was recorded.",
-                        approval.environment
-                    ),
-                ),
-            )));
+        if let Some(refusal) = super::not_entitled(&rules, approval, approver) {
+            return Ok(Some(refusal));
         }
         if request.method != "POST" {
             return Ok(Some(html_response(
@@ -84,6 +76,7 @@ where
             by: approver.to_string(),
             at: now,
             reason: reason.clone(),
+            until: wait.until,
         };
         let event = ReleaseEvent {
             release_id: approval.release_id.clone(),
@@ -93,16 +86,17 @@ where
             environment: Some(approval.environment.clone()),
             detail: format!("deploying during the {} freeze: {reason}", wait.reason),
         };
+        // Only against the wait the page showed: a newer wait (a retried step) gets its own.
         if !self
             .store
-            .record_freeze_override(&approval.id, &decision, &event)
+            .record_freeze_override(&approval.id, &decision, &wait.task_token, &event)
             .await?
         {
             return Ok(Some(html_response(
                 409,
                 pages::message_page(
-                    "Already cleared",
-                    "Another approver let this release through the freeze at the same moment; nothing of yours was recorded.",
+                    "Already cleared, or the wait changed",
+                    "Another approver let this release through the freeze at the same moment, or its workflow started a new wait; nothing of yours was recorded. Open the newest link Baton mailed you.",
                 ),
             )));
         }

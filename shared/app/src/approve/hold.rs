@@ -118,7 +118,7 @@ where
             let detail = format!("lifted the hold {} put on it", hold.by);
             if !self
                 .store
-                .record_hold(&approval.id, HoldChange::Lift, &event(HOLD_LIFTED, detail))
+                .record_hold(&approval.id, HoldChange::Lift(hold.at), &event(HOLD_LIFTED, detail))
                 .await?
             {
                 return self.moved_on(approval, config).await;

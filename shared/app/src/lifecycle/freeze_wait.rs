@@ -2,12 +2,13 @@
 //! (a task with a token, timing out when the freeze ends), and every approver gets a personal
 //! link to deploy it now anyway (`approve` records the override and answers the token).
 //!
-//! Idempotent: a retried invocation with the same token mails nobody again. If an override was
-//! recorded before the token was kept (an approver pressed at that moment), the step fails with
-//! `Baton.Overridden` and the workflow goes on at once.
+//! A retried invocation with the same token mails the approvers again (with new links: the
+//! earlier try may have stopped part way). If an override was recorded before the token was kept
+//! (an approver pressed at that moment), the step fails with `Baton.Overridden` and the workflow
+//! goes on at once.
 
 use baton_domain::approval::freeze_override::FreezeWait;
-use baton_domain::approval::{is_approval_id, token_from_bytes, token_hash};
+use baton_domain::approval::{token_from_bytes, token_hash};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::{BatonConfig, BatonError, ErrorKind};
 use chrono::Utc;
@@ -27,21 +28,14 @@ where
             .task_token
             .as_deref()
             .ok_or_else(|| BatonError::invalid("await-freeze needs the task token (taskToken)"))?;
-        let id = step
-            .approval
-            .as_ref()
-            .and_then(|a| a.get("approvalId"))
-            .and_then(Value::as_str)
-            .filter(|id| is_approval_id(id))
-            .ok_or_else(|| BatonError::invalid("await-freeze needs the approval (approvalId)"))?;
-        let approval = self
-            .store
-            .approval(id)
-            .await?
-            .ok_or_else(|| BatonError::invalid(format!("approval {id} does not exist")))?;
+        let approval = self.approval_of(step, env).await?.ok_or_else(|| {
+            BatonError::invalid("await-freeze needs this release's approval in this environment (approvalId)")
+        })?;
+        let id = approval.id.as_str();
         let now = Utc::now();
         let freeze = config.environment(env).and_then(|e| e.freeze_at(config.zone(), now));
-        let (Some(freeze), None) = (freeze, approval.freeze_override.as_ref()) else {
+        let covered = |ends_at| approval.freeze_override.as_ref().is_some_and(|o| o.covers(ends_at));
+        let Some(freeze) = freeze.filter(|f| !covered(f.ends_at)) else {
             // The freeze ended, or someone overrode it already: go on now.
             return Err(BatonError {
                 kind: ErrorKind::Overridden,
@@ -54,22 +48,25 @@ where
             until,
             reason: freeze.reason.clone(),
         };
-        if !self.store.set_freeze_wait(id, &wait).await? {
-            return Ok(json!({ "waiting": true }));
-        }
+        // A retried step (the same token) mails everyone again: the earlier try may have
+        // stopped part way, and a link that arrives twice is better than none.
+        self.store.set_freeze_wait(id, &wait).await?;
         // Overridden between acquire-lease and now: the override found no token to answer.
         if self
             .store
             .approval(id)
             .await?
-            .is_some_and(|a| a.freeze_override.is_some())
+            .and_then(|a| a.freeze_override)
+            .is_some_and(|o| o.covers(freeze.ends_at))
         {
             return Err(BatonError {
                 kind: ErrorKind::Overridden,
                 message: format!("release {} was cleared to deploy during the freeze", approval.number),
             });
         }
-        for approver in &approval.approvers {
+        // Who may let it through is read from the configuration as it is now.
+        let approvers = config.environment(env).map(|e| e.approvers.clone()).unwrap_or_default();
+        for approver in &approvers {
             let mut bytes = [0u8; 32];
             getrandom::fill(&mut bytes)
                 .map_err(|e| BatonError::internal(format!("no randomness for a link token: {e}")))?;

@@ -32,18 +32,21 @@ where
     S: ReleaseStore + DeploymentStore + Timeline + Leases + ApprovalStore,
     M: Mailer,
 {
-    /// The approval record the callback names (its answer is trusted for nothing else).
-    async fn approval_of(&self, step: &Step) -> Result<Option<Approval>, BatonError> {
+    /// The approval record the callback names, if it is this release's in `env` (the
+    /// callback's answer is trusted for nothing else).
+    pub(super) async fn approval_of(&self, step: &Step, env: &str) -> Result<Option<Approval>, BatonError> {
         let id = step
             .approval
             .as_ref()
             .and_then(|a| a.get("approvalId"))
             .and_then(Value::as_str)
             .filter(|id| is_approval_id(id));
-        match id {
-            Some(id) => self.store.approval(id).await,
-            None => Ok(None),
-        }
+        let Some(id) = id else { return Ok(None) };
+        Ok(self
+            .store
+            .approval(id)
+            .await?
+            .filter(|a| a.release_id == step.release_id && a.environment == env))
     }
 
     /// The lease of `env` for this release, or how long to wait for it.
@@ -54,13 +57,17 @@ where
         config: &BatonConfig,
     ) -> Result<Value, BatonError> {
         let waits_left = step.waits_left.unwrap_or_else(|| config.lease_waits());
+        // An execution started before freezes existed calls without the freeze fields (Step
+        // Functions keeps an execution's definition): its frozen tries spend lease tries and wait
+        // as for a busy environment, so it stays bounded and is told on the timeline once.
+        let legacy = step.freeze_waits_left.is_none();
         let freeze_waits_left = step.freeze_waits_left.unwrap_or(MAX_FREEZE_WAITS);
         let now = Utc::now();
         // The time waited for last, so each wait is told on the timeline once.
-        let told = |until: DateTime<Utc>| step.until == Some(until);
-        let approval = self.approval_of(step).await?;
+        let told = |until: DateTime<Utc>| step.until == Some(until) || (legacy && waits_left < config.lease_waits());
+        let approval = self.approval_of(step, env).await?;
         let chosen = approval.as_ref().and_then(Approval::deploy_at).filter(|at| *at > now);
-        let overridden = approval.as_ref().is_some_and(|a| a.freeze_override.is_some());
+        let override_ = approval.as_ref().and_then(|a| a.freeze_override.as_ref());
         if let Some(at) = chosen {
             if !told(at) {
                 crate::timeline::record(
@@ -79,18 +86,18 @@ where
                 "freezeDeadline": step.freeze_deadline.map(timestamp), "freezeWaitsLeft": freeze_waits_left,
             }));
         }
-        // An approver's override lets it through a freeze (approve records it).
+        // An approver's override lets it through the freeze they saw (approve records it).
         let freeze = config
             .environment(env)
             .and_then(|e| e.freeze_at(config.zone(), now))
-            .filter(|_| !overridden);
+            .filter(|f| !override_.is_some_and(|o| o.covers(f.ends_at)));
         if let Some(freeze) = freeze {
             let deadline = step.freeze_deadline.unwrap_or(now + MAX_FREEZE);
-            if now >= deadline || freeze_waits_left == 0 {
+            if now >= deadline || freeze_waits_left == 0 || (legacy && waits_left <= 1) {
                 return Err(BatonError {
                     kind: ErrorKind::DeployFailed,
                     message: format!(
-                        "{env} stayed frozen ({}) for longer than Baton waits for a freeze; nothing was deployed there",
+                        "{env} stayed frozen ({}) for longer than Baton waits for a freeze (31 days, or 10 freezes in a row); nothing was deployed there: shorten the freezes in baton.yaml, or deploy a new release after them",
                         freeze.reason
                     ),
                 });
@@ -106,6 +113,9 @@ where
                     format!("waiting for the {} freeze of {env} to end", freeze.reason),
                 )
                 .await?;
+            }
+            if legacy {
+                return Ok(json!({ "acquired": false, "fence": 0, "waitsLeft": waits_left - 1 }));
             }
             // The workflow waits on a task that times out at `until` (await-freeze), so an
             // approver can let it through earlier.

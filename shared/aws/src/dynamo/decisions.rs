@@ -35,6 +35,13 @@ fn value(v: impl Serialize) -> Result<AttributeValue, BatonError> {
     serde_dynamo::to_attribute_value(v).map_err(|e| BatonError::internal(e.to_string()))
 }
 
+/// An instant as a hold's end compares with it as text: RFC 3339 UTC to the second, like the
+/// whole-minute ends serde writes (`2026-12-03T09:00:00Z`); a fraction would sort after the `Z`
+/// of the same second.
+fn instant(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, BatonError> {
     r.map_err(|e| BatonError::internal(format!("building a DynamoDB request: {e}")))
 }
@@ -126,7 +133,7 @@ impl DeliveryRecords for DynamoStore {
             .expression_attribute_names("#s", "status")
             .expression_attribute_names("#h", "hold")
             .expression_attribute_names("#u", "until")
-            .expression_attribute_values(":now", value(sign_off.at)?)
+            .expression_attribute_values(":now", s(instant(sign_off.at)))
             .expression_attribute_values(":pending", value(ApprovalStatus::Pending)?)
             .expression_attribute_values(":entry", entry)
             .expression_attribute_values(":none", AttributeValue::L(Vec::new()))
@@ -163,13 +170,19 @@ impl DeliveryRecords for DynamoStore {
             .expression_attribute_names("#h", "hold")
             .expression_attribute_values(":pending", value(ApprovalStatus::Pending)?);
         let update = match change {
+            // Not over a hold in force: two approvers holding at once, the second is told.
             HoldChange::Put(hold) => update
                 .update_expression("SET #h = :h")
-                .condition_expression("#s = :pending")
+                .condition_expression("#s = :pending AND (attribute_not_exists(#h) OR #h.#u <= :now)")
+                .expression_attribute_names("#u", "until")
+                .expression_attribute_values(":now", s(instant(hold.at)))
                 .expression_attribute_values(":h", AttributeValue::M(to_item(hold)?)),
-            HoldChange::Lift => update
+            // Only the hold the approver saw: one put on since stays.
+            HoldChange::Lift(at) => update
                 .update_expression("REMOVE #h")
-                .condition_expression("#s = :pending AND attribute_exists(#h)"),
+                .condition_expression("#s = :pending AND #h.#a = :at")
+                .expression_attribute_names("#a", "at")
+                .expression_attribute_values(":at", value(at)?),
             // Only the hold that ends then: one put on since has its own end.
             HoldChange::End(until) => update
                 .update_expression("REMOVE #h")
@@ -188,15 +201,22 @@ impl DeliveryRecords for DynamoStore {
         &self,
         id: &str,
         decision: &FreezeOverride,
+        task_token: &str,
         event: &ReleaseEvent,
     ) -> Result<bool, BatonError> {
         let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(approval_key(id)))
             .update_expression("SET #o = :o")
-            .condition_expression("#s = :approved AND attribute_not_exists(#o)")
+            // One override per freeze it covers: a later, longer freeze may be overridden anew.
+            .condition_expression("#s = :approved AND (attribute_not_exists(#o) OR #o.#u < :u) AND #w.#t = :t")
+            .expression_attribute_names("#u", "until")
+            .expression_attribute_values(":u", value(decision.until)?)
             .expression_attribute_names("#s", "status")
             .expression_attribute_names("#o", "freeze_override")
+            .expression_attribute_names("#w", "freeze_wait")
+            .expression_attribute_names("#t", "task_token")
+            .expression_attribute_values(":t", s(task_token))
             .expression_attribute_values(":approved", value(ApprovalStatus::Approved)?)
             .expression_attribute_values(":o", AttributeValue::M(to_item(decision)?));
         let items = vec![

@@ -50,8 +50,8 @@ pub fn hold_end_delay(until: chrono::DateTime<chrono::Utc>, now: chrono::DateTim
 pub enum HoldChange<'a> {
     /// Puts this hold on the request.
     Put(&'a super::hold::Hold),
-    /// An approver lifts the hold there is.
-    Lift,
+    /// An approver lifts the hold they saw (the one put at this time).
+    Lift(chrono::DateTime<chrono::Utc>),
     /// The hold ending at this time ends (if it is still the hold there).
     End(chrono::DateTime<chrono::Utc>),
 }
@@ -98,12 +98,14 @@ pub trait DeliveryRecords: Send + Sync {
     /// (or had no such hold). A sign-off is refused while a hold is in force
     /// (`record_sign_off`).
     async fn record_hold(&self, id: &str, change: HoldChange<'_>, event: &ReleaseEvent) -> Result<bool, BatonError>;
-    /// Records an approver's decision to deploy an approved request during its freeze and
-    /// appends `event`, both or neither; `false` if one was recorded already.
+    /// Records an approver's decision to deploy an approved request during the freeze its
+    /// workflow waits on with `task_token`, and appends `event`, both or neither; `false` if one
+    /// was recorded already or the workflow waits on another token now.
     async fn record_freeze_override(
         &self,
         id: &str,
         decision: &super::freeze_override::FreezeOverride,
+        task_token: &str,
         event: &ReleaseEvent,
     ) -> Result<bool, BatonError>;
     /// Notes that the decision needs no more delivering (Step Functions has it, or its task is

@@ -28,6 +28,16 @@ pub struct FreezeOverride {
     pub at: DateTime<Utc>,
     /// Why, in their words.
     pub reason: String,
+    /// The end of the freeze it lets the release through: a freeze lasting longer (changed
+    /// since) is not covered.
+    pub until: DateTime<Utc>,
+}
+
+impl FreezeOverride {
+    /// Whether it lets the release through a freeze (chain) ending at `ends_at`.
+    pub fn covers(&self, ends_at: DateTime<Utc>) -> bool {
+        ends_at <= self.until
+    }
 }
 
 /// The timeline kind of an override.
@@ -36,8 +46,10 @@ pub const FREEZE_OVERRIDE: &str = "freeze-override";
 impl Approval {
     /// The freeze this approved request waits on at `now`, if one may still be overridden.
     pub fn overridable_freeze(&self, now: DateTime<Utc>) -> Option<&FreezeWait> {
-        self.freeze_wait
-            .as_ref()
-            .filter(|w| self.status == ApprovalStatus::Approved && self.freeze_override.is_none() && now < w.until)
+        self.freeze_wait.as_ref().filter(|w| {
+            self.status == ApprovalStatus::Approved
+                && !self.freeze_override.as_ref().is_some_and(|o| o.covers(w.until))
+                && now < w.until
+        })
     }
 }

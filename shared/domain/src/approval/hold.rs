@@ -3,11 +3,12 @@
 //! nothing can approve it while the hold is in force, and any approver lifts it from their
 //! link. A hold with a time ends by itself then (and the approvers are told).
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::Approval;
+use crate::local_time::{self, Edge};
 
 /// The longest reason kept.
 pub const MAX_REASON: usize = 500;
@@ -59,15 +60,13 @@ pub fn hold_from_form(
     if reason.is_empty() {
         return Err(HoldProblem::NoReason);
     }
-    let shown = |t: DateTime<Utc>| t.with_timezone(&zone).format("%a %-d %b %Y, %H:%M %Z").to_string();
+    let shown = |t: DateTime<Utc>| local_time::shown(t, zone);
     let until = match until.map(str::trim).filter(|u| !u.is_empty()) {
         None => None,
         Some(text) => {
-            let at = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-                .iter()
-                .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-                .and_then(|local| zone.from_local_datetime(&local).earliest())
-                .map(|t| t.with_timezone(&Utc))
+            // An end: an ambiguous time is its later instant, so the hold is never shorter.
+            let at = local_time::parse(text)
+                .map(|local| local_time::instant(zone, local, Edge::End))
                 .ok_or_else(|| HoldProblem::Unreadable(text.to_string()))?;
             if at <= now {
                 return Err(HoldProblem::Past(shown(at)));
@@ -102,7 +101,7 @@ impl Approval {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Duration;
+    use chrono::{Duration, TimeZone};
     use chrono_tz::Europe::London;
 
     use super::*;

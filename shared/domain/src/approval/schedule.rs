@@ -2,10 +2,11 @@
 //! request lapses. The deployment starts no earlier than the latest time any of the sign-offs
 //! chose, so no approver's "not before" is broken when several must sign off.
 
-use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::Approval;
+use crate::local_time::{self, Edge};
 
 /// How far ahead of the request's lapse a chosen time must be: the workflow needs a moment to
 /// pass the decision on before Step Functions' own timeout.
@@ -44,12 +45,10 @@ pub fn chosen_time(
         Some(_) => return Err(ScheduleProblem::NoChoice),
     }
     let text = deploy_at.map(str::trim).unwrap_or_default();
-    let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .ok_or_else(|| ScheduleProblem::Unreadable(text.to_string()))?;
-    let at = local_instant(zone, local).ok_or_else(|| ScheduleProblem::Unreadable(text.to_string()))?;
-    let shown = |t: DateTime<Utc>| t.with_timezone(&zone).format("%a %-d %b %Y, %H:%M %Z").to_string();
+    let local = local_time::parse(text).ok_or_else(|| ScheduleProblem::Unreadable(text.to_string()))?;
+    // A time a clock change skips is the first instant after it; an ambiguous one its first.
+    let at = local_time::instant(zone, local, Edge::Start);
+    let shown = |t: DateTime<Utc>| local_time::shown(t, zone);
     if at <= now {
         return Err(ScheduleProblem::Past(shown(at)));
     }
@@ -57,14 +56,6 @@ pub fn chosen_time(
         return Err(ScheduleProblem::AfterLapse(shown(at), shown(lapses_at)));
     }
     Ok(Some(at))
-}
-
-/// `local` in `zone`: the earlier instant when a clock change makes it ambiguous, none when it
-/// skips it (the hour the clocks jump over does not exist there).
-fn local_instant(zone: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    zone.from_local_datetime(&local)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The timeline event kind of a deployment scheduled for later.
@@ -96,6 +87,7 @@ impl Approval {
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
     use chrono_tz::Europe::London;
 
     use super::*;
@@ -193,8 +185,9 @@ mod tests {
             chosen_time(Some("later"), None, London, now, lapses),
             Err(ScheduleProblem::NoChoice)
         );
-        // 29 Mar 2026 01:30 does not exist in London (the clocks jump from 01:00 to 02:00).
-        assert!(matches!(
+        // 29 Mar 2026 01:30 does not exist in London (the clocks jump from 01:00 to 02:00): the
+        // first instant after the jump, 02:00 BST.
+        assert_eq!(
             chosen_time(
                 Some("at"),
                 Some("2026-03-29T01:30"),
@@ -202,7 +195,7 @@ mod tests {
                 Utc.with_ymd_and_hms(2026, 3, 28, 9, 0, 0).unwrap(),
                 Utc.with_ymd_and_hms(2026, 3, 30, 9, 0, 0).unwrap()
             ),
-            Err(ScheduleProblem::Unreadable(_))
-        ));
+            Ok(Some(Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap()))
+        );
     }
 }
