@@ -212,6 +212,19 @@ fn a_rollout_deadline_is_at_least_10_seconds() {
 }
 
 #[test]
+fn a_lease_wait_timeout_is_at_least_1_second() {
+    for (timeout, ok) in [("1s", true), ("0s", false), ("2h", true), ("soon", false)] {
+        let text = local_with("lease_wait_timeout: 3m ", &format!("lease_wait_timeout: {timeout} "));
+        let expected: &[&str] = if ok {
+            &[]
+        } else {
+            &["must be a duration of at least 1s, like 2h"]
+        };
+        assert_eq!(messages_at(&text, "workflow.lease_wait_timeout"), expected, "{timeout}");
+    }
+}
+
+#[test]
 fn required_approvals_run_from_1_to_the_number_of_distinct_approvers() {
     let with = |n: usize| {
         local_with(
