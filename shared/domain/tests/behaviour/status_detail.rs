@@ -537,3 +537,39 @@ fn every_step_of_a_request_and_its_controls_reads_as_a_sentence() {
         ]
     );
 }
+
+#[test]
+fn a_hold_shows_on_the_release_page_until_it_is_lifted_or_ends() {
+    let hold_of = |events: Vec<ReleaseEvent>| match detail("awaiting-approval", events).waiting_on {
+        Some(WaitingOn::SignOff { on_hold, .. }) => on_hold.map(|h| (h.by, h.reason)),
+        other => panic!("expected a sign-off wait, got {other:?}"),
+    };
+    let asked = || ev("approval-requested", "PROD", 2);
+    let held = |minutes| event(7, "held", Some("PROD"), minutes, "cab@example.com", "CAB on Thursday");
+    assert_eq!(
+        hold_of(vec![ev("live", "TEST", 1), asked(), held(3)]),
+        Some(("cab@example.com".to_string(), "CAB on Thursday".to_string()))
+    );
+    for ended in ["hold-lifted", "hold-ended"] {
+        let events = vec![ev("live", "TEST", 1), asked(), held(3), ev(ended, "PROD", 4)];
+        assert_eq!(hold_of(events), None, "{ended}");
+    }
+    // A hold on TEST's request says nothing of PROD's.
+    let elsewhere = vec![
+        ev("approval-requested", "TEST", 0),
+        event(7, "held", Some("TEST"), 1, "cab@example.com", "x"),
+        ev("live", "TEST", 2),
+        asked(),
+    ];
+    assert_eq!(hold_of(elsewhere), None);
+    // A new request starts without the old one's hold.
+    assert_eq!(
+        hold_of(vec![
+            ev("live", "TEST", 1),
+            asked(),
+            held(3),
+            ev("approval-requested", "PROD", 4)
+        ]),
+        None
+    );
+}
