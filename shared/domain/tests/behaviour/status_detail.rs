@@ -573,3 +573,43 @@ fn a_hold_shows_on_the_release_page_until_it_is_lifted_or_ends() {
         None
     );
 }
+
+#[test]
+fn a_release_signed_off_for_a_later_time_waits_for_it() {
+    use baton_domain::approval::schedule::{SCHEDULED, scheduled_detail};
+    let config = local();
+    let scheduled = |env: &str, for_minutes: i64, at_minutes: i64| {
+        event(
+            7,
+            SCHEDULED,
+            Some(env),
+            at_minutes,
+            "baton",
+            &scheduled_detail(env, at(for_minutes)),
+        )
+    };
+    let waiting = |events: Vec<ReleaseEvent>, now: i64| {
+        ReleaseDetail::build(&config, &record("awaiting-approval", events), at(now)).waiting_on
+    };
+    let signed = || vec![ev("live", "TEST", 1), ev("approved", "PROD", 2)];
+    let mut events = signed();
+    events.push(scheduled("PROD", 60, 3));
+    assert_eq!(
+        waiting(events.clone(), 10),
+        Some(WaitingOn::Scheduled {
+            environment: "PROD".into(),
+            at: at(60)
+        })
+    );
+    // Its time come, it waits for PROD like any signed-off release.
+    assert!(matches!(
+        waiting(events.clone(), 60),
+        Some(WaitingOn::EnvironmentBusy { .. })
+    ));
+    // The latest schedule counts; another environment's does not.
+    events.push(scheduled("PROD", 90, 4));
+    assert!(matches!(waiting(events, 70), Some(WaitingOn::Scheduled { at: t, .. }) if t == at(90)));
+    let mut other = signed();
+    other.push(scheduled("TEST", 60, 3));
+    assert!(matches!(waiting(other, 10), Some(WaitingOn::EnvironmentBusy { .. })));
+}
