@@ -117,6 +117,11 @@ fn a_weekly_freeze_may_end_later_on_its_own_start_day_or_a_week_later() {
         Some(utc(2026, 12, 9, 9, 0))
     );
     assert_eq!(frozen([&long], utc(2026, 12, 9, 12, 0)), None);
+    // Early on the Wednesday it ends, the freeze began the week before.
+    assert_eq!(
+        frozen([&long], utc(2026, 12, 9, 8, 0)).map(|f| f.ends_at),
+        Some(utc(2026, 12, 9, 9, 0))
+    );
 }
 
 #[test]
