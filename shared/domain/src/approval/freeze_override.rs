@@ -53,3 +53,69 @@ impl Approval {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 4, h, 0, 0).unwrap()
+    }
+
+    fn approval(status: &str) -> Approval {
+        serde_json::from_value(serde_json::json!({
+            "id": "a", "release_id": "rel-1", "number": 1, "environment": "PROD", "task_token": "t",
+            "created_at": at(8), "expires_at": at(20), "approvers": [], "token_hashes": {},
+            "mailed": [], "changes": [], "status": status, "decided_by": null, "decided_at": null,
+            "comment": null, "superseded_by": null, "task_notified": true,
+        }))
+        .unwrap()
+    }
+
+    fn wait(until: DateTime<Utc>) -> FreezeWait {
+        FreezeWait {
+            task_token: "token".into(),
+            until,
+            reason: "weekend".into(),
+        }
+    }
+
+    fn decision(until: DateTime<Utc>) -> FreezeOverride {
+        FreezeOverride {
+            by: "rm@example.com".into(),
+            at: at(9),
+            reason: "hotfix".into(),
+            until,
+        }
+    }
+
+    #[test]
+    fn an_override_covers_the_freeze_it_saw_and_no_longer_one() {
+        let o = decision(at(16));
+        assert!(o.covers(at(12)));
+        assert!(o.covers(at(16)));
+        assert!(!o.covers(at(16) + Duration::seconds(1)));
+    }
+
+    #[test]
+    fn only_an_approved_request_waiting_on_a_freeze_not_yet_overridden_may_be_let_through() {
+        let mut a = approval("approved");
+        assert_eq!(a.overridable_freeze(at(10)), None, "no wait, nothing to override");
+        a.freeze_wait = Some(wait(at(16)));
+        assert_eq!(a.overridable_freeze(at(10)), Some(&wait(at(16))));
+        // Not once the freeze has ended.
+        assert_eq!(a.overridable_freeze(at(16)), None);
+        assert_eq!(a.overridable_freeze(at(15)), Some(&wait(at(16))));
+        // Not a request that is not approved.
+        let mut pending = approval("pending");
+        pending.freeze_wait = Some(wait(at(16)));
+        assert_eq!(pending.overridable_freeze(at(10)), None);
+        // Not once overridden for this freeze; again for a longer one.
+        a.freeze_override = Some(decision(at(16)));
+        assert_eq!(a.overridable_freeze(at(10)), None);
+        a.freeze_wait = Some(wait(at(18)));
+        assert_eq!(a.overridable_freeze(at(10)), Some(&wait(at(18))));
+    }
+}

@@ -159,7 +159,22 @@ mod tests {
         };
         assert!(hold.in_force(utc(3, 9) - Duration::seconds(1)));
         assert!(!hold.in_force(utc(3, 9)));
-        let open = Hold { until: None, ..hold };
+        let open = Hold {
+            until: None,
+            ..hold.clone()
+        };
         assert!(open.in_force(utc(31, 9)));
+        // A request shows the hold only while it is in force.
+        let mut approval: Approval = serde_json::from_value(serde_json::json!({
+            "id": "a", "release_id": "rel-1", "number": 1, "environment": "PROD", "task_token": "t",
+            "created_at": utc(1, 8), "expires_at": utc(5, 8), "approvers": [], "token_hashes": {},
+            "mailed": [], "changes": [], "status": "pending", "decided_by": null, "decided_at": null,
+            "comment": null, "superseded_by": null, "task_notified": false,
+        }))
+        .unwrap();
+        assert_eq!(approval.hold_at(utc(2, 9)), None);
+        approval.hold = Some(hold.clone());
+        assert_eq!(approval.hold_at(utc(2, 9)), Some(&hold));
+        assert_eq!(approval.hold_at(utc(3, 9)), None);
     }
 }
