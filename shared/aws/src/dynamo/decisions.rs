@@ -72,8 +72,13 @@ fn event_put(table: &str, event: &ReleaseEvent) -> Result<TransactWriteItem, Bat
 }
 
 impl DynamoStore {
-    /// Runs `items`; `Ok(false)` if a condition failed (the approval moved on).
-    async fn transact(&self, items: Vec<TransactWriteItem>, what: &str) -> Result<bool, BatonError> {
+    /// Applies `update` to an approval and appends `event` in one transaction, both or neither;
+    /// `Ok(false)` if the update's condition failed (the approval moved on).
+    async fn update_with_event(&self, update: Update, event: &ReleaseEvent, what: &str) -> Result<bool, BatonError> {
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            event_put(self.table(), event)?,
+        ];
         Ok(self.transact_items(items, what).await?.is_ok())
     }
 }
@@ -101,11 +106,8 @@ impl DeliveryRecords for DynamoStore {
                 .expression_attribute_values(":c", decision.comment.map(s).unwrap_or(AttributeValue::Null(true)))
                 .build(),
         )?;
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            event_put(self.table(), event)?,
-        ];
-        self.transact(items, "recording an approval decision").await
+        self.update_with_event(update, event, "recording an approval decision")
+            .await
     }
 
     async fn record_sign_off(
@@ -155,11 +157,8 @@ impl DeliveryRecords for DynamoStore {
         } else {
             update.update_expression("SET sign_offs = list_append(if_not_exists(sign_offs, :none), :entry)")
         };
-        let items = vec![
-            TransactWriteItem::builder().update(built(update.build())?).build(),
-            event_put(self.table(), event)?,
-        ];
-        self.transact(items, "recording a sign-off").await
+        self.update_with_event(built(update.build())?, event, "recording a sign-off")
+            .await
     }
 
     async fn record_hold(&self, id: &str, change: HoldChange<'_>, event: &ReleaseEvent) -> Result<bool, BatonError> {
@@ -190,11 +189,8 @@ impl DeliveryRecords for DynamoStore {
                 .expression_attribute_names("#u", "until")
                 .expression_attribute_values(":until", value(until)?),
         };
-        let items = vec![
-            TransactWriteItem::builder().update(built(update.build())?).build(),
-            event_put(self.table(), event)?,
-        ];
-        self.transact(items, "recording a hold").await
+        self.update_with_event(built(update.build())?, event, "recording a hold")
+            .await
     }
 
     async fn record_freeze_override(
@@ -219,11 +215,8 @@ impl DeliveryRecords for DynamoStore {
             .expression_attribute_values(":t", s(task_token))
             .expression_attribute_values(":approved", value(ApprovalStatus::Approved)?)
             .expression_attribute_values(":o", AttributeValue::M(to_item(decision)?));
-        let items = vec![
-            TransactWriteItem::builder().update(built(update.build())?).build(),
-            event_put(self.table(), event)?,
-        ];
-        self.transact(items, "recording a freeze override").await
+        self.update_with_event(built(update.build())?, event, "recording a freeze override")
+            .await
     }
 
     async fn close_delivery(&self, id: &str, event: Option<&ReleaseEvent>) -> Result<bool, BatonError> {
@@ -256,11 +249,8 @@ impl DeliveryRecords for DynamoStore {
                 .expression_attribute_values(":f", AttributeValue::Bool(false))
                 .build(),
         )?;
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            event_put(self.table(), event)?,
-        ];
-        self.transact(items, "noting a decision that came too late").await
+        self.update_with_event(update, event, "noting a decision that came too late")
+            .await
     }
 
     async fn note_mail_failure(&self, id: &str, reason: Option<&str>) -> Result<bool, BatonError> {
