@@ -97,6 +97,18 @@ struct Step {
     cause: Option<String>,
 }
 
+impl Step {
+    /// The id of the approval record the approval task's answer names, if it has the form of
+    /// one: the answer is trusted for nothing else.
+    fn approval_id(&self) -> Option<&str> {
+        self.approval
+            .as_ref()
+            .and_then(|a| a.get("approvalId"))
+            .and_then(Value::as_str)
+            .filter(|id| is_approval_id(id))
+    }
+}
+
 /// The lifecycle handler over its ports.
 pub struct Lifecycle<C, S, M> {
     config: C,
@@ -141,13 +153,7 @@ where
         env: &str,
         config: &BatonConfig,
     ) -> Result<Result<(String, String), GateRefusal>, BatonError> {
-        let id = step
-            .approval
-            .as_ref()
-            .and_then(|a| a.get("approvalId"))
-            .and_then(Value::as_str)
-            .filter(|id| is_approval_id(id));
-        let Some(id) = id else {
+        let Some(id) = step.approval_id() else {
             return Ok(Err(GateRefusal::NoRecord));
         };
         let Some(approval) = self.store.approval(id).await? else {

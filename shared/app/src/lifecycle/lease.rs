@@ -12,7 +12,6 @@
 //! (`freezeDeadline`), whatever the freezes are changed to meanwhile.
 
 use baton_domain::approval::Approval;
-use baton_domain::approval::is_approval_id;
 use baton_domain::approval::schedule::{SCHEDULED, scheduled_detail};
 use baton_domain::freeze::{MAX_FREEZE, MAX_FREEZE_WAITS};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
@@ -35,13 +34,7 @@ where
     /// The approval record the callback names, if it is this release's in `env` (the
     /// callback's answer is trusted for nothing else).
     pub(super) async fn approval_of(&self, step: &Step, env: &str) -> Result<Option<Approval>, BatonError> {
-        let id = step
-            .approval
-            .as_ref()
-            .and_then(|a| a.get("approvalId"))
-            .and_then(Value::as_str)
-            .filter(|id| is_approval_id(id));
-        let Some(id) = id else { return Ok(None) };
+        let Some(id) = step.approval_id() else { return Ok(None) };
         Ok(self
             .store
             .approval(id)
