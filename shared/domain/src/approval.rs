@@ -235,41 +235,49 @@ impl Approval {
     }
 }
 
+/// The request the domain's unit tests start from; each test changes what it is about.
+#[cfg(test)]
+pub(crate) fn test_approval(created_at: DateTime<Utc>) -> Approval {
+    Approval {
+        id: "a1".into(),
+        release_id: ReleaseId::from_number(7),
+        number: 7,
+        environment: "PROD".into(),
+        task_token: "tt".into(),
+        created_at,
+        expires_at: created_at + chrono::Duration::hours(1),
+        approvers: vec!["rm@example.com".into(), "cab@example.com".into()],
+        token_hashes: BTreeMap::new(),
+        mailed: vec![],
+        changes: vec![],
+        notes: vec![],
+        plan: Default::default(),
+        plan_hash: None,
+        hold: None,
+        freeze_wait: None,
+        freeze_override: None,
+        status: ApprovalStatus::Pending,
+        decided_by: None,
+        decided_at: None,
+        comment: None,
+        superseded_by: None,
+        task_notified: false,
+        sign_offs: vec![],
+        mail_failure: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn approval() -> Approval {
-        let now = Utc::now();
         Approval {
-            id: "a1".into(),
-            release_id: ReleaseId::from_number(4),
-            number: 4,
-            environment: "TEST".into(),
-            task_token: "tt".into(),
-            created_at: now,
-            expires_at: now + chrono::Duration::hours(1),
-            approvers: vec!["rm@example.com".into(), "cab@example.com".into()],
             token_hashes: BTreeMap::from([
                 (token_hash("secret-1"), "rm@example.com".into()),
                 (token_hash("secret-2"), "cab@example.com".into()),
             ]),
-            mailed: vec![],
-            changes: vec![],
-            notes: vec![],
-            plan: Default::default(),
-            plan_hash: None,
-            hold: None,
-            freeze_wait: None,
-            freeze_override: None,
-            status: ApprovalStatus::Pending,
-            decided_by: None,
-            decided_at: None,
-            comment: None,
-            superseded_by: None,
-            task_notified: false,
-            sign_offs: vec![],
-            mail_failure: None,
+            ..test_approval(Utc::now())
         }
     }
 

@@ -64,14 +64,12 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 12, 4, h, 0, 0).unwrap()
     }
 
-    fn approval(status: &str) -> Approval {
-        serde_json::from_value(serde_json::json!({
-            "id": "a", "release_id": "rel-1", "number": 1, "environment": "PROD", "task_token": "t",
-            "created_at": at(8), "expires_at": at(20), "approvers": [], "token_hashes": {},
-            "mailed": [], "changes": [], "status": status, "decided_by": null, "decided_at": null,
-            "comment": null, "superseded_by": null, "task_notified": true,
-        }))
-        .unwrap()
+    fn approval(status: ApprovalStatus) -> Approval {
+        Approval {
+            status,
+            expires_at: at(20),
+            ..crate::approval::test_approval(at(8))
+        }
     }
 
     fn wait(until: DateTime<Utc>) -> FreezeWait {
@@ -101,7 +99,7 @@ mod tests {
 
     #[test]
     fn only_an_approved_request_waiting_on_a_freeze_not_yet_overridden_may_be_let_through() {
-        let mut a = approval("approved");
+        let mut a = approval(ApprovalStatus::Approved);
         assert_eq!(a.overridable_freeze(at(10)), None, "no wait, nothing to override");
         a.freeze_wait = Some(wait(at(16)));
         assert_eq!(a.overridable_freeze(at(10)), Some(&wait(at(16))));
@@ -109,7 +107,7 @@ mod tests {
         assert_eq!(a.overridable_freeze(at(16)), None);
         assert_eq!(a.overridable_freeze(at(15)), Some(&wait(at(16))));
         // Not a request that is not approved.
-        let mut pending = approval("pending");
+        let mut pending = approval(ApprovalStatus::Pending);
         pending.freeze_wait = Some(wait(at(16)));
         assert_eq!(pending.overridable_freeze(at(10)), None);
         // Not once overridden for this freeze; again for a longer one.

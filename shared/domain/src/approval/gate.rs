@@ -167,7 +167,6 @@ impl Approval {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use chrono::{Duration, Utc};
 
@@ -177,28 +176,9 @@ mod tests {
     fn approved(signers: &[&str]) -> Approval {
         let now = Utc::now();
         Approval {
-            id: "a1".into(),
-            release_id: ReleaseId::from_number(7),
-            number: 7,
-            environment: "PROD".into(),
-            task_token: "tt".into(),
-            created_at: now,
-            expires_at: now + Duration::hours(1),
-            approvers: vec!["rm@example.com".into(), "cab@example.com".into()],
-            token_hashes: BTreeMap::new(),
-            mailed: vec![],
-            changes: vec![],
-            notes: vec![],
-            plan: Default::default(),
-            plan_hash: None,
-            hold: None,
-            freeze_wait: None,
-            freeze_override: None,
             status: ApprovalStatus::Approved,
             decided_by: signers.last().map(|s| s.to_string()),
             decided_at: Some(now),
-            comment: None,
-            superseded_by: None,
             task_notified: true,
             sign_offs: signers
                 .iter()
@@ -209,7 +189,7 @@ mod tests {
                     deploy_at: None,
                 })
                 .collect(),
-            mail_failure: None,
+            ..crate::approval::test_approval(now)
         }
     }
 

@@ -165,13 +165,10 @@ mod tests {
         };
         assert!(open.in_force(utc(31, 9)));
         // A request shows the hold only while it is in force.
-        let mut approval: Approval = serde_json::from_value(serde_json::json!({
-            "id": "a", "release_id": "rel-1", "number": 1, "environment": "PROD", "task_token": "t",
-            "created_at": utc(1, 8), "expires_at": utc(5, 8), "approvers": [], "token_hashes": {},
-            "mailed": [], "changes": [], "status": "pending", "decided_by": null, "decided_at": null,
-            "comment": null, "superseded_by": null, "task_notified": false,
-        }))
-        .unwrap();
+        let mut approval = Approval {
+            expires_at: utc(5, 8),
+            ..super::super::test_approval(utc(1, 8))
+        };
         assert_eq!(approval.hold_at(utc(2, 9)), None);
         approval.hold = Some(hold.clone());
         assert_eq!(approval.hold_at(utc(2, 9)), Some(&hold));

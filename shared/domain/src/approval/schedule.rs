@@ -108,13 +108,7 @@ mod tests {
 
     #[test]
     fn the_latest_time_any_sign_off_chose_wins() {
-        let mut approval: Approval = serde_json::from_value(serde_json::json!({
-            "id": "a", "release_id": "rel-1", "number": 1, "environment": "PROD", "task_token": "t",
-            "created_at": utc(1, 8, 0), "expires_at": utc(2, 8, 0), "approvers": [], "token_hashes": {},
-            "mailed": [], "changes": [], "status": "pending", "decided_by": null, "decided_at": null,
-            "comment": null, "superseded_by": null, "task_notified": false,
-        }))
-        .unwrap();
+        let mut approval = super::super::test_approval(utc(1, 8, 0));
         assert_eq!(approval.deploy_at(), None);
         let sign_off = |by: &str, at: Option<DateTime<Utc>>| super::super::SignOff {
             by: by.into(),
