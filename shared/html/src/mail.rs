@@ -60,13 +60,7 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
         p { small { "Opening the link decides nothing; you approve or reject on the page. This link is yours alone (" (approver) ") and expires " (expires) "." } }
     }
     .into_string();
-    Mail {
-        to: approver.to_string(),
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
-    }
+    Mail::new(approver, subject, text, html)
 }
 
 /// Tells the other approvers that someone decided.
@@ -76,15 +70,8 @@ pub fn decided_follow_up(approval: &Approval, to: &str, by: &str, approved: bool
         "Release {} for {} was {verb} by {by}",
         approval.number, approval.environment
     );
-    let text = format!("{subject}. Your link for this request no longer changes anything.\n");
-    let html = html! { p { (subject) ". Your link for this request no longer changes anything." } }.into_string();
-    Mail {
-        to: to.to_string(),
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
-    }
+    let line = format!("{subject}. Your link for this request no longer changes anything.");
+    plain(to, subject, line)
 }
 
 /// Tells an approver that `by` put the request on hold (`hold`) or lifted its hold (`None`).
@@ -148,13 +135,7 @@ pub fn freeze_wait(
         p { small { "Opening it decides nothing. The link is yours alone (" (to) ")." } }
     }
     .into_string();
-    Mail {
-        to: to.to_string(),
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
-    }
+    Mail::new(to, subject, text, html)
 }
 
 /// Tells an approver that a hold ended at its time.
@@ -184,13 +165,7 @@ pub fn hold_ended(
 fn plain(to: &str, subject: String, line: String) -> Mail {
     let text = format!("{line}\n");
     let html = html! { p { (line) } }.into_string();
-    Mail {
-        to: to.to_string(),
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
-    }
+    Mail::new(to, subject, text, html)
 }
 
 /// What a scheduled deployment's mail needs to say.
@@ -265,13 +240,7 @@ pub fn deployment_failed(release: &Release, environment: &str, to: &str, outcome
         p { small { "Release " (release.id) " (" (release.content_hash) ")." } }
     }
     .into_string();
-    Mail {
-        to: to.to_string(),
-        subject,
-        text,
-        html,
-        attachments: Vec::new(),
-    }
+    Mail::new(to, subject, text, html)
 }
 
 #[cfg(test)]

@@ -109,6 +109,19 @@ pub struct Mail {
     pub attachments: Vec<Attachment>,
 }
 
+impl Mail {
+    /// A mail to `to` without attachments (most mails).
+    pub fn new(to: &str, subject: String, text: String, html: String) -> Mail {
+        Mail {
+            to: to.to_string(),
+            subject,
+            text,
+            html,
+            attachments: Vec::new(),
+        }
+    }
+}
+
 /// A file attached to a [`Mail`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
