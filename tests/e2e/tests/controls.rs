@@ -336,3 +336,63 @@ async fn an_approver_can_let_a_release_through_a_freeze_with_a_reason() -> Resul
     assert_ne!(again.status, 200, "{}", again.body);
     Ok(())
 }
+
+/// Invokes the lifecycle function as a state machine would: (errorType if it failed, payload).
+async fn lifecycle(h: &Harness, payload: serde_json::Value) -> Result<(Option<String>, serde_json::Value)> {
+    let name = h.stack.resource_name("LifecycleFunction")?;
+    let url = format!("{}/2015-03-31/functions/{name}/invocations", h.stack.aws_endpoint);
+    let answer = reqwest::Client::new().post(url).json(&payload).send().await?;
+    let failed = answer.headers().contains_key("x-amz-function-error");
+    let body: serde_json::Value = answer.json().await?;
+    Ok((
+        failed.then(|| body["errorType"].as_str().unwrap_or_default().to_string()),
+        body,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_from_before_freezes_spends_its_tries_on_a_freeze_and_stays_bounded() -> Result<()> {
+    let (options, _) = test_frozen_for(600);
+    let h = Harness::start_with(options).await?;
+    // The previous state machine's AcquireLease: no freeze fields.
+    let old_step = |waits_left: u64| {
+        serde_json::json!({
+            "action": "acquire-lease", "releaseId": "rel-1", "environment": "TEST", "waitsLeft": waits_left,
+        })
+    };
+    let (error, answer) = lifecycle(&h, old_step(3)).await?;
+    assert_eq!(error, None, "{answer}");
+    assert_eq!(answer["acquired"], false, "{answer}");
+    assert_eq!(answer["waitsLeft"], 2, "a frozen try spends a lease try: {answer}");
+    assert!(
+        answer.get("held").is_none(),
+        "the old Choice knows only acquired: {answer}"
+    );
+    let (error, answer) = lifecycle(&h, old_step(1)).await?;
+    assert_eq!(error.as_deref(), Some("Baton.DeployFailed"), "{answer}");
+    assert!(
+        answer["errorMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("stayed frozen"),
+        "{answer}"
+    );
+    // The lease was never taken.
+    assert!(h.environment("TEST").await?.current.is_none());
+    let (error, answer) = lifecycle(
+        &h,
+        serde_json::json!({
+            "action": "acquire-lease", "releaseId": "rel-1", "environment": "TEST", "waitsLeft": 3,
+            "freezeWaitsLeft": 10, "until": null, "freezeDeadline": null,
+        }),
+    )
+    .await?;
+    assert_eq!(error, None, "{answer}");
+    assert_eq!(
+        (answer["frozen"].as_bool(), answer["waitsLeft"].as_u64()),
+        (Some(true), Some(3)),
+        "{answer}"
+    );
+    assert_eq!(answer["freezeWaitsLeft"], 9, "{answer}");
+    Ok(())
+}

@@ -73,6 +73,21 @@ where
                 )
                 .await?;
             }
+            // An execution on the previous state machine cannot wait until a time: it tries again
+            // as for a busy environment, spending its tries, so it stays bounded.
+            if legacy {
+                if waits_left <= 1 {
+                    return Err(BatonError {
+                        kind: ErrorKind::DeployFailed,
+                        message: format!(
+                            "{} was approved to deploy at {}, but its workflow started before Baton could wait for a chosen time and ran out of tries first; nothing was deployed there: approve a newer release",
+                            step.release_id,
+                            timestamp(at)
+                        ),
+                    });
+                }
+                return Ok(json!({ "acquired": false, "fence": 0, "waitsLeft": waits_left - 1 }));
+            }
             return Ok(json!({
                 "acquired": false, "fence": 0, "waitsLeft": waits_left,
                 "held": true, "frozen": false, "until": timestamp(at), "seconds": 0,
