@@ -21,7 +21,11 @@ from growing with the data it holds. Same behaviour, less work:
 5. Step Functions StopExecution ends the execution at once, `ABORTED`, with its error and
    cause. moto 5.2.5 asks the interpreter to stop, but an execution parked on a task token
    (waiting for an approval) never looks, so it stayed `RUNNING` for ever and EventBridge's
-   status-change rule (emulated by the runner) never fired.
+   status-change rule (emulated by the runner) never fired. And a stop stays a stop: when the
+   interpreter's threads wind down after it, moto 5.2.5 reports whatever they ended in, and an
+   execution stopped while a Map iteration waited on a task token could end `FAILED` with
+   `States.Runtime` (the iteration's abort, re-raised under a custom error name that may not
+   begin with "States."), where AWS always reports `ABORTED`. Seen in CI's fault battery.
 
 Everything else is moto's own `moto_server`.
 
@@ -36,6 +40,7 @@ import moto.dynamodb.models as dynamodb_models
 import moto.s3.notifications as s3_notifications
 from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
@@ -138,16 +143,35 @@ def stop_execution(self):
     error, cause = self._get_param("error"), self._get_param("cause")
     execution = self.stepfunction_backend.describe_execution(arn)
     stop_date = datetime.datetime.now(tz=datetime.timezone.utc)
+    running = getattr(execution, "exec_status", None) == ExecutionStatus.RUNNING
+    if running:
+        # Before asking the interpreter: its threads may wind down (and report) before
+        # `stop` returns.
+        execution.baton_stopped = (stop_date, error, cause)
     execution.stop(stop_date=stop_date, error=error, cause=cause)
-    if getattr(execution, "exec_status", None) == ExecutionStatus.RUNNING:
+    if running:
         execution.exec_status = ExecutionStatus.ABORTED
         execution.stop_date = stop_date
         execution.error, execution.cause = error, cause
     return ActionResult({"stopDate": stop_date})
 
 
+_reflect_execution_status = BaseExecutionWorkerCommunication._reflect_execution_status
+
+
+def reflect_execution_status(self):
+    _reflect_execution_status(self)
+    stopped = getattr(self.execution, "baton_stopped", None)
+    if stopped is not None:
+        stop_date, error, cause = stopped
+        self.execution.exec_status = ExecutionStatus.ABORTED
+        self.execution.stop_date = stop_date
+        self.execution.error, self.execution.cause = error, cause
+
+
 dynamodb_models.copy = _NoTableSnapshots()
 StepFunctionResponse.stop_execution = stop_execution
+BaseExecutionWorkerCommunication._reflect_execution_status = reflect_execution_status
 StepFunctionResponse.send_task_failure = send_task_failure
 s3_notifications._get_s3_event = _get_s3_event
 DynamoDBBackend.transact_write_items = transact_write_items

@@ -45,7 +45,10 @@ impl Harness {
             }
             if Instant::now() > deadline {
                 let subjects: Vec<String> = self.mails().into_iter().map(|m| m.subject).collect();
-                bail!("no {count} mail(s) about '{subject}' within 120 s; sent: {subjects:?}");
+                let failed = self.execution_failures().await.unwrap_or_default();
+                bail!(
+                    "no {count} mail(s) about '{subject}' within 120 s; sent: {subjects:?}; failed executions: {failed:#?}"
+                );
             }
             // The outbox is in memory: a fine poll costs nothing and lets `make bench` time mails.
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -125,8 +128,9 @@ impl Harness {
                         .iter()
                         .map(|e| format!("{} {}: {}", e.kind, e.environment.clone().unwrap_or_default(), e.detail))
                         .collect();
+                    let failed = self.execution_failures().await.unwrap_or_default();
                     bail!(
-                        "release {number} is '{now}', not '{status}', after {} s; events: {shown:#?}",
+                        "release {number} is '{now}', not '{status}', after {} s; events: {shown:#?}; failed executions: {failed:#?}",
                         timeout.as_secs()
                     );
                 }

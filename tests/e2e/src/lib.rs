@@ -180,6 +180,45 @@ impl Harness {
             .map(|e| (e.name.clone(), e.status.as_str().to_string()))
             .collect())
     }
+    /// What made each failed execution fail: its name and every failure event of its history
+    /// (state, error and cause), so that a failing test says which state failed and why.
+    pub async fn execution_failures(&self) -> Result<Vec<String>> {
+        use aws_sdk_sfn::types::ExecutionStatus;
+        let listed = self
+            .sfn
+            .list_executions()
+            .state_machine_arn(self.stack.state_machine_arn("ReleaseStateMachine")?)
+            .status_filter(ExecutionStatus::Failed)
+            .send()
+            .await?;
+        let mut failures = Vec::new();
+        for execution in listed.executions {
+            let history = self
+                .sfn
+                .get_execution_history()
+                .execution_arn(&execution.execution_arn)
+                .send()
+                .await?;
+            for event in history.events {
+                let detail = event
+                    .task_failed_event_details
+                    .map(|d| (d.error, d.cause))
+                    .or(event.lambda_function_failed_event_details.map(|d| (d.error, d.cause)))
+                    .or(event.execution_failed_event_details.map(|d| (d.error, d.cause)));
+                if let Some((error, cause)) = detail {
+                    failures.push(format!(
+                        "{} event {} {}: {} {}",
+                        execution.name,
+                        event.id,
+                        event.r#type.as_str(),
+                        error.unwrap_or_default(),
+                        cause.unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        Ok(failures)
+    }
 }
 
 /// A string attribute.
