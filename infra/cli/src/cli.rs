@@ -50,6 +50,16 @@ pub enum Command {
     Releases(ReleasesArgs),
     /// One release: where it stands, what it holds, its timeline.
     Release(ReleaseArgs),
+    /// Ask to deploy a release to an environment again: roll back to it, deploy it again, or
+    /// retry it.
+    ///
+    /// Baton mails a confirmation link to --email (or BATON_EMAIL) if that address is an
+    /// approver of the environment; nothing changes until it is confirmed through the link.
+    /// Only an environment the release was deployed to before can be asked for.
+    ///
+    /// Exit codes: 0 asked, 1 Baton refused (its reason is printed), 2 a wrong command line (no
+    /// address, an empty or too long reason), 4 Baton could not be reached.
+    Redeploy(RedeployArgs),
 }
 
 /// `baton push`.
@@ -117,6 +127,23 @@ pub struct ReleaseArgs {
     pub read: ReadArgs,
 }
 
+/// `baton redeploy`.
+#[derive(Debug, Args)]
+pub struct RedeployArgs {
+    /// The release to deploy: its number (5) or id (rel-5).
+    #[arg(long, value_name = "N|rel-N")]
+    pub release: String,
+    /// The environment to deploy it to (e.g. PROD).
+    #[arg(long = "env", value_name = "ENV")]
+    pub environment: String,
+    /// Why (recorded on the releases' timelines; at most 500 characters).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Your address, an approver of the environment: the confirmation link goes there.
+    #[arg(long, env = "BATON_EMAIL", value_name = "ADDR")]
+    pub email: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -150,5 +177,53 @@ mod tests {
         assert_eq!(push.notes.as_deref(), Some("a, b"));
         assert_eq!(push.timeout, Duration::from_secs(120));
         assert!(Cli::try_parse_from(["baton", "push", "web", "1.4.0", "site.zip", "--timeout", "5s"]).is_err());
+    }
+
+    #[test]
+    fn redeploy_reads_release_environment_reason_and_address() {
+        let cli = Cli::try_parse_from([
+            "baton",
+            "redeploy",
+            "--release",
+            "rel-5",
+            "--env",
+            "PROD",
+            "--reason",
+            "login broken since 7",
+            "--email",
+            "rm@example.com",
+        ])
+        .unwrap();
+        let Command::Redeploy(args) = cli.command else {
+            panic!("not a redeploy")
+        };
+        assert_eq!(args.release, "rel-5");
+        assert_eq!(args.environment, "PROD");
+        assert_eq!(args.reason, "login broken since 7");
+        assert_eq!(args.email.as_deref(), Some("rm@example.com"));
+        let missing: [&[&str]; 3] = [
+            &["--env", "PROD", "--reason", "r"],
+            &["--release", "5", "--reason", "r"],
+            &["--release", "5", "--env", "PROD"],
+        ];
+        for args in missing {
+            let line = ["baton", "redeploy"].iter().chain(args).copied();
+            assert!(Cli::try_parse_from(line).is_err(), "{args:?}");
+        }
+        // The endpoint flags are global: they may follow the subcommand.
+        let cli = Cli::try_parse_from([
+            "baton",
+            "redeploy",
+            "--release",
+            "5",
+            "--env",
+            "TEST",
+            "--reason",
+            "r",
+            "--api-url",
+            "https://b.example",
+        ])
+        .unwrap();
+        assert_eq!(cli.endpoints.api_url.as_deref(), Some("https://b.example"));
     }
 }

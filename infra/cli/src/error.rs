@@ -4,7 +4,7 @@
 /// can tell a refused package from a network problem.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// Baton refused the package (exit 1); the reason is Baton's.
+    /// Baton refused the package or the request (exit 1); the reason is Baton's.
     #[error("{0}")]
     Refused(String),
     /// Baton answered that what was asked does not exist (exit 1).

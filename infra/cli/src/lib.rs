@@ -2,12 +2,14 @@
 //!
 //! `baton push` uploads a package where Baton expects it (`packages/<component>/<version>/<file>`)
 //! with CI's metadata, and with `--wait` exits by Baton's verdict on that upload; `baton status`,
-//! `baton releases` and `baton release N` read the status API. See `docs/ci.md`.
+//! `baton releases` and `baton release N` read the status API; `baton redeploy` asks Baton to
+//! deploy a release to an environment again (confirmed by mail). See `docs/ci.md`.
 
 pub mod cli;
 pub mod error;
 pub mod push;
 pub mod read;
+pub mod redeploy;
 pub mod target;
 
 use cli::{Cli, Command};
@@ -22,5 +24,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Status(args) => read::status(&Api::of(&target)?, args.json).await,
         Command::Releases(args) => read::releases(&Api::of(&target)?, args).await,
         Command::Release(args) => read::release(&Api::of(&target)?, args).await,
+        Command::Redeploy(args) => redeploy::redeploy(&Api::of(&target)?, args).await,
     }
 }

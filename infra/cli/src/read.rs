@@ -69,10 +69,11 @@ pub async fn release(api: &Api, args: &ReleaseArgs) -> Result<(), CliError> {
 }
 
 /// `12` or `rel-12` as `rel-12`.
-fn release_id(text: &str) -> Result<String, CliError> {
+pub(crate) fn release_id(text: &str) -> Result<String, CliError> {
     let digits = text.strip_prefix("rel-").unwrap_or(text);
-    if !digits.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(format!("rel-{}", digits.trim_start_matches('0')))
+    let number = digits.trim_start_matches('0');
+    if !number.is_empty() && digits.len() <= 12 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(format!("rel-{number}"))
     } else {
         Err(CliError::Usage(format!(
             "'{text}' is not a release: give its number (12) or id (rel-12)"
@@ -246,7 +247,8 @@ mod tests {
     fn releases_are_named_by_number_or_id() {
         assert_eq!(release_id("12").unwrap(), "rel-12");
         assert_eq!(release_id("rel-7").unwrap(), "rel-7");
-        for bad in ["", "rel-", "twelve", "1/2", "1234567890123"] {
+        assert_eq!(release_id("007").unwrap(), "rel-7");
+        for bad in ["", "rel-", "twelve", "1/2", "1234567890123", "0", "rel-00"] {
             assert!(matches!(release_id(bad), Err(CliError::Usage(_))), "{bad}");
         }
     }

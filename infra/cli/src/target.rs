@@ -155,6 +155,28 @@ impl Api {
         format!("{}{path}", self.base)
     }
 
+    /// POSTs `fields` to `path` as a form (`application/x-www-form-urlencoded`): the answer's
+    /// status and body, whatever the status; only a network failure is an error.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Result<(u16, String), CliError> {
+        let url = self.url(path);
+        let response = self
+            .http
+            .post(&url)
+            .header("accept", "text/html, application/json;q=0.9")
+            .form(fields)
+            .send()
+            .await
+            .map_err(|e| {
+                CliError::Unreachable(format!("cannot reach Baton at {url}: {}; {}", causes(&e), self.hint))
+            })?;
+        let status = response.status().as_u16();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| CliError::Unreachable(format!("Baton's answer from {url} broke off: {e}")))?;
+        Ok((status, body))
+    }
+
     /// GETs `path` and reads Baton's JSON answer.
     pub async fn get(&self, path: &str) -> Result<Answer, CliError> {
         let url = self.url(path);

@@ -206,7 +206,7 @@ fn handler_for(binary: &str, env: &BTreeMap<String, String>, sdk: &SdkConfig) ->
     Ok(match binary {
         "ingest" => Arc::new(wiring::ingest(&ctx, config).map_err(|e| anyhow::anyhow!("{binary}: {e}"))?),
         "notify" => Arc::new(wiring::notify(&ctx, config)),
-        "approve" => Arc::new(wiring::approve(&ctx, config)),
+        "approve" => Arc::new(wiring::approve(&ctx, config).map_err(|e| anyhow::anyhow!("{binary}: {e}"))?),
         "lifecycle" => Arc::new(wiring::lifecycle(&ctx, config)),
         "deploy-cloudhub" => Arc::new(wiring::deploy_cloudhub(&ctx, config)),
         "deploy-pages" => Arc::new(wiring::deploy_pages(&ctx, config)),

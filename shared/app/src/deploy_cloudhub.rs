@@ -195,7 +195,7 @@ where
     async fn run(&self, request: &DeployRequest) -> Result<Value, BatonError> {
         let ctx = DeployContext::load(request, ComponentKind::State, &self.config, &self.store).await?;
         let env = request.environment.as_str();
-        let existing = self.store.deployment(&ctx.release.id, env, &ctx.component.name).await?;
+        let existing = request.own(self.store.deployment(&ctx.release.id, env, &ctx.component.name).await?);
         if matches!(request.action.as_str(), "start" | "poll" | "rollback" | "poll-rollback") {
             request.hold_lease(&self.store).await?;
         }
@@ -220,7 +220,7 @@ where
                 // The plan was verified against the approved one just before the deployment
                 // began (the state machine's VerifyPlan, for every component at once).
                 let planned = self.apply(&ctx, env, &target, &desired).await?;
-                let mut record = ctx.record(env, existing.as_ref());
+                let mut record = ctx.record(request, existing.as_ref());
                 record.detail = Some(PlatformDetail::CloudHub {
                     secure_fingerprints: self.secure_fingerprints(&ctx, &desired).await?,
                     applications: planned.summary(),

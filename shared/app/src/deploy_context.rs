@@ -28,6 +28,9 @@ pub struct DeployRequest {
     /// The environment lease's fence, for the actions that change the environment.
     #[serde(default)]
     pub fence: Option<u64>,
+    /// The execution's name: a release's own, or a redeploy's (`redeploy-...`).
+    #[serde(default)]
+    pub execution: Option<String>,
 }
 
 fn default_action() -> String {
@@ -56,13 +59,21 @@ impl DeployRequest {
                 self.action, self.environment
             ))
         })?;
+        let holder = baton_domain::redeploy::lease_holder(&self.release_id, self.execution.as_deref());
         if leases
-            .renew(&self.environment, &self.release_id, fence, crate::lifecycle::LEASE_TTL)
+            .renew(&self.environment, &holder, fence, crate::lifecycle::LEASE_TTL)
             .await?
         {
             return Ok(());
         }
-        Err(BatonError::lease_lost(&self.environment, &self.release_id))
+        Err(BatonError::lease_lost(&self.environment, &holder))
+    }
+
+    /// `found` if it is this deployment's record: one under another lease fence is an earlier
+    /// deployment of the release to the environment (a redeploy deploys again), never one to
+    /// resume or to roll back.
+    pub fn own(&self, found: Option<ComponentDeployment>) -> Option<ComponentDeployment> {
+        found.filter(|d| d.fence == self.fence)
     }
 }
 
@@ -131,12 +142,15 @@ impl DeployContext {
         })
     }
 
-    /// A fresh in-progress record for this deployment.
-    pub fn record(&self, environment: &str, previous: Option<&ComponentDeployment>) -> ComponentDeployment {
+    /// A fresh in-progress record for the deployment `request` asks for (`previous`: its own
+    /// record so far, see [`DeployRequest::own`]).
+    pub fn record(&self, request: &DeployRequest, previous: Option<&ComponentDeployment>) -> ComponentDeployment {
         let now = Utc::now();
         ComponentDeployment {
+            fence: request.fence,
+            execution: request.execution.clone(),
             release_id: self.release.id.clone(),
-            environment: environment.to_string(),
+            environment: request.environment.clone(),
             component: self.component.name.clone(),
             kind: self.component.kind,
             package: self.package.clone(),

@@ -246,16 +246,22 @@ where
 
     async fn deploy(&self, request: &DeployRequest) -> Result<Value, BatonError> {
         let ctx = DeployContext::load(request, ComponentKind::Web, &self.config, &self.store).await?;
-        let existing = self
-            .store
-            .deployment(&ctx.release.id, &request.environment, &ctx.component.name)
-            .await?;
+        let existing = request.own(
+            self.store
+                .deployment(&ctx.release.id, &request.environment, &ctx.component.name)
+                .await?,
+        );
         if let Some(done) = existing.as_ref().filter(|d| d.status == DeployStatus::Succeeded) {
             return answer(done);
         }
         let target = self.target(&ctx).await?;
-        let marker = deployment_marker(&ctx.release.id, &request.environment, &ctx.component.name);
-        let mut record = ctx.record(&request.environment, existing.as_ref());
+        let marker = deployment_marker(
+            &ctx.release.id,
+            &request.environment,
+            &ctx.component.name,
+            request.fence,
+        );
+        let mut record = ctx.record(request, existing.as_ref());
         let outcome = match self.pages.find(&target, &marker).await? {
             Some(found) => self.pages.wait(&target, &found.id).await,
             None => {
@@ -287,12 +293,12 @@ where
 
     async fn rollback(&self, request: &DeployRequest) -> Result<Value, BatonError> {
         let ctx = DeployContext::load(request, ComponentKind::Web, &self.config, &self.store).await?;
-        let Some(mut record) = self
-            .store
-            .deployment(&ctx.release.id, &request.environment, &ctx.component.name)
-            .await?
-        else {
-            // This release never touched the site here: nothing to put back.
+        let Some(mut record) = request.own(
+            self.store
+                .deployment(&ctx.release.id, &request.environment, &ctx.component.name)
+                .await?,
+        ) else {
+            // This deployment never touched the site here: nothing to put back.
             return Ok(
                 serde_json::json!({"component": ctx.component.name, "environment": request.environment, "status": "unchanged"}),
             );
@@ -320,8 +326,11 @@ where
                 // Preview branches cannot be rolled back on Pages: deploy the previous package
                 // again (its assets are already uploaded, so this is quick).
                 let marker = format!(
-                    "baton:rollback:{}:{}:{}",
-                    ctx.release.id, request.environment, ctx.component.name
+                    "baton:rollback:{}:{}:{}:{}",
+                    ctx.release.id,
+                    request.environment,
+                    ctx.component.name,
+                    request.fence.unwrap_or_default()
                 );
                 match self.pages.find(&target, &marker).await? {
                     Some(found) => self.pages.wait(&target, &found.id).await?,

@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod lambda;
 pub mod lifecycle;
 pub mod notify;
+pub mod redeploys;
 pub mod sqs_batch;
 pub mod status;
 pub mod timeline;

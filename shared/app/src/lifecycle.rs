@@ -27,7 +27,7 @@ use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
 use baton_domain::plan::{EnvironmentPlan, PreflightAnswer, preflight_problems};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::release::ReleaseStatus;
-use baton_domain::{BatonConfig, BatonError, ErrorKind, Release, ReleaseId};
+use baton_domain::{BatonConfig, BatonError, ErrorKind, Release, ReleaseId, redeploy};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -39,6 +39,7 @@ mod finish;
 mod freeze_wait;
 mod lease;
 mod record;
+mod redeploys;
 
 use finish::readable_cause;
 
@@ -95,6 +96,12 @@ struct Step {
     error: Option<String>,
     #[serde(default)]
     cause: Option<String>,
+    /// The execution's name (`$$.Execution.Name`): a release's own, or a redeploy's.
+    #[serde(default)]
+    execution: Option<String>,
+    /// The execution's input (`prepare`): a redeploy's names what it redeploys.
+    #[serde(default)]
+    input: Option<Value>,
 }
 
 impl Step {
@@ -106,6 +113,16 @@ impl Step {
             .and_then(|a| a.get("approvalId"))
             .and_then(Value::as_str)
             .filter(|id| is_approval_id(id))
+    }
+
+    /// Whether this step is a redeploy's (see [`baton_domain::redeploy`]).
+    fn redeploying(&self) -> bool {
+        redeploy::is_redeploy_execution(self.execution.as_deref())
+    }
+
+    /// Who holds the environment's lease for this execution.
+    fn holder(&self) -> ReleaseId {
+        redeploy::lease_holder(&self.release_id, self.execution.as_deref())
     }
 }
 
@@ -164,7 +181,7 @@ where
             return Ok(Err(refusal));
         }
         Ok(approval
-            .allows_deployment(&release.id, env, &rules)
+            .allows_deployment(&release.id, env, step.execution.as_deref(), &rules)
             .map(|signers| (approval.id.clone(), signers.join(" and "))))
     }
 
@@ -173,6 +190,7 @@ where
         match step.action.as_str() {
             "prepare" => {
                 let release = self.release(&step.release_id).await?;
+                let redeploy = self.redeploy_of(&step, &release, &config).await?;
                 let mut waves: BTreeMap<u32, Vec<Value>> = BTreeMap::new();
                 for c in &config.components {
                     if release.snapshot.contains_key(&c.name) {
@@ -194,12 +212,17 @@ where
                 let environments: Vec<Value> = config
                     .environments
                     .iter()
+                    .filter(|e| redeploy.as_ref().is_none_or(|r| r.environment == e.name))
                     .map(|e| {
-                        json!({ "name": e.name, "ttlSeconds": e.approval_ttl().as_secs(), "waves": waves, "components": components })
+                        let ttl = match redeploy {
+                            Some(_) => redeploy::CONFIRMATION_TTL.min(e.approval_ttl()),
+                            None => e.approval_ttl(),
+                        };
+                        json!({ "name": e.name, "ttlSeconds": ttl.as_secs(), "waves": waves, "components": components })
                     })
                     .collect();
                 Ok(json!({
-                    "releaseId": release.id, "number": release.number, "environments": environments,
+                    "releaseId": release.id, "number": release.number, "environments": environments, "redeploy": redeploy,
                     "pollSeconds": config.workflow.poll_seconds, "leaseWaitSeconds": config.workflow.lease_wait_seconds,
                     "leaseWaits": config.lease_waits(), "freezeWaits": baton_domain::freeze::MAX_FREEZE_WAITS,
                 }))
@@ -212,12 +235,16 @@ where
                 let env = Self::environment(&step, &config)?;
                 let release = self.release(&step.release_id).await?;
                 let state = self.store.environment_state(env).await?;
-                let newer_live = state.current.as_ref().filter(|c| c.number > release.number);
-                if release.status == ReleaseStatus::Superseded || newer_live.is_some() {
+                // A redeploy goes over whatever is live: rolling back is what it is for.
+                let newer_live = state
+                    .current
+                    .as_ref()
+                    .filter(|c| c.number > release.number && !step.redeploying());
+                if (release.status == ReleaseStatus::Superseded && !step.redeploying()) || newer_live.is_some() {
                     let by = newer_live
                         .map(|c| c.release_id.to_string())
                         .unwrap_or_else(|| "a newer release".into());
-                    Leases::release(&self.store, env, &step.release_id).await?;
+                    Leases::release(&self.store, env, &step.holder()).await?;
                     return Err(BatonError {
                         kind: ErrorKind::Superseded,
                         message: format!("{by} is already live in {env}"),
@@ -237,25 +264,25 @@ where
                             reason.clone(),
                         )
                         .await?;
-                        Leases::release(&self.store, env, &release.id).await?;
+                        Leases::release(&self.store, env, &step.holder()).await?;
                         return Err(BatonError {
                             kind: ErrorKind::Unapproved,
                             message: format!("{reason}; nothing was deployed"),
                         });
                     }
                 };
-                self.store
-                    .set_release_status(&release.id, ReleaseStatus::Deploying)
-                    .await?;
-                crate::timeline::record(
-                    &self.store,
-                    &release.id,
-                    Some(env),
-                    "deploying",
-                    "baton",
-                    format!("deploying to {env}, approved by {approved_by}"),
-                )
-                .await?;
+                let detail = match step.redeploying() {
+                    // The release's own status tells its own journey; a redeploy is told by the
+                    // timeline and the environment.
+                    true => format!("deploying to {env} again, confirmed by {approved_by}"),
+                    false => {
+                        self.store
+                            .set_release_status(&release.id, ReleaseStatus::Deploying)
+                            .await?;
+                        format!("deploying to {env}, approved by {approved_by}")
+                    }
+                };
+                crate::timeline::record(&self.store, &release.id, Some(env), "deploying", "baton", detail).await?;
                 Ok(json!({ "ok": true, "approvalId": approval_id, "approvedBy": approved_by }))
             }
             "record" => {
@@ -278,9 +305,11 @@ where
                     components,
                     since: Utc::now(),
                     approved_by: step.approved_by.clone(),
+                    fence: step.fence,
+                    execution: step.execution.clone(),
                 };
-                self.record_live(env, &release, live, step.fence).await?;
-                Leases::release(&self.store, env, &release.id).await?;
+                let replaced = self.record_live(env, &release, live, &step).await?;
+                Leases::release(&self.store, env, &step.holder()).await?;
                 crate::timeline::record(
                     &self.store,
                     &release.id,
@@ -290,6 +319,9 @@ where
                     format!("release {} is live in {env}", release.number),
                 )
                 .await?;
+                if step.redeploying() {
+                    self.tell_redeployed(&step, &release, env, replaced).await?;
+                }
                 tracing::info!(release = %release.id, environment = env, "environment recorded");
                 Ok(json!({ "recorded": env }))
             }
@@ -298,8 +330,11 @@ where
                 let release = self.release(&step.release_id).await?;
                 let mut changed = Vec::new();
                 for c in &config.components {
+                    // Only what this deployment changed: a redeploy leaves the records of the
+                    // release's earlier deployments there as they were.
                     if let Some(d) = self.store.deployment(&release.id, env, &c.name).await?
                         && d.status != DeployStatus::RolledBack
+                        && d.fence == step.fence
                     {
                         changed.push((c.effective_wave(), json!({ "component": c.name, "kind": c.kind })));
                     }
@@ -357,7 +392,7 @@ where
                 let env = Self::environment(&step, &config)?;
                 let raw = step.cause.clone().unwrap_or_default();
                 let reason = baton_domain::redact::internals(&readable_cause(&raw));
-                Leases::release(&self.store, env, &step.release_id).await?;
+                Leases::release(&self.store, env, &step.holder()).await?;
                 // Bounded: a plan that keeps changing under the approvers ends the release
                 // instead of asking them for ever (DESIGN §3.8).
                 let rounds = Timeline::events(&self.store, &step.release_id)

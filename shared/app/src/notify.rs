@@ -14,6 +14,7 @@ use baton_domain::plan::EnvironmentPlan;
 use baton_domain::ports::{
     ApprovalStore, ChangeHistory, ConfigSource, DeploymentStore, Mailer, ReleaseStore, TaskCallbacks, Timeline,
 };
+use baton_domain::redeploy::{self, Redeploy};
 use baton_domain::release::{ReleaseNote, ReleaseStatus, notes_between};
 use baton_domain::{BatonError, ErrorKind, Release, ReleaseId};
 use chrono::Utc;
@@ -40,6 +41,13 @@ struct NotifyRequest {
     /// kept, hashed, on the approval.
     #[serde(default)]
     plan: Option<PlanInput>,
+    /// The execution's name: a release's own, or a redeploy's.
+    #[serde(default)]
+    execution: Option<String>,
+    /// The redeploy this execution is, if it is one: its confirmation is asked of the approver
+    /// who requested it, and of nobody else.
+    #[serde(default)]
+    redeploy: Option<Redeploy>,
 }
 
 #[derive(Deserialize)]
@@ -122,7 +130,9 @@ where
     /// Applies the supersede policy; `Err(Superseded)` if a newer release already waits.
     async fn supersede(&self, approval: &Approval) -> Result<(), BatonError> {
         for older in self.store.pending_approvals(&approval.environment).await? {
-            if older.id == approval.id {
+            // A redeploy's confirmation neither withdraws a release's request nor is withdrawn
+            // by one: each asks something else of its approvers.
+            if older.id == approval.id || older.redeploy.is_some() {
                 continue;
             }
             if older.number > approval.number {
@@ -203,7 +213,16 @@ where
             .ok_or_else(|| BatonError::invalid(format!("release {} does not exist", request.release_id)))?;
         let id = approval_id(&request.task_token);
         let now = Utc::now();
-        let ttl = chrono::Duration::from_std(env.approval_ttl()).unwrap_or(chrono::Duration::hours(24));
+        let redeploy = Self::redeploy_of(&request, &env)?;
+        let ttl = match redeploy {
+            Some(_) => redeploy::CONFIRMATION_TTL.min(env.approval_ttl()),
+            None => env.approval_ttl(),
+        };
+        let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(24));
+        let approvers = match &redeploy {
+            Some(r) => vec![r.requested_by.clone()],
+            None => env.approvers.clone(),
+        };
         let changes = self.changes(&release, &env.name).await?;
         let fresh = Approval {
             id: id.clone(),
@@ -213,7 +232,7 @@ where
             task_token: request.task_token.clone(),
             created_at: now,
             expires_at: now + ttl - chrono::Duration::seconds(EXPIRY_MARGIN_SECONDS.min(ttl.num_seconds() / 2)),
-            approvers: env.approvers.clone(),
+            approvers: approvers.clone(),
             token_hashes: Default::default(),
             mailed: Vec::new(),
             notes: self.notes_since_live(&release, &env.name, &changes).await?,
@@ -223,6 +242,7 @@ where
             hold: None,
             freeze_wait: None,
             freeze_override: None,
+            redeploy: redeploy.clone(),
             status: ApprovalStatus::Pending,
             decided_by: None,
             decided_at: None,
@@ -233,20 +253,29 @@ where
             mail_failure: None,
         };
         if self.store.create_approval(&fresh).await? {
-            self.store
-                .set_release_status(&release.id, ReleaseStatus::AwaitingApproval)
-                .await?;
+            let until = baton_html::human_time(fresh.expires_at, config.zone());
+            let detail = match &redeploy {
+                Some(r) => format!(
+                    "{}: confirmation asked of {} until {until}, reason: {}",
+                    redeploy::action_words(release.number, &env.name, r.replacing),
+                    r.requested_by,
+                    r.reason
+                ),
+                None => {
+                    // A redeploy leaves the release's own status to its own journey.
+                    self.store
+                        .set_release_status(&release.id, ReleaseStatus::AwaitingApproval)
+                        .await?;
+                    format!("sign-off asked of {} until {until}", approvers.join(", "))
+                }
+            };
             crate::timeline::record(
                 &self.store,
                 &release.id,
                 Some(&env.name),
                 "approval-requested",
                 "baton",
-                format!(
-                    "sign-off asked of {} until {}",
-                    env.approvers.join(", "),
-                    baton_html::human_time(fresh.expires_at, config.zone())
-                ),
+                detail,
             )
             .await?;
         }
@@ -258,7 +287,7 @@ where
         if approval.status != ApprovalStatus::Pending {
             return Ok(json!({ "approvalId": id, "status": approval.status }));
         }
-        if env.on_newer_release == SupersedePolicy::Supersede {
+        if env.on_newer_release == SupersedePolicy::Supersede && approval.redeploy.is_none() {
             self.supersede(&approval).await?;
         }
         let mut unreached = Vec::new();
@@ -285,6 +314,40 @@ where
         self.note_unreached(&approval, &unreached).await?;
         tracing::info!(release = %release.id, environment = %env.name, approval = %id, "approval requested");
         Ok(json!({ "approvalId": id }))
+    }
+
+    /// The redeploy this request is, checked: only a redeploy's execution may ask for a
+    /// confirmation, only of an approver of the environment as configured now.
+    fn redeploy_of(
+        request: &NotifyRequest,
+        env: &baton_domain::config::EnvironmentConfig,
+    ) -> Result<Option<Redeploy>, BatonError> {
+        let redeploying = redeploy::is_redeploy_execution(request.execution.as_deref());
+        let Some(asked) = request.redeploy.clone().filter(|_| redeploying) else {
+            if redeploying {
+                return Err(BatonError::invalid("a redeploy execution must name its redeploy"));
+            }
+            return Ok(None);
+        };
+        if Some(asked.execution.as_str()) != request.execution.as_deref() || asked.environment != env.name {
+            return Err(BatonError::invalid(
+                "the redeploy named is another execution's or environment's",
+            ));
+        }
+        if !env
+            .approvers
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(asked.requested_by.trim()))
+        {
+            return Err(BatonError {
+                kind: ErrorKind::Unapproved,
+                message: format!(
+                    "{} is not an approver of {}, so nobody was asked to confirm; nothing was deployed",
+                    asked.requested_by, env.name
+                ),
+            });
+        }
+        Ok(Some(asked))
     }
 
     /// Keeps on the approval, and tells the timeline once, that its mails could not be sent;

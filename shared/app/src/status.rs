@@ -3,7 +3,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /` | the overview page |
-//! | `GET /releases/{id}` | a release's page: where it stands, contents, notes, deployments, timeline |
+//! | `GET /releases/{id}` | a release's page: where it stands, contents, notes, deployments, a form to deploy it again where it was deployed (posting to `{public_url}/redeploys`), timeline |
 //! | `GET /api/status` | the overview as JSON ([`StatusView`]) |
 //! | `GET /api/releases?limit=&before=` | a page of releases, newest first ([`ReleaseListView`]) |
 //! | `GET /api/releases/{id}` | one release as JSON ([`ReleaseDetail`]) |
@@ -57,9 +57,10 @@
 use async_trait::async_trait;
 use baton_domain::ports::ConfigSource;
 use baton_domain::ports::status::{
-    MAX_PAGE_SIZE, OVERVIEW_REJECTIONS, OVERVIEW_RELEASES, PENDING_PER_ENVIRONMENT, PackageVerdictView, ReleaseDetail,
-    ReleaseListView, StatusReads, StatusView, overview_lookup,
+    LookedUp, Lookup, OVERVIEW_REJECTIONS, OVERVIEW_RELEASES, PENDING_PER_ENVIRONMENT, PackageVerdictView,
+    ReleaseDetail, ReleaseListView, ReleaseRecord, StatusReads, StatusView, overview_lookup,
 };
+use baton_domain::redeploy;
 use baton_domain::{BatonConfig, BatonError, ReleaseId};
 use baton_html::status as pages;
 use chrono::Utc;
@@ -68,145 +69,14 @@ use serde_json::{Value, json};
 use crate::Function;
 use crate::http::{HttpRequest, html_response, json_response};
 
+mod route;
+
+use route::{BadRequest, Route, page_query, route};
+
 /// Releases per page of `/api/releases` unless `limit` says otherwise.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 /// Releases in the Atom feed.
 pub const FEED_RELEASES: usize = 20;
-
-/// A request the handler answers with a 4xx: status, short code and what to do.
-#[derive(Debug)]
-struct BadRequest {
-    status: u16,
-    code: &'static str,
-    message: String,
-}
-
-impl BadRequest {
-    fn not_found(message: impl Into<String>) -> Self {
-        BadRequest {
-            status: 404,
-            code: "not-found",
-            message: message.into(),
-        }
-    }
-    fn invalid(message: impl Into<String>) -> Self {
-        BadRequest {
-            status: 400,
-            code: "bad-request",
-            message: message.into(),
-        }
-    }
-}
-
-/// The routes, parsed.
-#[derive(Debug, PartialEq, Eq)]
-enum Route {
-    Overview { json: bool },
-    Release { id: ReleaseId, json: bool },
-    Releases,
-    Feed,
-    Package { component: String, version: String },
-}
-
-/// The number in `rel-12` (or just `12`): canonical digits only, at most 12 of them.
-fn release_number(text: &str) -> Option<u64> {
-    let digits = text.strip_prefix("rel-").unwrap_or(text);
-    let canonical = !digits.is_empty()
-        && digits.len() <= 12
-        && !digits.starts_with('0')
-        && digits.bytes().all(|b| b.is_ascii_digit());
-    canonical.then(|| digits.parse::<u64>().ok()).flatten()
-}
-
-/// Reads `rel-12` (or just `12`) as a release id.
-fn parse_release_id(text: &str) -> Result<ReleaseId, BadRequest> {
-    release_number(text).map(ReleaseId::from_number).ok_or_else(|| {
-        BadRequest::not_found(format!(
-            "'{}' is not a release id; release ids look like rel-12",
-            text.chars().take(40).collect::<String>()
-        ))
-    })
-}
-
-fn route(path: &str) -> Result<Route, BadRequest> {
-    let path = if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    };
-    match path {
-        "/" | "" => return Ok(Route::Overview { json: false }),
-        "/api/status" => return Ok(Route::Overview { json: true }),
-        "/api/releases" => return Ok(Route::Releases),
-        "/feed.xml" => return Ok(Route::Feed),
-        _ => {}
-    }
-    if let Some(rest) = path.strip_prefix("/api/packages/") {
-        return package_route(rest);
-    }
-    let (json, id) = match (path.strip_prefix("/api/releases/"), path.strip_prefix("/releases/")) {
-        (Some(id), _) => (true, id),
-        (_, Some(id)) => (false, id),
-        _ => return Err(BadRequest::not_found("There is no page here.")),
-    };
-    if id.contains('/') {
-        return Err(BadRequest::not_found("There is no page here."));
-    }
-    Ok(Route::Release {
-        id: parse_release_id(id)?,
-        json,
-    })
-}
-
-/// Longest version text looked up: real ones are far shorter, and DynamoDB refuses long keys.
-const VERSION_TEXT_MAX: usize = 128;
-
-/// `{component}/{version}` of `/api/packages/...`, checked before any read.
-fn package_route(rest: &str) -> Result<Route, BadRequest> {
-    let Some((component, version)) = rest.split_once('/').filter(|(_, v)| !v.contains('/')) else {
-        return Err(BadRequest::not_found(
-            "Package verdicts are at /api/packages/{component}/{version}, e.g. /api/packages/web/1.4.0.",
-        ));
-    };
-    let version = percent_encoding::percent_decode_str(version).decode_utf8_lossy();
-    if !baton_domain::config::is_component_name(component) {
-        return Err(BadRequest::invalid(
-            "the component must start with a lowercase letter and use only a-z, 0-9 and '-' (at most 32)",
-        ));
-    }
-    if version.len() > VERSION_TEXT_MAX || baton_domain::Version::parse(&version).is_err() {
-        return Err(BadRequest::invalid(format!(
-            "'{}' is not a SemVer 2.0 version such as 1.4.0 or 1.4.0-rc.1",
-            version.chars().take(40).collect::<String>()
-        )));
-    }
-    Ok(Route::Package {
-        component: component.to_string(),
-        version: version.into_owned(),
-    })
-}
-
-/// `limit` and `before` of `/api/releases`.
-fn page_query(request: &HttpRequest) -> Result<(usize, Option<u64>), BadRequest> {
-    let limit = match request.query.get("limit").map(|v| v.trim()) {
-        None | Some("") => DEFAULT_PAGE_SIZE,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => {
-                return Err(BadRequest::invalid(format!(
-                    "limit must be a whole number from 1 to {MAX_PAGE_SIZE}"
-                )));
-            }
-        },
-    };
-    let before = match request.query.get("before").map(|v| v.trim()) {
-        None | Some("") => None,
-        Some(text) => Some(release_number(text).ok_or_else(|| {
-            BadRequest::invalid("before must be a release number or id, such as 40 or rel-40 (use next_before)")
-        })?),
-    };
-    Ok((limit, before))
-}
 
 /// A JSON answer with `nosniff`, and `<`, `>`, `&` written as `\u003c`-style escapes: the
 /// same data to any JSON reader, but never markup, even to a client that sniffs.
@@ -281,6 +151,49 @@ where
         ))
     }
 
+    /// What a release's page offers to deploy again: each environment, in lifecycle order,
+    /// the release was deployed to before, with the release live there now. One batched read
+    /// of those environments, made only when there is one.
+    async fn deploy_again(
+        &self,
+        config: &BatonConfig,
+        record: &ReleaseRecord,
+    ) -> Result<pages::DeployAgain, BatonError> {
+        let eligible: Vec<String> = config
+            .environment_names()
+            .into_iter()
+            .filter(|env| redeploy::eligible(&record.events, env))
+            .map(str::to_string)
+            .collect();
+        let looked = if eligible.is_empty() {
+            LookedUp::default()
+        } else {
+            let lookup = Lookup {
+                environments: eligible.clone(),
+                ..Default::default()
+            };
+            self.store.look_up(&lookup).await?
+        };
+        let live = |env: &str| {
+            looked
+                .environments
+                .iter()
+                .find(|e| e.state.environment == env)
+                .and_then(|e| e.state.current.as_ref())
+                .map(|c| c.number)
+        };
+        Ok(pages::DeployAgain {
+            public_url: config.public_url.clone(),
+            targets: eligible
+                .iter()
+                .map(|env| pages::RedeployTarget {
+                    environment: env.clone(),
+                    live: live(env),
+                })
+                .collect(),
+        })
+    }
+
     async fn answer(&self, request: &HttpRequest, route: Route) -> Result<Result<Value, BadRequest>, BatonError> {
         let config = self.config.config().await?;
         Ok(Ok(match route {
@@ -307,7 +220,8 @@ where
                 if json {
                     json_answer(200, &to_json(&detail)?)
                 } else {
-                    html_response(200, pages::release_page(&detail, now, config.zone()))
+                    let again = self.deploy_again(&config, &record).await?;
+                    html_response(200, pages::release_page_with(&detail, &again, now, config.zone()))
                 }
             }
             Route::Package { component, version } => {

@@ -18,6 +18,7 @@ use crate::deploy_pages::DeployPages;
 use crate::ingest::Ingest;
 use crate::lifecycle::Lifecycle;
 use crate::notify::Notify;
+use crate::redeploys::{RedeployRequests, WithRedeploys};
 
 /// The configuration source every function of one context shares.
 pub type Config = Arc<S3ConfigSource>;
@@ -28,6 +29,8 @@ pub type AwsIngest = Ingest<Config, S3Artefacts, DynamoStore, SfnWorkflow>;
 pub type AwsNotify = Notify<Config, DynamoStore, SesMailer, SfnCallbacks>;
 /// The approve handler on AWS.
 pub type AwsApprove = Approve<Config, DynamoStore, SesMailer, SfnCallbacks, SqsDecisionQueue>;
+/// The approve function on AWS: the approval links, and the redeploy form's requests.
+pub type AwsApproveFunction = WithRedeploys<AwsApprove, RedeployRequests<Config, DynamoStore, SfnWorkflow>>;
 /// The lifecycle handler on AWS: the workflow's steps, and the decisions queue's consumer.
 pub type AwsLifecycle = WithDeliveries<Lifecycle<Config, DynamoStore, SesMailer>, AwsDeliveries>;
 /// The decisions queue's consumer on AWS.
@@ -74,14 +77,22 @@ pub fn notify(ctx: &AwsContext, config: Config) -> AwsNotify {
 }
 
 /// Builds the approve handler.
-pub fn approve(ctx: &AwsContext, config: Config) -> AwsApprove {
-    Approve::new(
-        config,
-        store(ctx),
-        SesMailer::new(ctx.sesv2()),
-        SfnCallbacks::new(ctx.sfn()),
-        SqsDecisionQueue::new(ctx.sqs(), ctx.settings.decisions_queue_url.clone()),
-    )
+pub fn approve(ctx: &AwsContext, config: Config) -> Result<AwsApproveFunction, BatonError> {
+    let state_machine = ctx
+        .settings
+        .state_machine_arn
+        .clone()
+        .ok_or_else(|| BatonError::internal("BATON_STATE_MACHINE_ARN is not set; approve starts redeploys"))?;
+    Ok(WithRedeploys::new(
+        Approve::new(
+            config.clone(),
+            store(ctx),
+            SesMailer::new(ctx.sesv2()),
+            SfnCallbacks::new(ctx.sfn()),
+            SqsDecisionQueue::new(ctx.sqs(), ctx.settings.decisions_queue_url.clone()),
+        ),
+        RedeployRequests::new(config, store(ctx), SfnWorkflow::new(ctx.sfn(), state_machine)),
+    ))
 }
 
 /// Builds the lifecycle handler; SQS batches from the decisions queue go to its consumer.

@@ -7,6 +7,7 @@ use aws_sdk_sfn::config::timeout::TimeoutConfig;
 use aws_sdk_sfn::operation::start_execution::StartExecutionError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use baton_domain::ports::{Started, TaskAnswer, TaskCallbacks, Workflow};
+use baton_domain::redeploy::Redeploy;
 use baton_domain::{BatonError, Release};
 use serde_json::json;
 
@@ -35,15 +36,36 @@ pub fn execution_input(release: &Release) -> String {
     json!({ "releaseId": release.id, "number": release.number, "contentHash": release.content_hash }).to_string()
 }
 
+/// The execution input for a redeploy: the release's, and what the redeploy is.
+pub fn redeploy_input(release: &Release, redeploy: &Redeploy) -> String {
+    json!({
+        "releaseId": release.id, "number": release.number, "contentHash": release.content_hash,
+        "redeploy": redeploy,
+    })
+    .to_string()
+}
+
 #[async_trait]
 impl Workflow for SfnWorkflow {
     async fn start(&self, release: &Release) -> Result<Started, BatonError> {
+        self.start_named(release.id.as_str(), execution_input(release), release)
+            .await
+    }
+
+    async fn start_redeploy(&self, release: &Release, redeploy: &Redeploy) -> Result<Started, BatonError> {
+        self.start_named(&redeploy.execution, redeploy_input(release, redeploy), release)
+            .await
+    }
+}
+
+impl SfnWorkflow {
+    async fn start_named(&self, name: &str, input: String, release: &Release) -> Result<Started, BatonError> {
         let result = self
             .sfn
             .start_execution()
             .state_machine_arn(&self.state_machine_arn)
-            .name(release.id.as_str())
-            .input(execution_input(release))
+            .name(name)
+            .input(input)
             .send()
             .await;
         match result {

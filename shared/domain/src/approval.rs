@@ -104,6 +104,10 @@ pub struct Approval {
     /// A hold on it, if an approver put one (see [`hold`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<hold::Hold>,
+    /// Set when this is the confirmation of a redeploy (see [`crate::redeploy`]): asked of the
+    /// one approver who requested it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeploy: Option<crate::redeploy::Redeploy>,
     /// Where it stands.
     pub status: ApprovalStatus,
     /// Who decided (or the newer release that superseded it).
@@ -256,6 +260,7 @@ pub(crate) fn test_approval(created_at: DateTime<Utc>) -> Approval {
         hold: None,
         freeze_wait: None,
         freeze_override: None,
+        redeploy: None,
         status: ApprovalStatus::Pending,
         decided_by: None,
         decided_at: None,

@@ -73,6 +73,22 @@ pub struct ComponentDeployment {
     pub started_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// The lease fence of the deployment that wrote this record: each deployment of a release
+    /// to an environment (its own, then any redeploy) holds the lease under a new fence, so a
+    /// record under another fence is an earlier deployment's, not this one's to resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence: Option<u64>,
+    /// The execution that wrote it (a release's own, or a redeploy's): with the release, who
+    /// must hold the environment's lease for the write (see [`Self::lease_holder`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<String>,
+}
+
+impl ComponentDeployment {
+    /// Who must hold the environment's lease to write this record.
+    pub fn lease_holder(&self) -> ReleaseId {
+        crate::redeploy::lease_holder(&self.release_id, self.execution.as_deref())
+    }
 }
 
 /// One component as it runs in an environment.
@@ -97,6 +113,25 @@ pub struct LiveRelease {
     pub since: DateTime<Utc>,
     /// Who approved it for this environment.
     pub approved_by: Option<String>,
+    /// The lease fence of the deployment that made it live: tells a retried `record` of a
+    /// redeploy from the same release having been live before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fence: Option<u64>,
+    /// The execution that made it live (a release's own, or a redeploy's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<String>,
+}
+
+impl LiveRelease {
+    /// Who must hold the environment's lease to record it.
+    pub fn lease_holder(&self) -> ReleaseId {
+        crate::redeploy::lease_holder(&self.release_id, self.execution.as_deref())
+    }
+
+    /// Whether a redeploy made it live: only a redeploy records a release over a newer one.
+    pub fn redeployed(&self) -> bool {
+        crate::redeploy::is_redeploy_execution(self.execution.as_deref())
+    }
 }
 
 /// What runs in one environment, and what ran before (the rollback target).
@@ -116,11 +151,18 @@ impl EnvironmentState {
         self.current.as_ref().and_then(|c| c.components.get(component))
     }
 
-    /// The state after `next` goes live: the current release becomes the previous one.
+    /// The state after `next` goes live: the current release becomes the previous one (the
+    /// rollback target), unless `next` is the same release deployed again, which keeps the
+    /// rollback target it had.
     pub fn advanced(&self, next: LiveRelease) -> EnvironmentState {
+        let again = self.current.as_ref().is_some_and(|c| c.release_id == next.release_id);
         EnvironmentState {
             environment: self.environment.clone(),
-            previous: self.current.clone(),
+            previous: if again {
+                self.previous.clone()
+            } else {
+                self.current.clone()
+            },
             current: Some(next),
         }
     }
@@ -128,8 +170,13 @@ impl EnvironmentState {
 
 /// A marker Baton writes into a platform's deployment (e.g. Pages' commit message) so that a
 /// retried deployment finds the one it already made instead of making a second.
-pub fn deployment_marker(release: &ReleaseId, environment: &str, component: &str) -> String {
-    format!("baton:{release}:{environment}:{component}")
+/// Each deployment of a release (under its own lease fence) has its own marker, so a redeploy
+/// is a new platform deployment, not the one an earlier deployment made.
+pub fn deployment_marker(release: &ReleaseId, environment: &str, component: &str, fence: Option<u64>) -> String {
+    match fence {
+        Some(fence) => format!("baton:{release}:{environment}:{component}:{fence}"),
+        None => format!("baton:{release}:{environment}:{component}"),
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +203,8 @@ mod tests {
             )]),
             since: Utc::now(),
             approved_by: Some("rm@example.com".into()),
+            fence: None,
+            execution: None,
         }
     }
 
@@ -170,6 +219,12 @@ mod tests {
         assert_eq!(one.previous, None);
         let two = one.advanced(live(2));
         assert_eq!(two.previous.as_ref().map(|p| p.number), Some(1));
+        // Release 2 deployed again keeps release 1 as the rollback target; release 1 deployed
+        // over it (a rollback) makes 2 the target.
+        let again = two.advanced(live(2));
+        assert_eq!(again.previous.as_ref().map(|p| p.number), Some(1));
+        let back = two.advanced(live(1));
+        assert_eq!(back.previous.as_ref().map(|p| p.number), Some(2));
         assert_eq!(
             two.live("web").map(|c| c.package.version.to_string()),
             Some("1.0.2".into())
@@ -179,8 +234,12 @@ mod tests {
     #[test]
     fn the_marker_names_release_environment_and_component() {
         assert_eq!(
-            deployment_marker(&ReleaseId::from_number(3), "TEST", "web"),
+            deployment_marker(&ReleaseId::from_number(3), "TEST", "web", None),
             "baton:rel-3:TEST:web"
+        );
+        assert_eq!(
+            deployment_marker(&ReleaseId::from_number(3), "TEST", "web", Some(12)),
+            "baton:rel-3:TEST:web:12"
         );
     }
 }

@@ -18,6 +18,7 @@ pub mod platforms;
 pub mod ports;
 pub mod reconcile;
 pub mod redact;
+pub mod redeploy;
 pub mod release;
 pub mod version;
 pub mod web;

@@ -2,6 +2,7 @@
 
 use baton_domain::Release;
 use baton_domain::approval::{Approval, ApprovalStatus, LinkProblem};
+use baton_domain::redeploy::action_words;
 use baton_domain::release::ReleaseNote;
 use chrono_tz::Tz;
 use maud::{Markup, html};
@@ -112,15 +113,34 @@ pub fn notes(notes: &[ReleaseNote]) -> Markup {
     }
 }
 
-/// The page a GET of the link shows. It decides nothing: only the form's POST does.
+/// The page a GET of the link shows. It decides nothing: only the form's POST does. A
+/// redeploy's confirmation (`approval.redeploy`) asks `Roll PROD back to release 5?`, says who
+/// asked and why, and its buttons read Confirm and Cancel (posting `approve` and `reject`).
 pub fn approval_page(v: &ApprovalView) -> String {
     let a = v.approval;
-    let title = format!("Approve release {} for {}?", a.number, a.environment);
+    let (title, approve, reject) = match &a.redeploy {
+        Some(r) => (
+            format!("{}?", action_words(a.number, &a.environment, r.replacing)),
+            "Confirm".to_string(),
+            "Cancel",
+        ),
+        None => (
+            format!("Approve release {} for {}?", a.number, a.environment),
+            format!("Approve for {}", a.environment),
+            "Reject",
+        ),
+    };
     page(
         &title,
         html! {
-            p.muted { "Baton release approval" }
+            p.muted { @if a.redeploy.is_some() { "Baton redeploy confirmation" } @else { "Baton release approval" } }
             h1 { (title) }
+            @if let Some(r) = &a.redeploy {
+                div.banner.warn role="status" {
+                    p { "Asked by " (r.requested_by) ": " (r.reason) }
+                    p { "Nothing changes in " (a.environment) " until you confirm." }
+                }
+            }
             @if let Some(hold) = a.hold_at(chrono::Utc::now()) {
                 div.banner.warn role="status" {
                     strong { "On hold" } " by " (hold.by)
@@ -175,11 +195,11 @@ pub fn approval_page(v: &ApprovalView) -> String {
                 }
                 p {
                     @if a.hold_at(chrono::Utc::now()).is_some() {
-                        button.approve type="submit" name="decision" value="approve" disabled { "Approve for " (a.environment) }
+                        button.approve type="submit" name="decision" value="approve" disabled { (approve) }
                     } @else {
-                        button.approve type="submit" name="decision" value="approve" { "Approve for " (a.environment) }
+                        button.approve type="submit" name="decision" value="approve" { (approve) }
                     }
-                    button.reject type="submit" name="decision" value="reject" { "Reject" }
+                    button.reject type="submit" name="decision" value="reject" { (reject) }
                 }
             }
             // Hold or lift: not a decision, so no "I have reviewed" box.

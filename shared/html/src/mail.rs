@@ -9,8 +9,17 @@ use maud::html;
 use crate::approval::{changes, notes};
 use crate::human_time;
 
+mod confirmation;
+
 /// The approval request for one approver, with their personal link; its expiry in `zone`.
+///
+/// When the approval is a redeploy's (`approval.redeploy`), the mail is its confirmation,
+/// `Confirm: Roll PROD back to release 5?`: who asked and why, that nothing changes until they
+/// confirm, the link, what changes and the plan.
 pub fn approval_request(approval: &Approval, release: &Release, approver: &str, link: &str, zone: Tz) -> Mail {
+    if let Some(redeploy) = &approval.redeploy {
+        return confirmation::mail(approval, redeploy, approver, link, zone);
+    }
     let expires = human_time(approval.expires_at, zone);
     let subject = format!(
         "Approve release {} for {}? (expires {})",

@@ -3,13 +3,15 @@
 //! readable without JavaScript. Everything from packages is interpolated through maud, so it
 //! is escaped; links from package data are only made for http(s) URLs.
 
+mod deploy_again;
 mod feed;
 mod overview;
 mod release;
 
+pub use deploy_again::{DeployAgain, RedeployTarget};
 pub use feed::{feed, feed_with};
 pub use overview::overview_page;
-pub use release::release_page;
+pub use release::{release_page, release_page_with};
 
 use baton_domain::ReleaseId;
 use baton_domain::release::ReleaseStatus;

@@ -181,6 +181,37 @@ impl Harness {
         baton_local::demo::wait_for_release(&self.stack, number, Duration::from_secs(90)).await
     }
 
+    /// The deployed site's `index.html` at `alias` (a branch alias, or none for production), as
+    /// a browser gets it from the Pages simulator.
+    pub async fn deployed_index(&self, alias: Option<&str>) -> Result<String> {
+        let site = match alias {
+            Some(alias) => format!("{alias}.baton-demo"),
+            None => "baton-demo".to_string(),
+        };
+        let url = format!("{}/__sites/{site}/", self.stack.cloudflare.base_url());
+        Ok(reqwest::get(&url).await?.error_for_status()?.text().await?)
+    }
+
+    /// Posts the release page's "deploy again" form: asks for a redeploy of `release` (`rel-5`)
+    /// to `environment`, as `email`.
+    pub async fn ask_redeploy(&self, release: &str, environment: &str, email: &str, reason: &str) -> Result<Page> {
+        let form = [
+            ("release", release),
+            ("environment", environment),
+            ("email", email),
+            ("reason", reason),
+        ];
+        let answer = reqwest::Client::new()
+            .post(format!("{}/redeploys", self.stack.http_url))
+            .form(&form)
+            .send()
+            .await?;
+        Ok(Page {
+            status: answer.status().as_u16(),
+            body: answer.text().await?,
+        })
+    }
+
     /// Releases the sample packages as `version` (release `number`) and takes them live in
     /// TEST: approved there, deployed, and PROD's request mailed.
     pub async fn live_in_test(&self, version: &str, number: u64) -> Result<Release> {

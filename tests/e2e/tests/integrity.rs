@@ -6,16 +6,6 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use baton_e2e::{Harness, sample_site, text};
 
-/// The deployed site of `alias` (a branch alias, or none for production), as a browser gets it.
-async fn deployed_index(h: &Harness, alias: Option<&str>) -> Result<String> {
-    let site = match alias {
-        Some(alias) => format!("{alias}.baton-demo"),
-        None => "baton-demo".to_string(),
-    };
-    let url = format!("{}/__sites/{site}/", h.stack.cloudflare.base_url());
-    Ok(reqwest::get(&url).await?.error_for_status()?.text().await?)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bytes_overwritten_after_registration_change_nothing_a_release_deploys() -> Result<()> {
     let h = Harness::start().await?;
@@ -48,7 +38,7 @@ async fn bytes_overwritten_after_registration_change_nothing_a_release_deploys()
     let page = h.decide(&links[0].1, "approve", "approved what I saw").await?;
     assert_eq!(page.status, 200, "{}", page.body);
     h.approval_links(1, "PROD").await?; // asked once TEST is live
-    let index = deployed_index(&h, Some("test")).await?;
+    let index = h.deployed_index(Some("test")).await?;
     assert!(index.contains("Patient Portal"), "{index}");
     assert!(
         !index.contains("OVERWRITTEN"),

@@ -11,7 +11,7 @@
 
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::release::ReleaseStatus;
-use baton_domain::{BatonError, ReleaseId};
+use baton_domain::{BatonError, ReleaseId, redeploy};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -49,6 +49,11 @@ impl Detail {
             .or_else(|| self.execution_arn.rsplit(':').next().map(str::to_string))
             .filter(|id| !id.is_empty())
             .map(ReleaseId)
+    }
+
+    /// The execution's name (the last part of its ARN).
+    fn execution(&self) -> Option<&str> {
+        self.execution_arn.rsplit(':').next().filter(|n| !n.is_empty())
     }
 
     /// What happened, in words for the page (the ARN stays in the log).
@@ -95,12 +100,32 @@ where
         let config = self.config.config().await?;
         // Which environment it was at: the one whose lease or open request it holds.
         let mut at = None;
+        let execution = detail.execution();
+        let holder = redeploy::lease_holder(&release.id, execution);
         for env in &config.environments {
-            let held = self.store.holder(&env.name).await?.as_ref() == Some(&release.id);
-            let closed = self.let_go(&release.id, &env.name).await?;
+            let held = self.store.holder(&env.name).await?.as_ref() == Some(&holder);
+            let closed = self.let_go(&release.id, execution, &env.name).await?;
             if held || closed > 0 {
                 at.get_or_insert_with(|| env.name.clone());
             }
+        }
+        if redeploy::is_redeploy_execution(execution) {
+            // A redeploy never changed the release's status: tell its timeline, once (a repeated
+            // event finds nothing left to let go of).
+            if let Some(env) = at.as_deref() {
+                let mut reason = detail.words();
+                reason.push_str("; what it had changed stays as it is: check the environment");
+                crate::timeline::record(
+                    &self.store,
+                    &release.id,
+                    Some(env),
+                    "redeploy-ended",
+                    "baton",
+                    format!("deploying release {} to {env} again {reason}", release.number),
+                )
+                .await?;
+            }
+            return Ok(json!({ "releaseId": release.id, "redeploy": detail.status }));
         }
         tracing::warn!(
             release = %release.id,

@@ -4,7 +4,7 @@
 use baton_domain::approval::ApprovalStatus;
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::release::ReleaseStatus;
-use baton_domain::{BatonConfig, BatonError, ReleaseId};
+use baton_domain::{BatonConfig, BatonError, ReleaseId, redeploy};
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -16,20 +16,27 @@ where
     S: ReleaseStore + DeploymentStore + Timeline + Leases + ApprovalStore,
     M: Mailer,
 {
-    /// Gives back `env`'s lease if `release` holds it, and closes the requests still open for
-    /// it there. Whatever ended the release (the request lapsed, a refused callback, a failure,
+    /// Gives back `env`'s lease if the execution named `execution` (of `release`) holds it, and
+    /// closes the requests still open for that execution there (a release's own requests, or a
+    /// redeploy's confirmation). Whatever ended the release (the request lapsed, a refused callback, a failure,
     /// an execution stopped outside Baton), an open request's links then answer 410 and it leaves
     /// the environment's pending list, instead of inviting sign-offs nothing will deliver.
     /// Idempotent: what is already given back or closed is left as it is.
-    pub(super) async fn let_go(&self, release: &ReleaseId, env: &str) -> Result<u32, BatonError> {
-        Leases::release(&self.store, env, release).await?;
+    pub(super) async fn let_go(
+        &self,
+        release: &ReleaseId,
+        execution: Option<&str>,
+        env: &str,
+    ) -> Result<u32, BatonError> {
+        Leases::release(&self.store, env, &redeploy::lease_holder(release, execution)).await?;
+        let redeploying = redeploy::is_redeploy_execution(execution)
+            .then_some(execution)
+            .flatten();
         let mut closed = 0;
-        for approval in self
-            .store
-            .pending_approvals(env)
-            .await?
-            .iter()
-            .filter(|a| &a.release_id == release)
+        for approval in
+            self.store.pending_approvals(env).await?.iter().filter(|a| {
+                &a.release_id == release && a.redeploy.as_ref().map(|r| r.execution.as_str()) == redeploying
+            })
         {
             self.store
                 .decide(&approval.id, ApprovalStatus::Expired, "baton", None, None, Utc::now())
@@ -41,6 +48,9 @@ where
 
     pub(super) async fn finish(&self, step: &Step, config: &BatonConfig) -> Result<Value, BatonError> {
         let release = self.release(&step.release_id).await?;
+        if step.redeploying() {
+            return self.finish_redeploy(step, &release, config).await;
+        }
         let outcome = step.outcome.as_deref().unwrap_or("Failed");
         let status = match outcome {
             "Released" => ReleaseStatus::Released,
@@ -53,7 +63,7 @@ where
         };
         let env = step.environment.as_deref();
         if let Some(env) = env {
-            self.let_go(&release.id, env).await?;
+            self.let_go(&release.id, step.execution.as_deref(), env).await?;
         }
         let raw = step.cause.clone().or_else(|| step.error.clone()).unwrap_or_default();
         // The log keeps the cause whole; the timeline, the page and the mail get words without

@@ -135,7 +135,7 @@ where
             }));
         }
         let deadline = step.freeze_deadline.map(timestamp);
-        match self.store.acquire(env, &step.release_id, LEASE_TTL).await? {
+        match self.store.acquire(env, &step.holder(), LEASE_TTL).await? {
             Ok(fence) => Ok(json!({
                 "acquired": true, "fence": fence, "waitsLeft": waits_left,
                 "held": false, "frozen": false, "until": null, "seconds": 0,

@@ -27,6 +27,10 @@ struct Memory {
     releases: Vec<Release>,
     fail: bool,
     calls: Mutex<Vec<String>>,
+    /// Events every release has after its own "approved" in TEST.
+    events: Vec<ReleaseEvent>,
+    /// The release live in each environment named.
+    live: Vec<(String, u64)>,
 }
 
 impl Memory {
@@ -60,14 +64,17 @@ impl StatusReads for Memory {
         self.note("release_record")?;
         Ok(self.releases.iter().find(|r| &r.id == id).map(|r| ReleaseRecord {
             release: r.clone(),
-            events: vec![ReleaseEvent {
+            events: [ReleaseEvent {
                 release_id: r.id.clone(),
                 at: r.created_at,
                 kind: "approved".into(),
                 actor: "release-manager@example.com".into(),
                 environment: Some("TEST".into()),
                 detail: json!({ "comment": MARKUP, "ip": "10.1.2.3" }).to_string(),
-            }],
+            }]
+            .into_iter()
+            .chain(self.events.iter().cloned())
+            .collect(),
             deployments: vec![],
             environment_notes: vec![],
         }))
@@ -100,7 +107,11 @@ impl StatusReads for Memory {
                 .map(|e| EnvironmentNow {
                     state: EnvironmentState {
                         environment: e.clone(),
-                        current: None,
+                        current: self
+                            .live
+                            .iter()
+                            .find(|(env, _)| env == e)
+                            .map(|(_, n)| redeploy::live_release(*n)),
                         previous: None,
                     },
                     deploying: None,
@@ -378,3 +389,5 @@ async fn pages_show_the_configured_zone_and_json_stays_utc() {
         "{feed}"
     );
 }
+
+mod redeploy;

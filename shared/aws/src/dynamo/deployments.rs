@@ -76,7 +76,7 @@ impl DeploymentStore for DynamoStore {
         // Only the lease's holder records what it deploys (DESIGN §3.8).
         self.write_holding(
             &deployment.environment,
-            &deployment.release_id,
+            &deployment.lease_holder(),
             TransactWriteItem::builder().put(put).build(),
             "recording a deployment",
         )
@@ -118,6 +118,10 @@ impl DeploymentStore for DynamoStore {
         };
         let put = Put::builder().table_name(self.table()).set_item(Some(to_item(&item)?));
         let put = match expected_current {
+            // Unchanged since read: a redeploy may put an older release back (a rollback).
+            Some(id) if next.redeployed() => put
+                .condition_expression("current_release = :c")
+                .expression_attribute_values(":c", s(id.as_str())),
             // Unchanged since read, and only ever a newer release: an older one never replaces it.
             Some(id) => put
                 .condition_expression(
@@ -134,7 +138,7 @@ impl DeploymentStore for DynamoStore {
             .map_err(|e| BatonError::internal(format!("building an environment write: {e}")))?;
         self.write_holding(
             &state.environment,
-            &next.release_id,
+            &next.lease_holder(),
             TransactWriteItem::builder().put(put).build(),
             &format!("recording the state of {}", state.environment),
         )

@@ -32,6 +32,16 @@ impl GateRules {
                 ..GateRules::default()
             };
         };
+        if approval.redeploy.is_some() {
+            // A redeploy's sign-off is the confirmation of the approver who asked: the release
+            // was approved for this environment before, by the environment's own rules.
+            return GateRules {
+                approvers: env.approvers.clone(),
+                required: 1,
+                forbid_self_approval: false,
+                authors: Vec::new(),
+            };
+        }
         GateRules {
             approvers: env.approvers.clone(),
             required: env.required_approvals.max(1),
@@ -87,6 +97,12 @@ pub enum GateRefusal {
     /// The approval was given for another plan than the one about to deploy.
     #[error("the approval was given for another plan than the one about to deploy")]
     OtherPlan,
+    /// A redeploy's confirmation offered to a release's own execution, or the reverse, or
+    /// another redeploy's confirmation.
+    #[error(
+        "the approval named is for another deployment of this release (a redeploy's confirmation serves only that redeploy)"
+    )]
+    OtherExecution,
     /// Too few distinct sign-offs for the current rule.
     #[error("{have} of {need} sign-offs")]
     NotEnough {
@@ -107,12 +123,14 @@ impl Approval {
         }
     }
 
-    /// The approvers whose sign-offs allow deploying `release` to `environment` under `rules`,
-    /// or why this record does not.
+    /// The approvers whose sign-offs allow the execution named `execution` to deploy `release`
+    /// to `environment` under `rules`, or why this record does not. A redeploy's confirmation
+    /// serves only its own redeploy, and a release's approval only the release's own execution.
     pub fn allows_deployment(
         &self,
         release: &ReleaseId,
         environment: &str,
+        execution: Option<&str>,
         rules: &GateRules,
     ) -> Result<Vec<String>, GateRefusal> {
         if self.release_id != *release || self.environment != environment {
@@ -120,6 +138,11 @@ impl Approval {
                 release: self.release_id.clone(),
                 environment: self.environment.clone(),
             });
+        }
+        let confirms = self.redeploy.as_ref().map(|r| r.execution.as_str());
+        let redeploying = crate::redeploy::is_redeploy_execution(execution);
+        if confirms.is_some() != redeploying || (redeploying && confirms != execution) {
+            return Err(GateRefusal::OtherExecution);
         }
         if self.status != ApprovalStatus::Approved {
             return Err(GateRefusal::NotApproved(self.status));
@@ -210,7 +233,7 @@ mod tests {
     fn an_approved_record_by_current_approvers_allows_the_deployment() {
         let a = approved(&["rm@example.com", "cab@example.com"]);
         assert_eq!(
-            a.allows_deployment(&here(), "PROD", &rules(2)),
+            a.allows_deployment(&here(), "PROD", None, &rules(2)),
             Ok(vec!["rm@example.com".to_string(), "cab@example.com".to_string()])
         );
     }
@@ -225,7 +248,7 @@ mod tests {
             let mut a = approved(&["rm@example.com"]);
             a.status = status;
             assert_eq!(
-                a.allows_deployment(&here(), "PROD", &rules(1)),
+                a.allows_deployment(&here(), "PROD", None, &rules(1)),
                 Err(GateRefusal::NotApproved(status))
             );
         }
@@ -235,11 +258,11 @@ mod tests {
     fn another_requests_approval_allows_nothing_here() {
         let a = approved(&["rm@example.com"]);
         assert!(matches!(
-            a.allows_deployment(&ReleaseId::from_number(8), "PROD", &rules(1)),
+            a.allows_deployment(&ReleaseId::from_number(8), "PROD", None, &rules(1)),
             Err(GateRefusal::OtherRequest { .. })
         ));
         assert!(matches!(
-            a.allows_deployment(&here(), "TEST", &rules(1)),
+            a.allows_deployment(&here(), "TEST", None, &rules(1)),
             Err(GateRefusal::OtherRequest { .. })
         ));
     }
@@ -248,23 +271,23 @@ mod tests {
     fn a_removed_approver_or_too_few_sign_offs_allow_nothing() {
         let a = approved(&["rm@example.com", "gone@example.com"]);
         assert_eq!(
-            a.allows_deployment(&here(), "PROD", &rules(2)),
+            a.allows_deployment(&here(), "PROD", None, &rules(2)),
             Err(GateRefusal::NoLongerApprover("gone@example.com".into()))
         );
         // One qualifying sign-off still makes one of one.
         assert_eq!(
-            a.allows_deployment(&here(), "PROD", &rules(1)),
+            a.allows_deployment(&here(), "PROD", None, &rules(1)),
             Ok(vec!["rm@example.com".to_string()])
         );
         let one = approved(&["rm@example.com"]);
         assert_eq!(
-            one.allows_deployment(&here(), "PROD", &rules(2)),
+            one.allows_deployment(&here(), "PROD", None, &rules(2)),
             Err(GateRefusal::NotEnough { have: 1, need: 2 })
         );
         // The same person twice counts once.
         let twice = approved(&["rm@example.com", "RM@example.com"]);
         assert_eq!(
-            twice.allows_deployment(&here(), "PROD", &rules(2)),
+            twice.allows_deployment(&here(), "PROD", None, &rules(2)),
             Err(GateRefusal::NotEnough { have: 1, need: 2 })
         );
     }
@@ -274,12 +297,12 @@ mod tests {
         let mut a = approved(&["rm@example.com"]);
         a.decided_at = Some(a.expires_at + Duration::seconds(1));
         assert_eq!(
-            a.allows_deployment(&here(), "PROD", &rules(1)),
+            a.allows_deployment(&here(), "PROD", None, &rules(1)),
             Err(GateRefusal::Lapsed)
         );
         a.decided_at = None;
         assert_eq!(
-            a.allows_deployment(&here(), "PROD", &rules(1)),
+            a.allows_deployment(&here(), "PROD", None, &rules(1)),
             Err(GateRefusal::Lapsed)
         );
     }
@@ -290,14 +313,79 @@ mod tests {
         let mut r = rules(1);
         r.authors = vec!["RM@example.com".into()];
         assert!(
-            a.allows_deployment(&here(), "PROD", &r).is_ok(),
+            a.allows_deployment(&here(), "PROD", None, &r).is_ok(),
             "allowed unless forbidden"
         );
         r.forbid_self_approval = true;
         assert_eq!(
-            a.allows_deployment(&here(), "PROD", &r),
+            a.allows_deployment(&here(), "PROD", None, &r),
             Err(GateRefusal::SelfApproval("rm@example.com".into()))
         );
+    }
+
+    #[test]
+    fn a_redeploys_confirmation_serves_only_that_redeploy() {
+        let release_approval = approved(&["rm@example.com"]);
+        let mut confirmation = approved(&["rm@example.com"]);
+        confirmation.redeploy = Some(crate::redeploy::Redeploy {
+            execution: "redeploy-7-prod-aaaa".into(),
+            environment: "PROD".into(),
+            requested_by: "rm@example.com".into(),
+            reason: "login broken".into(),
+            replacing: Some(8),
+        });
+        let mine = Some("redeploy-7-prod-aaaa");
+        assert!(confirmation.allows_deployment(&here(), "PROD", mine, &rules(1)).is_ok());
+        for (approval, execution) in [
+            (&confirmation, None),
+            (&confirmation, Some("rel-7")),
+            (&confirmation, Some("redeploy-7-prod-bbbb")),
+            (&release_approval, mine),
+        ] {
+            assert_eq!(
+                approval.allows_deployment(&here(), "PROD", execution, &rules(1)),
+                Err(GateRefusal::OtherExecution),
+                "{execution:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_redeploy_needs_one_confirmation_from_a_current_approver() {
+        let env = crate::config::EnvironmentConfig {
+            name: "PROD".into(),
+            approvers: vec!["rm@example.com".into(), "cab@example.com".into()],
+            approval_ttl: "24h".into(),
+            on_newer_release: Default::default(),
+            required_approvals: 2,
+            forbid_self_approval: true,
+            freezes: vec![],
+        };
+        let release = crate::Release {
+            id: here(),
+            number: 7,
+            snapshot: Default::default(),
+            content_hash: "h".into(),
+            changes: vec![],
+            notes: vec![],
+            previous: None,
+            triggered_by: "ci".into(),
+            created_at: Utc::now(),
+            status: crate::release::ReleaseStatus::Released,
+        };
+        let mut confirmation = approved(&["rm@example.com"]);
+        confirmation.redeploy = Some(crate::redeploy::Redeploy {
+            execution: "redeploy-7-prod-aaaa".into(),
+            environment: "PROD".into(),
+            requested_by: "rm@example.com".into(),
+            reason: "login broken".into(),
+            replacing: None,
+        });
+        let rules = GateRules::of(Some(&env), &release, &confirmation);
+        assert_eq!(rules.required, 1);
+        assert!(rules.is_approver("RM@example.com") && !rules.is_approver("dev@example.com"));
+        let release_rules = GateRules::of(Some(&env), &release, &approved(&["rm@example.com"]));
+        assert_eq!(release_rules.required, 2);
     }
 
     #[test]
@@ -305,7 +393,7 @@ mod tests {
         let mut a = approved(&[]);
         a.decided_by = Some("rm@example.com".into());
         assert_eq!(
-            a.allows_deployment(&here(), "PROD", &rules(1)),
+            a.allows_deployment(&here(), "PROD", None, &rules(1)),
             Ok(vec!["rm@example.com".to_string()])
         );
     }

@@ -212,6 +212,12 @@ pub trait Secrets: Send + Sync {
 pub trait Workflow: Send + Sync {
     /// Starts the release's workflow, named by its id; idempotent.
     async fn start(&self, release: &Release) -> Result<Started, BatonError>;
+    /// Starts a redeploy of `release` (an execution named `redeploy.execution`); idempotent.
+    async fn start_redeploy(
+        &self,
+        release: &Release,
+        redeploy: &crate::redeploy::Redeploy,
+    ) -> Result<Started, BatonError>;
 }
 
 #[async_trait]

@@ -112,31 +112,31 @@ fn the_gate_lets_through_only_an_approval_of_this_release_here_in_time_by_enough
     assert!(rules.is_approver("CAB@example.com"));
     assert!(!rules.is_approver("dev@example.com"));
     assert_eq!(
-        approved.allows_deployment(&id, "PROD", &rules),
+        approved.allows_deployment(&id, "PROD", None, &rules),
         Ok(vec!["cab@example.com".to_string()])
     );
     assert!(matches!(
-        approved.allows_deployment(&id, "TEST", &rules),
+        approved.allows_deployment(&id, "TEST", None, &rules),
         Err(GateRefusal::OtherRequest { .. })
     ));
     assert!(matches!(
-        approved.allows_deployment(&ReleaseId::from_number(4), "PROD", &rules),
+        approved.allows_deployment(&ReleaseId::from_number(4), "PROD", None, &rules),
         Err(GateRefusal::OtherRequest { .. })
     ));
     assert_eq!(
-        approval("rejected", &["cab@example.com"], Some(30)).allows_deployment(&id, "PROD", &rules),
+        approval("rejected", &["cab@example.com"], Some(30)).allows_deployment(&id, "PROD", None, &rules),
         Err(GateRefusal::NotApproved(ApprovalStatus::Rejected))
     );
     assert_eq!(
-        approval("approved", &["cab@example.com"], Some(61)).allows_deployment(&id, "PROD", &rules),
+        approval("approved", &["cab@example.com"], Some(61)).allows_deployment(&id, "PROD", None, &rules),
         Err(GateRefusal::Lapsed)
     );
     assert_eq!(
-        approval("approved", &["cab@example.com"], Some(60)).allows_deployment(&id, "PROD", &rules),
+        approval("approved", &["cab@example.com"], Some(60)).allows_deployment(&id, "PROD", None, &rules),
         Ok(vec!["cab@example.com".to_string()])
     );
     assert_eq!(
-        approval("approved", &["cab@example.com"], None).allows_deployment(&id, "PROD", &rules),
+        approval("approved", &["cab@example.com"], None).allows_deployment(&id, "PROD", None, &rules),
         Err(GateRefusal::Lapsed)
     );
     // Two sign-offs needed: one is not enough, the same person twice is one.
@@ -145,11 +145,12 @@ fn the_gate_lets_through_only_an_approval_of_this_release_here_in_time_by_enough
         ..rules.clone()
     };
     assert_eq!(
-        approved.allows_deployment(&id, "PROD", &two),
+        approved.allows_deployment(&id, "PROD", None, &two),
         Err(GateRefusal::NotEnough { have: 1, need: 2 })
     );
     assert_eq!(
-        approval("approved", &["cab@example.com", "CAB@example.com"], Some(30)).allows_deployment(&id, "PROD", &two),
+        approval("approved", &["cab@example.com", "CAB@example.com"], Some(30))
+            .allows_deployment(&id, "PROD", None, &two),
         Err(GateRefusal::NotEnough { have: 1, need: 2 })
     );
     assert_eq!(
@@ -158,7 +159,7 @@ fn the_gate_lets_through_only_an_approval_of_this_release_here_in_time_by_enough
             &["cab@example.com", "release-manager@example.com"],
             Some(30)
         )
-        .allows_deployment(&id, "PROD", &two),
+        .allows_deployment(&id, "PROD", None, &two),
         Ok(vec![
             "cab@example.com".to_string(),
             "release-manager@example.com".to_string()
@@ -166,7 +167,7 @@ fn the_gate_lets_through_only_an_approval_of_this_release_here_in_time_by_enough
     );
     // Someone no longer an approver, or the author of a change where that is forbidden.
     assert_eq!(
-        approval("approved", &["old@example.com"], Some(30)).allows_deployment(&id, "PROD", &rules),
+        approval("approved", &["old@example.com"], Some(30)).allows_deployment(&id, "PROD", None, &rules),
         Err(GateRefusal::NoLongerApprover("old@example.com".into()))
     );
     let strict = GateRules {
@@ -178,7 +179,7 @@ fn the_gate_lets_through_only_an_approval_of_this_release_here_in_time_by_enough
     assert!(!strict.is_self_approval("release-manager@example.com"));
     assert!(!rules.is_self_approval("cab@example.com"));
     assert_eq!(
-        approved.allows_deployment(&id, "PROD", &strict),
+        approved.allows_deployment(&id, "PROD", None, &strict),
         Err(GateRefusal::SelfApproval("cab@example.com".into()))
     );
 }
@@ -200,7 +201,7 @@ fn without_its_environment_in_the_configuration_the_gate_needs_one_sign_off_from
     assert_eq!(rules.required, 1);
     assert!(rules.approvers.is_empty());
     assert_eq!(
-        a.allows_deployment(&ReleaseId::from_number(5), "PROD", &rules),
+        a.allows_deployment(&ReleaseId::from_number(5), "PROD", None, &rules),
         Err(GateRefusal::NoLongerApprover("cab@example.com".into()))
     );
 }

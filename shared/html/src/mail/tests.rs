@@ -29,6 +29,7 @@ fn approval(expires_at: DateTime<Utc>) -> Approval {
         hold: None,
         freeze_wait: None,
         freeze_override: None,
+        redeploy: None,
         status: ApprovalStatus::Pending,
         decided_by: None,
         decided_at: None,
@@ -120,4 +121,137 @@ fn a_closed_link_says_when_in_the_configured_zone() {
     };
     let page = problem_page(&decided, Some(&approval), "", new_york);
     assert!(page.contains("decided Fri 27 Nov 2026, 09:00 EST by"), "{page}");
+}
+
+/// Release 5's confirmation of a rollback in PROD, asked by rm@example.com while 7 is live.
+fn rollback(expires_at: DateTime<Utc>) -> Approval {
+    let mut a = approval(expires_at);
+    a.release_id = ReleaseId::from_number(5);
+    a.number = 5;
+    a.approvers = vec!["rm@example.com".into()];
+    a.changes = vec![baton_domain::approval::EnvironmentChange {
+        component: "web".into(),
+        live: Some(baton_domain::Version::parse("1.0.7").unwrap()),
+        next: baton_domain::Version::parse("1.0.5").unwrap(),
+    }];
+    a.plan = baton_domain::plan::EnvironmentPlan(
+        [("web".to_string(), vec!["site files: 1.0.7 -> 1.0.5".to_string()])].into(),
+    );
+    a.redeploy = Some(baton_domain::redeploy::Redeploy {
+        execution: "redeploy-5-prod-0123456789abcdef".into(),
+        environment: "PROD".into(),
+        requested_by: "rm@example.com".into(),
+        reason: "login <broken> since 7, see https://tickets.example.com/42".into(),
+        replacing: Some(7),
+    });
+    a
+}
+
+#[test]
+fn a_redeploy_mail_asks_its_requester_to_confirm() {
+    let link = "https://baton.example.com/approvals/a1?token=x";
+    let mail = approval_request(
+        &rollback(summer()),
+        &release(),
+        "rm@example.com",
+        link,
+        chrono_tz::Europe::London,
+    );
+    assert_eq!(mail.to, "rm@example.com");
+    assert_eq!(mail.subject, "Confirm: Roll PROD back to release 5?");
+    for part in [&mail.subject, &mail.text, &mail.html] {
+        assert!(!part.contains("Approve release"), "{part}");
+    }
+    // Who asked, why, that nothing changes yet, what changes, the plan and the expiry.
+    for says in [
+        "rm@example.com asked Baton to roll PROD back to release 5.",
+        "Nothing changes in PROD until you confirm through your link:",
+        "Reason: login <broken> since 7, see https://tickets.example.com/42",
+        "web: 1.0.7 -> 1.0.5",
+        "web: site files: 1.0.7 -> 1.0.5",
+        "expires Sat 4 Jul 2026, 13:00 BST.",
+    ] {
+        assert!(mail.text.contains(says), "{says}: {}", mail.text);
+    }
+    // The personal link is the first link, before any the requester wrote.
+    let first = mail.text.split_whitespace().find(|w| w.starts_with("https://"));
+    assert_eq!(first, Some(link), "{}", mail.text);
+    assert!(mail.html.contains(&format!("href=\"{link}\"")), "{}", mail.html);
+    assert!(mail.html.contains("login &lt;broken&gt; since 7"), "{}", mail.html);
+    assert!(mail.html.contains("site files: 1.0.7 -&gt; 1.0.5"), "{}", mail.html);
+    assert!(
+        mail.html.contains("expires Sat 4 Jul 2026, 13:00 BST."),
+        "{}",
+        mail.html
+    );
+}
+
+#[test]
+fn a_redeploy_mail_words_a_retry_and_a_deploy_again() {
+    let link = "https://baton.example.com/approvals/a1?token=x";
+    let mut retry = rollback(winter());
+    if let Some(r) = retry.redeploy.as_mut() {
+        r.replacing = None;
+    }
+    let mail = approval_request(&retry, &release(), "rm@example.com", link, Tz::UTC);
+    assert_eq!(mail.subject, "Confirm: Retry release 5 in PROD?");
+    assert!(
+        mail.text.contains("asked Baton to retry release 5 in PROD."),
+        "{}",
+        mail.text
+    );
+    let mut again = rollback(winter());
+    if let Some(r) = again.redeploy.as_mut() {
+        r.replacing = Some(5);
+    }
+    let mail = approval_request(&again, &release(), "rm@example.com", link, Tz::UTC);
+    assert_eq!(mail.subject, "Confirm: Deploy release 5 to PROD again?");
+    // A normal request is still an approval.
+    let mail = approval_request(&approval(winter()), &release(), "cab@example.com", link, Tz::UTC);
+    assert!(
+        mail.subject.starts_with("Approve release 7 for PROD?"),
+        "{}",
+        mail.subject
+    );
+}
+
+#[test]
+fn a_redeploy_page_asks_to_confirm_or_cancel() {
+    let (rollback, release) = (rollback(winter()), release());
+    let view = ApprovalView {
+        approval: &rollback,
+        release: &release,
+        approver: "rm@example.com",
+        token: "x",
+        public_url: "https://baton.example.com",
+        required: 1,
+        zone: Tz::UTC,
+    };
+    let page = approval_page(&view);
+    assert!(page.contains("<h1>Roll PROD back to release 5?</h1>"), "{page}");
+    assert!(page.contains("<title>Roll PROD back to release 5?"), "{page}");
+    assert!(
+        page.contains("Asked by rm@example.com: login &lt;broken&gt; since 7"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"name="decision" value="approve">Confirm</button>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"name="decision" value="reject">Cancel</button>"#),
+        "{page}"
+    );
+    assert!(!page.contains("Approve"), "{page}");
+    assert!(page.contains("Fri 27 Nov 2026, 14:00 UTC"), "{page}");
+
+    let normal = approval(winter());
+    let page = approval_page(&ApprovalView {
+        approval: &normal,
+        ..view
+    });
+    assert!(page.contains("<h1>Approve release 7 for PROD?</h1>"), "{page}");
+    assert!(page.contains(">Approve for PROD</button>"), "{page}");
+    assert!(page.contains(">Reject</button>"), "{page}");
+    assert!(!page.contains("Asked by"), "{page}");
 }

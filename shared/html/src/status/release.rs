@@ -7,13 +7,20 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
+use super::deploy_again::DeployAgain;
 use super::overview::{changes_text, component_links};
 use super::{footer, header, release_name, safe_url, time_at, time_with_age};
 use crate::page;
 use crate::time::Clock;
 
-/// The release page, as of `now`, with times in `zone`.
+/// The release page, as of `now`, with times in `zone`, without its "Deploy again" section.
 pub fn release_page(detail: &ReleaseDetail, now: DateTime<Utc>, zone: Tz) -> String {
+    release_page_with(detail, &DeployAgain::default(), now, zone)
+}
+
+/// The release page, as of `now`, with times in `zone`, offering to deploy it again where
+/// `again` says.
+pub fn release_page_with(detail: &ReleaseDetail, again: &DeployAgain, now: DateTime<Utc>, zone: Tz) -> String {
     let clock = Clock::new(now, zone);
     let s = &detail.summary;
     let title = format!("Release {}", s.number);
@@ -46,6 +53,7 @@ pub fn release_page(detail: &ReleaseDetail, now: DateTime<Utc>, zone: Tz) -> Str
                 (steps(&detail.environments, clock))
                 (contents(detail))
                 (deployments(&detail.deployments, clock))
+                (super::deploy_again::section(&s.id, s.number, again))
                 (timeline(detail, clock))
                 (facts(detail))
                 (footer(&format!("/api/releases/{}", s.id), clock))

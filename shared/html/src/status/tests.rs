@@ -166,3 +166,107 @@ fn an_error_page_says_what_was_wrong_and_leads_back() {
     assert!(page.contains("There is no release rel-9."));
     assert!(page.contains("href=\"/\""));
 }
+
+fn detail(number: u64) -> baton_domain::ports::status::ReleaseDetail {
+    baton_domain::ports::status::ReleaseDetail {
+        summary: ReleaseSummary {
+            id: ReleaseId::from_number(number),
+            number,
+            status: ReleaseStatus::Released,
+            outcome: "Live everywhere".into(),
+            created_at: now(),
+            versions: BTreeMap::new(),
+            changes: vec![],
+            url: format!("/releases/rel-{number}"),
+        },
+        headline: "Live everywhere".into(),
+        waiting_on: None,
+        content_hash: "h".into(),
+        previous: None,
+        triggered_by: "packages/web/1.0.5/site.zip".into(),
+        packages: vec![],
+        notes: vec![],
+        environment_notes: vec![],
+        environments: vec![],
+        deployments: vec![],
+        events: vec![],
+    }
+}
+
+#[test]
+fn a_release_page_offers_to_deploy_it_again_where_it_was_deployed() {
+    let again = DeployAgain {
+        public_url: "https://baton.example.com/".into(),
+        targets: vec![
+            RedeployTarget {
+                environment: "TEST".into(),
+                live: Some(5),
+            },
+            RedeployTarget {
+                environment: "PROD".into(),
+                live: Some(7),
+            },
+        ],
+    };
+    let page = release_page_with(&detail(5), &again, now(), Tz::UTC);
+    assert!(page.contains("<h2 id=\"again\">Deploy again</h2>"), "{page}");
+    let forms: Vec<&str> = page.split("<form").skip(1).collect();
+    assert_eq!(forms.len(), 2, "{page}");
+    for (form, env, button) in [
+        (forms[0], "TEST", "Deploy release 5 to TEST again"),
+        (forms[1], "PROD", "Roll PROD back to release 5"),
+    ] {
+        for says in [
+            r#" method="post" action="https://baton.example.com/redeploys""#.to_string(),
+            r#"<input type="hidden" name="release" value="rel-5">"#.into(),
+            format!(r#"<input type="hidden" name="environment" value="{env}">"#),
+            format!("Your address (an approver of {env})"),
+            r#"type="email" name="email" required"#.into(),
+            r#"name="reason" required maxlength="500""#.into(),
+            format!(r#"<button type="submit">{button}</button>"#),
+            format!(
+                "Baton mails you a confirmation link if you are an approver of {env}; nothing changes until you confirm."
+            ),
+        ] {
+            assert!(form.contains(&says), "{says}: {form}");
+        }
+    }
+    // In lifecycle order, as given; the section comes before the timeline.
+    assert!(page.find("value=\"TEST\"") < page.find("value=\"PROD\""), "{page}");
+    assert!(page.find("Deploy again") < page.find("Timeline"), "{page}");
+    // A retry where nothing (or an older release) is live.
+    let retry = DeployAgain {
+        public_url: "https://baton.example.com".into(),
+        targets: vec![RedeployTarget {
+            environment: "PROD".into(),
+            live: None,
+        }],
+    };
+    let page = release_page_with(&detail(8), &retry, now(), Tz::UTC);
+    assert!(page.contains(">Retry release 8 in PROD</button>"), "{page}");
+}
+
+#[test]
+fn a_release_page_without_targets_offers_nothing() {
+    for page in [
+        release_page(&detail(5), now(), Tz::UTC),
+        release_page_with(&detail(5), &DeployAgain::default(), now(), Tz::UTC),
+    ] {
+        assert!(!page.contains("Deploy again"), "{page}");
+        assert!(!page.contains("<form"), "{page}");
+    }
+}
+
+#[test]
+fn an_environment_name_in_the_section_is_escaped() {
+    let again = DeployAgain {
+        public_url: "https://baton.example.com".into(),
+        targets: vec![RedeployTarget {
+            environment: "<b>\"X".into(),
+            live: None,
+        }],
+    };
+    let page = release_page_with(&detail(5), &again, now(), Tz::UTC);
+    assert!(!page.contains("<b>"), "{page}");
+    assert!(page.contains("value=\"&lt;b&gt;&quot;X\""), "{page}");
+}

@@ -38,7 +38,12 @@ pub async fn execution_stopped_by_hand() -> Result<Outcome> {
     h.wait_for_status(1, "stopped", LONG).await?;
     // A stop stays a stop once the interpreter has wound down (infra/local/moto_server.py, 5).
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let status = h.executions().await?.into_iter().find(|(name, _)| name == "rel-1").map(|(_, s)| s);
+    let status = h
+        .executions()
+        .await?
+        .into_iter()
+        .find(|(name, _)| name == "rel-1")
+        .map(|(_, s)| s);
     ensure!(
         status.as_deref() == Some("ABORTED"),
         "a stopped execution ends ABORTED, as on AWS, not {status:?}: {:#?}",

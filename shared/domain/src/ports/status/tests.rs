@@ -77,6 +77,8 @@ fn deployment(number: u64, env: &str, component: &str, started: DateTime<Utc>, m
         error: None,
         started_at: started,
         updated_at: started + Duration::minutes(minutes),
+        fence: None,
+        execution: None,
     }
 }
 
@@ -116,6 +118,8 @@ fn environment(name: &str, live: Option<u64>, deploying: Option<u64>) -> Environ
                 )]),
                 since: t0(),
                 approved_by: Some("release-manager@example.com".into()),
+                fence: None,
+                execution: None,
             }),
             previous: None,
         },
