@@ -309,6 +309,13 @@ impl SimState {
         self.world().mark_failing(group_id, asset_id, version, reason);
     }
 
+    /// Lets an asset version start again (the cause of its failures fixed).
+    pub fn clear_failing(&self, group_id: Option<&str>, asset_id: &str, version: &str) {
+        let mut world = self.world();
+        let key = (world.group(group_id), asset_id.to_string(), version.to_string());
+        world.failing.remove(&key);
+    }
+
     /// Queues a fault.
     pub fn inject_fault(&self, fault: FaultSpec) {
         self.world().faults.push(fault);

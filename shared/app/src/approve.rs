@@ -21,6 +21,7 @@ use crate::deliver::{Delivery, deliver_inline};
 use crate::http::{HttpRequest, html_response};
 
 mod audit;
+mod failure;
 mod freeze;
 mod hold;
 
@@ -84,6 +85,13 @@ where
         };
         if let Some(answer) = self
             .freeze_link(&request, &approval, link_token.as_deref().unwrap_or_default(), &config)
+            .await?
+        {
+            return Ok(answer);
+        }
+        // A failed deployment's question: retry, roll back or leave it.
+        if let Some(answer) = self
+            .failure_link(&request, &approval, link_token.as_deref().unwrap_or_default(), &config)
             .await?
         {
             return Ok(answer);
@@ -253,6 +261,7 @@ where
                 at: Utc::now(),
                 comment: comment.clone(),
                 deploy_at,
+                choice: None,
             };
             let complete = signers.len() + 1 >= rules.required;
             let kind = if complete { verb } else { "signed-off" };

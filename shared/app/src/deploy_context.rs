@@ -143,12 +143,12 @@ impl DeployContext {
     }
 
     /// A fresh in-progress record for the deployment `request` asks for (`previous`: its own
-    /// record so far, see [`DeployRequest::own`]).
+    /// record so far, see [`DeployRequest::own`]). After a failure it is the next attempt,
+    /// started now.
     pub fn record(&self, request: &DeployRequest, previous: Option<&ComponentDeployment>) -> ComponentDeployment {
         let now = Utc::now();
+        let retry = previous.is_some_and(|p| p.status == DeployStatus::Failed);
         ComponentDeployment {
-            fence: request.fence,
-            execution: request.execution.clone(),
             release_id: self.release.id.clone(),
             environment: request.environment.clone(),
             component: self.component.name.clone(),
@@ -157,8 +157,11 @@ impl DeployContext {
             status: DeployStatus::InProgress,
             detail: previous.and_then(|p| p.detail.clone()),
             error: None,
-            started_at: previous.map(|p| p.started_at).unwrap_or(now),
+            started_at: previous.filter(|_| !retry).map(|p| p.started_at).unwrap_or(now),
             updated_at: now,
+            fence: request.fence,
+            execution: request.execution.clone(),
+            attempt: previous.map(|p| p.attempt + u32::from(retry)).unwrap_or(0),
         }
     }
 }

@@ -255,13 +255,18 @@ where
             return answer(done);
         }
         let target = self.target(&ctx).await?;
+        let mut record = ctx.record(request, existing.as_ref());
         let marker = deployment_marker(
             &ctx.release.id,
             &request.environment,
             &ctx.component.name,
             request.fence,
         );
-        let mut record = ctx.record(request, existing.as_ref());
+        // A retry after a failure (under the same lease) is a new deployment, with its own marker.
+        let marker = match record.attempt {
+            0 => marker,
+            n => format!("{marker}:try{n}"),
+        };
         let outcome = match self.pages.find(&target, &marker).await? {
             Some(found) => self.pages.wait(&target, &found.id).await,
             None => {

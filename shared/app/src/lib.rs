@@ -12,6 +12,7 @@ pub mod http;
 pub mod ingest;
 pub mod lambda;
 pub mod lifecycle;
+pub mod links;
 pub mod notify;
 pub mod redeploys;
 pub mod sqs_batch;

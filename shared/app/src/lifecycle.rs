@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baton_domain::approval::{GateRefusal, GateRules, is_approval_id};
+use baton_domain::approval::{GateRefusal, GateRules, guided_failure, is_approval_id};
 use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
 use baton_domain::plan::{EnvironmentPlan, PreflightAnswer, preflight_problems};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
@@ -37,6 +37,7 @@ use crate::Function;
 mod ended;
 mod finish;
 mod freeze_wait;
+mod guided;
 mod lease;
 mod record;
 mod redeploys;
@@ -102,6 +103,10 @@ struct Step {
     /// The execution's input (`prepare`): a redeploy's names what it redeploys.
     #[serde(default)]
     input: Option<Value>,
+    /// Failure questions this environment's deployment may still ask (`ask-on-failure`,
+    /// `failure-choice`).
+    #[serde(default)]
+    asks_left: Option<u64>,
 }
 
 impl Step {
@@ -218,13 +223,18 @@ where
                             Some(_) => redeploy::CONFIRMATION_TTL.min(e.approval_ttl()),
                             None => e.approval_ttl(),
                         };
-                        json!({ "name": e.name, "ttlSeconds": ttl.as_secs(), "waves": waves, "components": components })
+                        let question = guided_failure::QUESTION_TTL.min(e.approval_ttl());
+                        json!({
+                            "name": e.name, "ttlSeconds": ttl.as_secs(), "waves": waves, "components": components,
+                            "onFailure": e.on_failure, "questionSeconds": question.as_secs(),
+                        })
                     })
                     .collect();
                 Ok(json!({
                     "releaseId": release.id, "number": release.number, "environments": environments, "redeploy": redeploy,
                     "pollSeconds": config.workflow.poll_seconds, "leaseWaitSeconds": config.workflow.lease_wait_seconds,
                     "leaseWaits": config.lease_waits(), "freezeWaits": baton_domain::freeze::MAX_FREEZE_WAITS,
+                    "failureQuestions": guided_failure::MAX_QUESTIONS,
                 }))
             }
             "acquire-lease" => {
@@ -425,8 +435,16 @@ where
                 let env = Self::environment(&step, &config)?;
                 self.await_freeze(env, &step, &config).await
             }
+            "ask-on-failure" => {
+                let env = Self::environment(&step, &config)?;
+                self.ask_on_failure(env, &step, &config).await
+            }
+            "failure-choice" => {
+                let env = Self::environment(&step, &config)?;
+                self.failure_choice(env, &step, &config).await
+            }
             other => Err(BatonError::invalid(format!(
-                "lifecycle does not know action '{other}'; use prepare, preflight-verdict, acquire-lease, await-freeze, verify-plan, check-gates, plan-changed, record, rollback-plan or finish"
+                "lifecycle does not know action '{other}'; use prepare, preflight-verdict, acquire-lease, await-freeze, verify-plan, check-gates, plan-changed, record, rollback-plan, ask-on-failure, failure-choice or finish"
             ))),
         }
     }

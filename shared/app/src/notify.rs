@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 use baton_domain::approval::delivery::{APPROVERS_UNREACHABLE, DeliveryRecords, UNREACHABLE_WORDS};
-use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, token_from_bytes, token_hash};
+use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange};
 use baton_domain::config::SupersedePolicy;
 use baton_domain::plan::EnvironmentPlan;
 use baton_domain::ports::{
@@ -25,7 +25,7 @@ use crate::Function;
 
 /// How much earlier than Step Functions' own timeout Baton treats a request as lapsed, so a
 /// decision is never accepted for a task that has just timed out.
-const EXPIRY_MARGIN_SECONDS: i64 = 5;
+pub(crate) const EXPIRY_MARGIN_SECONDS: i64 = 5;
 
 /// Most packages per component whose notes an approval request carries (the newest): a
 /// component years behind in an environment still gets a readable mail.
@@ -243,6 +243,7 @@ where
             freeze_wait: None,
             freeze_override: None,
             redeploy: redeploy.clone(),
+            failure: None,
             status: ApprovalStatus::Pending,
             decided_by: None,
             decided_at: None,
@@ -292,17 +293,7 @@ where
         }
         let mut unreached = Vec::new();
         for approver in approval.approvers.iter().filter(|a| !approval.mailed.contains(a)) {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes)
-                .map_err(|e| BatonError::internal(format!("no randomness for a link token: {e}")))?;
-            let token = token_from_bytes(&bytes);
-            self.store
-                .set_approver_token(&id, approver, &token_hash(&token))
-                .await?;
-            let link = format!(
-                "{}/approvals/{id}?token={token}",
-                config.public_url.trim_end_matches('/')
-            );
+            let link = crate::links::personal_link(&self.store, &id, approver, &config.public_url).await?;
             let mail = baton_html::mail::approval_request(&approval, &release, approver, &link, config.zone());
             // The mailer has retried already; a mail still refused leaves the request open
             // (the approver may yet be reached) and is shown, not thrown at the workflow.

@@ -12,6 +12,7 @@ use crate::version::Version;
 pub mod delivery;
 pub mod freeze_override;
 mod gate;
+pub mod guided_failure;
 pub mod hold;
 pub mod schedule;
 
@@ -57,6 +58,9 @@ pub struct SignOff {
     /// When they want the deployment to start, if not at once (see [`schedule`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy_at: Option<DateTime<Utc>>,
+    /// Their answer, when the request is a failure question (see [`guided_failure`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<guided_failure::FailureChoice>,
 }
 
 /// An approval request.
@@ -108,6 +112,10 @@ pub struct Approval {
     /// one approver who requested it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redeploy: Option<crate::redeploy::Redeploy>,
+    /// Set when this is a failure question (see [`guided_failure`]): the deployment failed and
+    /// waits for an approver to say retry, roll back or leave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<guided_failure::FailureQuestion>,
     /// Where it stands.
     pub status: ApprovalStatus,
     /// Who decided (or the newer release that superseded it).
@@ -261,6 +269,7 @@ pub(crate) fn test_approval(created_at: DateTime<Utc>) -> Approval {
         freeze_wait: None,
         freeze_override: None,
         redeploy: None,
+        failure: None,
         status: ApprovalStatus::Pending,
         decided_by: None,
         decided_at: None,

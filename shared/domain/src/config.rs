@@ -252,6 +252,17 @@ pub enum SupersedePolicy {
     Queue,
 }
 
+/// What a failed deployment does in an environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailure {
+    /// Roll back what the deployment changed, at once (the failure mail offers a retry).
+    #[default]
+    Rollback,
+    /// Pause, keeping the environment, and ask the approvers: retry, roll back, or leave it.
+    Ask,
+}
+
 /// One environment of the lifecycle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -276,6 +287,9 @@ pub struct EnvironmentConfig {
     /// (`start`, `end`) or recurring (`every`, `until`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub freezes: Vec<crate::freeze::FreezeConfig>,
+    /// What a failed deployment does: `rollback` (default) or `ask` the approvers.
+    #[serde(default)]
+    pub on_failure: OnFailure,
 }
 
 fn one() -> usize {

@@ -82,6 +82,14 @@ pub struct ComponentDeployment {
     /// must hold the environment's lease for the write (see [`Self::lease_holder`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution: Option<String>,
+    /// Tries of this deployment after a failure (a guided failure's Retry, under the same
+    /// lease): each is a new platform deployment with its own marker.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl ComponentDeployment {

@@ -3,6 +3,7 @@
 //! packages are inert.
 
 pub mod approval;
+pub mod failure_page;
 pub mod ics;
 pub mod layout;
 pub mod mail;

@@ -1,4 +1,5 @@
-//! Mails: the approval request, the follow-up when someone decides, and the failure notice.
+//! Mails: the approval request, the follow-up when someone decides, the failure notice and
+//! the failure question (retry, roll back or leave it).
 
 use baton_domain::Release;
 use baton_domain::approval::Approval;
@@ -10,6 +11,10 @@ use crate::approval::{changes, notes};
 use crate::human_time;
 
 mod confirmation;
+mod failure;
+
+pub(crate) use failure::failure_reason;
+pub use failure::{FailureLinks, failure_question};
 
 /// The approval request for one approver, with their personal link; its expiry in `zone`.
 ///
@@ -238,14 +243,37 @@ pub fn deployment_scheduled(s: &Scheduled<'_>) -> Mail {
 
 /// Tells the release manager that a deployment failed.
 pub fn deployment_failed(release: &Release, environment: &str, to: &str, outcome: &str, reason: &str) -> Mail {
+    deployment_failed_with_retry(release, environment, to, outcome, reason, None)
+}
+
+/// [`deployment_failed`], with a "Retry this release" link to the release page's "Deploy again"
+/// form when the release may be deployed there again.
+pub fn deployment_failed_with_retry(
+    release: &Release,
+    environment: &str,
+    to: &str,
+    outcome: &str,
+    reason: &str,
+    retry: Option<&str>,
+) -> Mail {
     let subject = format!("Release {} {outcome} in {environment}", release.number);
+    let retry_words = format!(
+        "Retry this release: give your address and a reason there; Baton mails an approver of {environment} a confirmation link, and nothing changes until it is confirmed."
+    );
+    let retry_text = retry
+        .map(|link| format!("Retry this release: {link}\n({retry_words})\n\n"))
+        .unwrap_or_default();
     let text = format!(
-        "{subject}.\n\nWhat happened: {reason}\n\nRelease {} ({}).\n",
+        "{subject}.\n\nWhat happened: {reason}\n\n{retry_text}Release {} ({}).\n",
         release.id, release.content_hash
     );
     let html = html! {
         p { strong { (subject) } "." }
         p { "What happened: " (reason) }
+        @if let Some(link) = retry {
+            p { a href=(link) { "Retry this release" } }
+            p { small { (retry_words) } }
+        }
         p { small { "Release " (release.id) " (" (release.content_hash) ")." } }
     }
     .into_string();

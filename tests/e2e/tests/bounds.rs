@@ -109,6 +109,7 @@ fn derive(all: &BTreeMap<String, Value>) -> Result<StepCosts> {
         ["Superseded", "SupersededStop"],
         ["RolledBack", "RolledBackStop"],
         ["DeployFailed", "DeployFailedStop"],
+        ["LeftAsIs", "DeployFailedStop"],
         ["NotDeployed", "NotDeployedStop"],
         ["Blocked", "BlockedStop"],
     ]
@@ -158,6 +159,7 @@ fn derive(all: &BTreeMap<String, Value>) -> Result<StepCosts> {
     .max()
     .unwrap_or(0);
     sum(&["PollCloudHub", "PollRollback"])?; // counted in the poll loops, without retries
+    let failure_question = sum(&["AskOnFailure?", "AskOnFailure", "FailureChoice", "FailureChosen?"])?;
     let unplaced: Vec<&String> = all.keys().filter(|n| !seen.contains(*n)).collect();
     if !unplaced.is_empty() {
         bail!("states this test does not place in a part of the execution (add them above): {unplaced:?}");
@@ -172,6 +174,7 @@ fn derive(all: &BTreeMap<String, Value>) -> Result<StepCosts> {
         per_freeze_wait: freeze_wait,
         per_poll: poll,
         per_retry: 3,
+        per_failure_question: failure_question,
     })
 }
 
@@ -208,6 +211,11 @@ fn the_domain_counts_at_least_the_events_the_state_machine_writes() -> Result<()
         ("per_freeze_wait", derived.per_freeze_wait, STEP_COSTS.per_freeze_wait),
         ("per_poll", derived.per_poll, STEP_COSTS.per_poll),
         ("per_retry", derived.per_retry, STEP_COSTS.per_retry),
+        (
+            "per_failure_question",
+            derived.per_failure_question,
+            STEP_COSTS.per_failure_question,
+        ),
     ];
     for (part, from_asl, domain) in pairs {
         ensure!(

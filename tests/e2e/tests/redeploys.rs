@@ -300,3 +300,62 @@ async fn two_redeploys_of_one_environment_never_overlap_and_a_release_never_goes
     ensure!(h.leases_held().await?.is_empty(), "every lease given back");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_rolled_back_after_a_failure_is_retried_from_its_failure_mail_once_the_cause_is_fixed() -> Result<()>
+{
+    let h = Harness::start().await?;
+    h.stack.anypoint.state().mark_failing(
+        None,
+        "patient-api",
+        "1.4.2",
+        Some("CrashLoopBackoff: database unreachable".into()),
+    );
+    ensure!(release(&h, "1.0.0", "one", "1.4.2").await? == 1);
+    h.approve_from_mail(1, "TEST", "looks good").await?;
+    h.wait_for_status(1, "rolled-back", LONG).await?;
+
+    // The failure mail links to the release page's form, which offers the retry.
+    let failed = h
+        .wait_for_mails("Release 1 failed and was rolled back in TEST", 1)
+        .await?;
+    let retry = failed[0]
+        .links
+        .iter()
+        .find(|l| l.ends_with("/releases/rel-1#again"))
+        .cloned();
+    ensure!(
+        retry.is_some() && failed[0].text.contains("Retry this release"),
+        "{}",
+        failed[0].text
+    );
+    let page = h.get("/releases/rel-1").await?;
+    ensure!(page.body.contains("Retry release 1 in TEST"), "{}", page.body);
+
+    // The database is back: the retry, confirmed, takes release 1 live in TEST.
+    h.stack.anypoint.state().clear_failing(None, "patient-api", "1.4.2");
+    h.ask_redeploy("rel-1", "TEST", "release-manager@example.com", "database is back")
+        .await?;
+    let mails = h.wait_for_mails("Confirm: Retry release 1 in TEST?", 1).await?;
+    ensure!(h.decide(&mails[0].links[0], "approve", "").await?.status == 200);
+    eventually("release 1 is live in TEST", || async {
+        Ok(h.environment("TEST").await?.current.is_some_and(|c| c.number == 1))
+    })
+    .await?;
+    let apps = h.cloudhub_deployments("Sandbox");
+    ensure!(
+        apps.iter().all(|a| a["status"] == "APPLIED"),
+        "every application applied: {apps:?}"
+    );
+    ensure!(h.deployed_index(Some("test")).await?.contains("Patient Portal one"));
+    // The release's own journey stays as it ended; its timeline tells the retry.
+    h.wait_for_status(1, "rolled-back", LONG).await?;
+    let events = h.events(1).await?;
+    ensure!(
+        events
+            .iter()
+            .any(|e| e.kind == "redeployed" && e.detail.contains("database is back")),
+        "{events:#?}"
+    );
+    Ok(())
+}

@@ -59,6 +59,7 @@ where
             "Superseded" => ReleaseStatus::Superseded,
             "RolledBack" => ReleaseStatus::RolledBack,
             "Blocked" => ReleaseStatus::Blocked,
+            // "Left" (left as the failure left it, by an approver's answer) and any failure.
             _ => ReleaseStatus::Failed,
         };
         let env = step.environment.as_deref();
@@ -72,6 +73,7 @@ where
         let reason = baton_domain::redact::internals(&readable_cause(&raw));
         let detail = match (status, env) {
             (ReleaseStatus::Released, _) => "live in every environment".to_string(),
+            (_, Some(_)) if outcome == "Left" => reason.clone(),
             (_, Some(env)) => format!("{outcome} in {env}: {reason}"),
             (_, None) => format!("{outcome}: {reason}"),
         };
@@ -103,10 +105,32 @@ where
                         "{reason}. Nothing was changed and nobody was asked to approve it: fix what is listed, then push a new version"
                     ),
                 ),
+                _ if outcome == "Left" => ("failed and was left as it is", reason.clone()),
                 _ => ("failed", reason.clone()),
             };
+            // A release that failed where it passed the gate may be tried again there (a
+            // redeploy, confirmed by an approver): the mail links to its page's form.
+            let retry = match (status, env) {
+                (ReleaseStatus::Failed | ReleaseStatus::RolledBack, Some(env))
+                    if redeploy::eligible(&Timeline::events(&self.store, &release.id).await?, env) =>
+                {
+                    Some(format!(
+                        "{}/releases/{}#again",
+                        config.public_url.trim_end_matches('/'),
+                        release.id
+                    ))
+                }
+                _ => None,
+            };
             for to in managers {
-                let mail = baton_html::mail::deployment_failed(&release, env_name, &to, words, &reason);
+                let mail = baton_html::mail::deployment_failed_with_retry(
+                    &release,
+                    env_name,
+                    &to,
+                    words,
+                    &reason,
+                    retry.as_deref(),
+                );
                 self.mailer.send(&config.mail.sender, &mail).await?;
             }
         }

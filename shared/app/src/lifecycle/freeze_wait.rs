@@ -8,7 +8,6 @@
 //! goes on at once.
 
 use baton_domain::approval::freeze_override::FreezeWait;
-use baton_domain::approval::{token_from_bytes, token_hash};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::{BatonConfig, BatonError, ErrorKind};
 use chrono::Utc;
@@ -67,17 +66,7 @@ where
         // Who may let it through is read from the configuration as it is now.
         let approvers = config.environment(env).map(|e| e.approvers.clone()).unwrap_or_default();
         for approver in &approvers {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes)
-                .map_err(|e| BatonError::internal(format!("no randomness for a link token: {e}")))?;
-            let link_token = token_from_bytes(&bytes);
-            self.store
-                .set_approver_token(id, approver, &token_hash(&link_token))
-                .await?;
-            let link = format!(
-                "{}/approvals/{id}?token={link_token}",
-                config.public_url.trim_end_matches('/')
-            );
+            let link = crate::links::personal_link(&self.store, id, approver, &config.public_url).await?;
             let mail = baton_html::mail::freeze_wait(&approval, approver, &freeze.reason, until, &link, config.zone());
             if let Err(e) = self.mailer.send(&config.mail.sender, &mail).await {
                 tracing::warn!(error = %e, "freeze mail not sent");

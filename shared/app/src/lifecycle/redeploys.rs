@@ -167,8 +167,20 @@ where
                 .map(|e| e.approvers.clone())
                 .unwrap_or_default();
             let words = format!("could not be deployed to {env_name} again: it {words}");
+            let retry = format!(
+                "{}/releases/{}#again",
+                config.public_url.trim_end_matches('/'),
+                release.id
+            );
             for to in managers {
-                let mail = baton_html::mail::deployment_failed(release, env_name, &to, &words, &reason);
+                let mail = baton_html::mail::deployment_failed_with_retry(
+                    release,
+                    env_name,
+                    &to,
+                    &words,
+                    &reason,
+                    Some(&retry),
+                );
                 self.mailer.send(&config.mail.sender, &mail).await?;
             }
         }

@@ -32,9 +32,10 @@ impl GateRules {
                 ..GateRules::default()
             };
         };
-        if approval.redeploy.is_some() {
-            // A redeploy's sign-off is the confirmation of the approver who asked: the release
-            // was approved for this environment before, by the environment's own rules.
+        if approval.redeploy.is_some() || approval.failure.is_some() {
+            // A redeploy's sign-off is the confirmation of the approver who asked, and a failure
+            // question's the answer of one approver: the release was approved for this
+            // environment before, by the environment's own rules.
             return GateRules {
                 approvers: env.approvers.clone(),
                 required: 1,
@@ -210,6 +211,7 @@ mod tests {
                     at: now,
                     comment: None,
                     deploy_at: None,
+                    choice: None,
                 })
                 .collect(),
             ..crate::approval::test_approval(now)
@@ -360,6 +362,7 @@ mod tests {
             required_approvals: 2,
             forbid_self_approval: true,
             freezes: vec![],
+            on_failure: Default::default(),
         };
         let release = crate::Release {
             id: here(),

@@ -115,6 +115,7 @@ mod tests {
             at: utc(1, 9, 0),
             comment: None,
             deploy_at: at,
+            choice: None,
         };
         approval.sign_offs = vec![
             sign_off("a@x.io", Some(utc(1, 18, 0))),

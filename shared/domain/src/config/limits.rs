@@ -61,6 +61,9 @@ pub struct StepCosts {
     pub per_poll: u64,
     /// The events one retry of a task adds (scheduled, started, failed).
     pub per_retry: u64,
+    /// One failure question (`on_failure: ask`): the choice to ask, the waiting task, reading
+    /// the answer, the choice it makes. A Retry then deploys the waves again (counted apart).
+    pub per_failure_question: u64,
 }
 
 /// The costs of `infra/statemachine/release.asl.json`.
@@ -74,6 +77,7 @@ pub const STEP_COSTS: StepCosts = StepCosts {
     per_freeze_wait: 25,
     per_poll: 9,
     per_retry: 3,
+    per_failure_question: 40,
 };
 
 /// The most events and the longest time one release's execution could take.
@@ -143,7 +147,21 @@ impl BatonConfig {
         let frozen = self.environments.iter().filter(|e| !e.freezes.is_empty()).count() as u64;
         let freeze_wait_events =
             frozen * crate::freeze::MAX_FREEZE_WAITS * (costs.per_freeze_wait + RETRIES_THAT_SUCCEED * costs.per_retry);
+        // In each environment that asks on failure, every question may be answered Retry: the
+        // waves deployed again, their rollouts polled again.
+        let asking = self
+            .environments
+            .iter()
+            .filter(|e| e.on_failure == super::OnFailure::Ask)
+            .count() as u64;
+        let questions = asking * crate::approval::guided_failure::MAX_QUESTIONS;
+        let retry_events = questions
+            * (costs.per_failure_question
+                + costs.per_deployment
+                + components * costs.per_component_deployment
+                + cloudhub * poll_loop_events(deadline, poll_every, costs));
         let events = costs.per_execution
+            + retry_events
             + freeze_wait_events
             + environments * rounds * (costs.per_round + components * costs.per_component_round)
             + environments * (costs.per_deployment + components * costs.per_component_deployment)
@@ -154,11 +172,12 @@ impl BatonConfig {
         let rollouts = (deadline + poll_every) * (2 * environments * cloudhub.max(1)) as u32;
         let lease = self.workflow.lease_wait_timeout() * environments as u32;
         let freeze_time = crate::freeze::MAX_FREEZE.to_std().unwrap_or_default() * frozen as u32;
+        let question_time = (crate::approval::guided_failure::QUESTION_TTL + deadline + poll_every) * questions as u32;
         WorstCase {
             events,
             lease_wait_events,
             poll_events,
-            duration: approval_time + rollouts + lease + freeze_time,
+            duration: approval_time + rollouts + lease + freeze_time + question_time,
             approval_time,
             freeze_time,
         }
@@ -292,6 +311,7 @@ mod tests {
             per_freeze_wait: 17,
             per_poll: 2,
             per_retry: 11,
+            per_failure_question: 0,
         };
         let worst = config.worst_case_with(&costs);
         // A check with one retry (13 events every 3 s, 41 of them) is the worst poll loop: 533;

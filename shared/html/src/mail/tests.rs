@@ -30,6 +30,7 @@ fn approval(expires_at: DateTime<Utc>) -> Approval {
         freeze_wait: None,
         freeze_override: None,
         redeploy: None,
+        failure: None,
         status: ApprovalStatus::Pending,
         decided_by: None,
         decided_at: None,
@@ -254,4 +255,121 @@ fn a_redeploy_page_asks_to_confirm_or_cancel() {
     assert!(page.contains(">Approve for PROD</button>"), "{page}");
     assert!(page.contains(">Reject</button>"), "{page}");
     assert!(!page.contains("Asked by"), "{page}");
+}
+
+#[test]
+fn a_failure_mail_may_carry_a_retry_link_to_the_release_pages_form() {
+    let release = release();
+    let link = "https://baton.example.org/releases/rel-7#again";
+    let mail = deployment_failed_with_retry(&release, "PROD", "rm@example.com", "failed", "boom", Some(link));
+    assert!(
+        mail.text.contains(&format!("Retry this release: {link}")),
+        "{}",
+        mail.text
+    );
+    assert!(mail.html.contains(&format!("href=\"{link}\"")), "{}", mail.html);
+    let plain = deployment_failed(&release, "PROD", "rm@example.com", "failed", "boom");
+    assert!(!plain.text.contains("Retry"), "{}", plain.text);
+}
+
+/// Release 7's failure question in PROD, what failed being `reason`.
+fn failure(reason: &str) -> Approval {
+    let mut a = approval(winter());
+    a.failure = Some(baton_domain::approval::guided_failure::FailureQuestion { reason: reason.into() });
+    a
+}
+
+const FAILURE_LINKS: FailureLinks<'static> = FailureLinks {
+    retry: "https://baton.example.com/approvals/a1?token=x&choice=retry",
+    rollback: "https://baton.example.com/approvals/a1?token=x&choice=rollback",
+    leave: "https://baton.example.com/approvals/a1?token=x&choice=leave",
+};
+
+#[test]
+fn a_failure_question_asks_retry_roll_back_or_leave_with_its_links_in_that_order() {
+    let mail = failure_question(
+        &failure("wave 2 timed out, see https://status.example.com/x"),
+        &release(),
+        "cab@example.com",
+        &FAILURE_LINKS,
+        chrono_tz::Europe::London,
+    );
+    assert_eq!(mail.subject, "Release 7 failed in PROD: retry, roll back or leave it?");
+    assert_eq!(mail.to, "cab@example.com");
+    for line in [
+        format!("Retry: {}", FAILURE_LINKS.retry),
+        format!("Roll back: {}", FAILURE_LINKS.rollback),
+        format!("Leave as it is: {}", FAILURE_LINKS.leave),
+    ] {
+        assert!(mail.text.lines().any(|l| l == line), "{line} missing: {}", mail.text);
+    }
+    // A parser taking every http(s) word finds the three links first, even when what failed
+    // quotes a URL of its own.
+    let links: Vec<&str> = mail
+        .text
+        .split_whitespace()
+        .filter(|w| w.starts_with("https://"))
+        .collect();
+    assert_eq!(
+        links[..3],
+        [FAILURE_LINKS.retry, FAILURE_LINKS.rollback, FAILURE_LINKS.leave],
+        "{}",
+        mail.text
+    );
+    assert!(mail.text.contains("What failed: wave 2 timed out"), "{}", mail.text);
+    assert!(
+        mail.text.contains("PROD is kept as the failure left it"),
+        "{}",
+        mail.text
+    );
+    assert!(mail.text.contains("no other release can deploy there"), "{}", mail.text);
+    let hrefs: Vec<usize> = [FAILURE_LINKS.retry, FAILURE_LINKS.rollback, FAILURE_LINKS.leave]
+        .iter()
+        .map(|l| {
+            let href = format!("href=\"{}\"", l.replace('&', "&amp;"));
+            mail.html
+                .find(&href)
+                .unwrap_or_else(|| panic!("{href} missing: {}", mail.html))
+        })
+        .collect();
+    assert!(hrefs.windows(2).all(|w| w[0] < w[1]), "{}", mail.html);
+    assert!(
+        mail.html.contains(">Retry</a>") && mail.html.contains(">Roll back</a>"),
+        "{}",
+        mail.html
+    );
+    assert!(mail.html.contains(">Leave as it is</a>"), "{}", mail.html);
+}
+
+#[test]
+fn a_failure_question_says_when_it_rolls_back_in_the_configured_zone() {
+    let q = failure("boom");
+    let mail = failure_question(
+        &q,
+        &release(),
+        "cab@example.com",
+        &FAILURE_LINKS,
+        chrono_tz::America::New_York,
+    );
+    let sentence = "If nobody answers by Fri 27 Nov 2026, 09:00 EST, Baton rolls back.";
+    assert!(mail.text.contains(sentence), "{}", mail.text);
+    assert!(mail.html.contains(sentence), "{}", mail.html);
+}
+
+#[test]
+fn a_failure_questions_reason_is_escaped_in_html() {
+    let q = failure("<img src=x onerror=alert(1)> & co");
+    let mail = failure_question(&q, &release(), "cab@example.com", &FAILURE_LINKS, Tz::UTC);
+    assert!(!mail.html.contains("<img"), "{}", mail.html);
+    assert!(
+        mail.html
+            .contains("What failed: &lt;img src=x onerror=alert(1)&gt; &amp; co"),
+        "{}",
+        mail.html
+    );
+    assert!(
+        mail.text.contains("What failed: <img src=x onerror=alert(1)> & co"),
+        "{}",
+        mail.text
+    );
 }

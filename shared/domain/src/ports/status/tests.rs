@@ -79,6 +79,7 @@ fn deployment(number: u64, env: &str, component: &str, started: DateTime<Utc>, m
         updated_at: started + Duration::minutes(minutes),
         fence: None,
         execution: None,
+        attempt: 0,
     }
 }
 
