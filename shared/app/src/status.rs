@@ -22,9 +22,12 @@
 //! /api/status        {generated_at, environments: [{name, live: {release, number, since,
 //!                     approved_by, components: [{component, version, pages_url,
 //!                     cloudhub_applications: [{name, change}]}]} | null, previous: {release,
-//!                     number, since} | null, deploying: release id | null}],
+//!                     number, since} | null, deploying: release id | null, pending:
+//!                     [{kind: redeploy|decision, release, number, asked_of, since,
+//!                     expires_at, reason, summary}]}],
 //!                     in_flight: [{release, number, status, summary, waiting_on: {kind:
-//!                     sign-off|deploying|environment-busy|starting|next-step, ...}}],
+//!                     sign-off|deploying|environment-busy|scheduled|freeze|decision|
+//!                     starting|next-step, ...}}],
 //!                     recent_releases: [release summary], rejected_packages: [{object_key,
 //!                     component, version, code, reason, rejected_at, commit}],
 //!                     delivery: {window_days, since, releases, production,

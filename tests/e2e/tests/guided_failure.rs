@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use baton_e2e::journey::Page;
-use baton_e2e::{Harness, config_with};
+use baton_e2e::{Harness, config_with, text};
 use serde_json::json;
 
 const LONG: Duration = Duration::from_secs(120);
@@ -180,6 +180,38 @@ async fn an_unanswered_question_rolls_back_when_it_lapses() -> Result<()> {
         late.status == 410,
         "a lapsed question's link answers 410, not {}",
         late.status
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_callback_naming_the_question_cannot_choose_retry() -> Result<()> {
+    let h = asking("24h").await?;
+    failed_in_test(&h).await?;
+    // Someone with states:SendTaskSuccess and the task token (it is in the execution history)
+    // answers the question before any approver did, naming the question's record.
+    let question = h
+        .entities("approval")
+        .await?
+        .into_iter()
+        .find(|a| a.contains_key("failure"))
+        .context("the failure question's record")?;
+    let (id, token) = (text(&question, "id"), text(&question, "task_token"));
+    h.sfn
+        .send_task_success()
+        .task_token(&token)
+        .output(json!({ "approvalId": id, "approvedBy": "mallory@example.com" }).to_string())
+        .send()
+        .await?;
+    // No approver answered: the record says nothing was chosen, so the workflow rolls back.
+    h.wait_for_status(1, "rolled-back", LONG).await?;
+    ensure!(
+        h.environment("TEST").await?.current.is_none(),
+        "nothing retried or recorded"
+    );
+    ensure!(
+        h.pages_deployments().iter().filter(|d| d["branch"] == "test").count() == 1,
+        "no second site deployment"
     );
     Ok(())
 }

@@ -359,3 +359,52 @@ async fn a_release_rolled_back_after_a_failure_is_retried_from_its_failure_mail_
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_by_an_approver_removed_since_asking_deploys_nothing() -> Result<()> {
+    let mut h = Harness::start().await?;
+    ensure!(release(&h, "1.0.0", "one", "1.4.2").await? == 1);
+    released(&h, 1).await?;
+    h.ask_redeploy("rel-1", "PROD", "cab@example.com", "redo the cache")
+        .await?;
+    let mails = h.wait_for_mails("Confirm: Deploy release 1 to PROD again?", 1).await?;
+    let link = mails[0].links[0].clone();
+    let deployments = h.pages_deployments().len();
+
+    // The CAB leaves PROD's approvers before confirming.
+    let key = baton_aws::settings::DEFAULT_CONFIG_KEY;
+    let current = h.s3.get_object().bucket(&h.stack.bucket).key(key).send().await?;
+    let yaml = String::from_utf8(current.body.collect().await?.into_bytes().to_vec())?;
+    // The CAB is listed once: among PROD's approvers.
+    let edited: String = yaml
+        .lines()
+        .filter(|line| line.trim() != "- cab@example.com")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    ensure!(
+        edited != yaml,
+        "the CAB was a PROD approver in the uploaded configuration"
+    );
+    h.s3.put_object()
+        .bucket(&h.stack.bucket)
+        .key(key)
+        .body(edited.into_bytes().into())
+        .send()
+        .await?;
+    h.stack.restart_functions().await?;
+
+    let page = h.decide(&link, "approve", "").await?;
+    ensure!(
+        page.status == 403 && page.body.contains("no longer an approver"),
+        "{} {}",
+        page.status,
+        page.body
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    ensure!(h.pages_deployments().len() == deployments, "nothing deployed");
+    ensure!(
+        h.events(1).await?.iter().all(|e| e.kind != "redeployed"),
+        "no redeploy recorded"
+    );
+    Ok(())
+}

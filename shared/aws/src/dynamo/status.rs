@@ -46,6 +46,24 @@ pub fn rejected_item(rejected: &RejectedPackage) -> Result<HashMap<String, Attri
     to_item(&RejectedItem::new(rejected))
 }
 
+/// What the status page reads of a pending approval, by placeholder: what it may show, never
+/// the task token or the link token hashes. `redeploy` and `failure` say what the request is
+/// (a redeploy's confirmation, a failure question), so it is not worded as a sign-off.
+const PENDING_NAMES: &[(&str, &str)] = &[
+    ("#r", "release_id"),
+    ("#n", "number"),
+    ("#e", "environment"),
+    ("#a", "approvers"),
+    ("#c", "created_at"),
+    ("#x", "expires_at"),
+    ("#m", "mail_failure"),
+    ("#h", "hold"),
+    ("#d", "redeploy"),
+    ("#f", "failure"),
+];
+/// The projection naming every attribute of [`PENDING_NAMES`].
+const PENDING_PROJECTION: &str = "#r, #n, #e, #a, #c, #x, #m, #h, #d, #f";
+
 /// A GSI sort key of a release number: 12 digits, so text order is number order.
 fn number_key(number: u64) -> String {
     format!("{number:012}")
@@ -205,23 +223,12 @@ impl StatusReads for DynamoStore {
     }
 
     async fn pending_sign_offs(&self, environment: &str, limit: usize) -> Result<Vec<PendingSignOff>, BatonError> {
-        // Only what the page may show: never the task token or the link token hashes.
-        let names: &[(&str, &str)] = &[
-            ("#r", "release_id"),
-            ("#n", "number"),
-            ("#e", "environment"),
-            ("#a", "approvers"),
-            ("#c", "created_at"),
-            ("#x", "expires_at"),
-            ("#m", "mail_failure"),
-            ("#h", "hold"),
-        ];
         let (items, _) = self
             .newest_in_index(
                 &format!("PENDING#{environment}"),
                 None,
                 limit,
-                Some(("#r, #n, #e, #a, #c, #x, #m, #h", names)),
+                Some((PENDING_PROJECTION, PENDING_NAMES)),
             )
             .await?;
         items.into_iter().map(from_item::<PendingSignOff>).collect()
@@ -346,5 +353,48 @@ impl StatusReads for DynamoStore {
         }
         record.refused.sort_by_key(|r| std::cmp::Reverse(r.rejected_at));
         Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use baton_domain::approval::Approval;
+
+    use super::*;
+
+    #[test]
+    fn the_projection_names_each_placeholder_once_and_never_a_token() {
+        let placeholders: Vec<&str> = PENDING_PROJECTION.split(", ").collect();
+        let named: Vec<&str> = PENDING_NAMES.iter().map(|(p, _)| *p).collect();
+        assert_eq!(placeholders, named);
+        for (_, attribute) in PENDING_NAMES {
+            assert!(!["task_token", "token_hashes"].contains(attribute), "{attribute}");
+        }
+    }
+
+    #[test]
+    fn a_projected_redeploy_confirmation_and_failure_question_say_what_they_are() {
+        let approval: Approval = serde_json::from_value(serde_json::json!({
+            "id": "a1", "release_id": "rel-5", "number": 5, "environment": "PROD",
+            "task_token": "secret", "created_at": "2026-03-02T09:00:00Z",
+            "expires_at": "2026-03-02T10:00:00Z", "approvers": ["rm@example.com"],
+            "token_hashes": { "h": "rm@example.com" }, "mailed": [], "changes": [],
+            "redeploy": { "execution": "redeploy-5-prod-0", "environment": "PROD",
+                "requestedBy": "rm@example.com", "reason": "login broken", "replacing": 7 },
+            "failure": { "reason": "disk on fire" },
+            "status": "pending", "decided_by": null, "decided_at": null, "comment": null,
+            "superseded_by": null, "task_notified": false,
+        }))
+        .unwrap();
+        let mut item = to_item(&approval).unwrap();
+        let wanted: Vec<&str> = PENDING_NAMES.iter().map(|(_, a)| *a).collect();
+        item.retain(|name, _| wanted.contains(&name.as_str()));
+        let pending = from_item::<PendingSignOff>(item).unwrap();
+        let redeploy = pending.redeploy.unwrap();
+        assert_eq!(
+            (redeploy.requested_by.as_str(), redeploy.replacing),
+            ("rm@example.com", Some(7))
+        );
+        assert_eq!(pending.failure.unwrap().reason, "disk on fire");
     }
 }

@@ -10,6 +10,7 @@ mod build;
 mod detail;
 mod figures;
 mod package_verdict;
+mod requests;
 mod view;
 mod words;
 
@@ -63,8 +64,9 @@ pub struct ReleaseRecord {
     pub environment_notes: Vec<(String, Vec<ReleaseNote>)>,
 }
 
-/// A sign-off still asked for: what the status page may show of a pending approval (never its
-/// task token or link token hashes).
+/// A request still open in an environment: a release's sign-off, a redeploy's confirmation or a
+/// failure question. What the status page may show of a pending approval (never its task token
+/// or link token hashes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingSignOff {
     /// The release.
@@ -85,6 +87,16 @@ pub struct PendingSignOff {
     /// A hold on it, if an approver put one (in force or ended by its time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<crate::approval::hold::Hold>,
+    /// Set when the request is a redeploy's confirmation (asked of the one approver who asked
+    /// for it), not a release's sign-off: its release is usually finished, and the request never
+    /// puts it back in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeploy: Option<crate::redeploy::Redeploy>,
+    /// Set when the request is a failure question: a deployment failed there and waits for an
+    /// approver to choose retry, roll back or leave it (see
+    /// [`crate::approval::guided_failure`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<crate::approval::guided_failure::FailureQuestion>,
 }
 
 /// One component of one release in one environment: the key of a deployment record.

@@ -11,6 +11,10 @@ use baton_domain::{RejectedPackage, Release};
 
 use crate::common::{at, deployment, from_json, local, release};
 
+/// Redeploy confirmations and failure questions, with this file's fixtures.
+#[path = "status_requests.rs"]
+mod requests;
+
 /// An environment running release `live` (web at `1.0.<live>`, then the rollback target
 /// `live - 1`), with `deploying` holding its lease.
 fn env(name: &str, live: Option<u64>, deploying: Option<u64>) -> EnvironmentNow {

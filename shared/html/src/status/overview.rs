@@ -2,7 +2,8 @@
 //! the recent releases, delivery figures and refused uploads.
 
 use baton_domain::ports::status::{
-    ComponentView, DeliveryFigures, EnvironmentView, InFlightView, RejectedView, ReleaseSummary, StatusView, WaitingOn,
+    ComponentView, DeliveryFigures, EnvironmentView, InFlightView, PendingKind, PendingView, RejectedView,
+    ReleaseSummary, StatusView, WaitingOn,
 };
 use chrono_tz::Tz;
 use maud::{Markup, html};
@@ -14,19 +15,20 @@ use crate::time::Clock;
 /// The overview page, as of the view's `generated_at`, with times in `zone`.
 pub fn overview_page(view: &StatusView, zone: Tz) -> String {
     let clock = Clock::new(view.generated_at, zone);
-    let waiting = view
-        .in_flight
-        .iter()
-        .filter(|f| matches!(f.waiting_on, WaitingOn::SignOff { .. }))
-        .count();
+    let count = |which: fn(&WaitingOn) -> bool| view.in_flight.iter().filter(|f| which(&f.waiting_on)).count();
+    let waiting = count(|w| matches!(w, WaitingOn::SignOff { .. }));
+    let deciding = count(|w| matches!(w, WaitingOn::Decision { .. }));
     let subtitle = html! {
         "What is live where, what is on its way, and what changed. "
-        @match (view.in_flight.len(), waiting) {
-            (0, _) => { "Nothing is on its way right now." },
-            (n, 0) => { strong { (n) " " (plural(n, "release", "releases")) " on " (plural(n, "its", "their")) " way." } },
-            (n, w) => {
-                strong { (n) " " (plural(n, "release", "releases")) " on " (plural(n, "its", "their")) " way, "
-                    (w) " waiting for sign-off." }
+        @match view.in_flight.len() {
+            0 => { "Nothing is on its way right now." },
+            n => {
+                strong {
+                    (n) " " (plural(n, "release", "releases")) " on " (plural(n, "its", "their")) " way"
+                    @if waiting > 0 { ", " (waiting) " waiting for sign-off" }
+                    @if deciding > 0 { ", " (deciding) " waiting for a decision about a failed deployment" }
+                    "."
+                }
             },
         }
     };
@@ -104,11 +106,31 @@ fn environment_card(env: &EnvironmentView, clock: Clock) -> Markup {
             @if let Some(deploying) = &env.deploying {
                 p.banner { a href={ "/releases/" (deploying) } { (release_name(deploying)) } " is deploying here now." }
             }
+            @for p in &env.pending { (pending(p, clock)) }
             @if let Some(previous) = &env.previous {
                 p.muted.small {
                     "Before: " a href={ "/releases/" (previous.release) } { "release " (previous.number) }
                     " (the rollback target)"
                 }
+            }
+        }
+    }
+}
+
+/// A request open in an environment beside the releases in flight: a redeploy waiting for its
+/// confirmation, or a failed redeploy waiting for a decision.
+fn pending(p: &PendingView, clock: Clock) -> Markup {
+    html! {
+        div class={ "banner " (match p.kind { PendingKind::Redeploy => "info", PendingKind::Decision => "bad" }) } {
+            p {
+                (p.summary) " (until " (time_at(p.expires_at, clock))
+                @if p.kind == PendingKind::Decision { "; then it rolls back" }
+                ")."
+            }
+            p.muted.small {
+                @if p.kind == PendingKind::Redeploy { "Why: " (p.reason) " · " }
+                "Asked " (time_with_age(p.since, clock)) " · "
+                a href={ "/releases/" (p.release) } { "Release " (p.number) }
             }
         }
     }
@@ -151,13 +173,15 @@ fn step_label(w: &WaitingOn) -> &'static str {
         WaitingOn::Deploying { .. } => "deploying",
         WaitingOn::EnvironmentBusy { .. } => "queued",
         WaitingOn::Freeze { .. } => "frozen",
+        WaitingOn::Decision { .. } => "needs a decision",
         WaitingOn::Scheduled { .. } => "scheduled",
         WaitingOn::Starting => "starting",
         WaitingOn::NextStep { .. } => "moving on",
     }
 }
 
-/// ` since 10:42 (23 min ago); the request lapses Thu 10:42` for sign-offs.
+/// ` since 10:42 (23 min ago); the request lapses Thu 10:42` for sign-offs, ` (until 10:42;
+/// then it rolls back)` for a failed deployment's decision.
 fn since(w: &WaitingOn, clock: Clock) -> Markup {
     match w {
         WaitingOn::SignOff {
@@ -172,6 +196,11 @@ fn since(w: &WaitingOn, clock: Clock) -> Markup {
         },
         WaitingOn::Freeze { until, .. } => html! { ", until " (time_at(*until, clock)) },
         WaitingOn::Scheduled { at, .. } => html! { ": " (time_at(*at, clock)) },
+        WaitingOn::Decision {
+            expires_at: Some(until),
+            ..
+        } => html! { " (until " (time_at(*until, clock)) "; then it rolls back)" },
+        WaitingOn::Decision { expires_at: None, .. } => html! { " (unanswered, it rolls back)" },
         _ => html! {},
     }
 }

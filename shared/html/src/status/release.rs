@@ -48,6 +48,15 @@ pub fn release_page_with(detail: &ReleaseDetail, again: &DeployAgain, now: DateT
                         @if let baton_domain::ports::status::WaitingOn::Freeze { until, .. } = w {
                             p { "Deployments may run there again from " strong { (clock.exact_minute(*until)) } "." }
                         }
+                        @if let baton_domain::ports::status::WaitingOn::Decision { environment, expires_at, .. } = w {
+                            p {
+                                (environment) " stays as the failure left it. The approvers have the choice in their email: retry, roll back or leave it as it is. "
+                                @match expires_at {
+                                    Some(until) => { "Unanswered by " strong { (clock.exact_minute(*until)) } ", it rolls back." },
+                                    None => { "Unanswered, it rolls back." },
+                                }
+                            }
+                        }
                     }
                 }
                 (steps(&detail.environments, clock))
@@ -64,6 +73,12 @@ pub fn release_page_with(detail: &ReleaseDetail, again: &DeployAgain, now: DateT
 
 fn banner_tone(detail: &ReleaseDetail) -> &'static str {
     use baton_domain::release::ReleaseStatus as S;
+    if matches!(
+        detail.waiting_on,
+        Some(baton_domain::ports::status::WaitingOn::Decision { .. })
+    ) {
+        return "bad";
+    }
     match detail.summary.status {
         S::Released => "ok",
         S::Rejected | S::Failed | S::RolledBack | S::Expired => "bad",

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use baton_domain::ports::status::{
-    DeliveryFigures, EnvironmentView, InFlightView, ReleaseSummary, StatusView, WaitingOn,
+    DeliveryFigures, EnvironmentView, InFlightView, PendingKind, PendingView, ReleaseSummary, StatusView, WaitingOn,
 };
 use baton_domain::release::ReleaseStatus;
 use chrono::{Duration, TimeZone};
@@ -49,6 +49,7 @@ fn view(markup: &str) -> StatusView {
             live: None,
             previous: None,
             deploying: None,
+            pending: vec![],
         }],
         in_flight: vec![InFlightView {
             release: ReleaseId::from_number(3),
@@ -158,6 +159,121 @@ fn markup_in_the_data_is_escaped() {
     let page = overview_page(&view("<script>alert(1)</script>"), Tz::UTC);
     assert!(!page.contains("<script>"), "{page}");
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+/// The overview with release 3 waiting for a decision about its failed deployment to TEST.
+fn deciding(markup: &str) -> StatusView {
+    let mut v = view(markup);
+    let flight = &mut v.in_flight[0];
+    flight.status = ReleaseStatus::Deploying;
+    flight.waiting_on = WaitingOn::Decision {
+        environment: "TEST".into(),
+        approvers: vec!["rm@example.com".into()],
+        reason: markup.into(),
+        expires_at: Some(now() + Duration::minutes(50)),
+    };
+    flight.summary =
+        format!("Deploying to TEST failed: {markup}. Waits for rm@example.com to choose: retry, roll back or leave it");
+    v
+}
+
+#[test]
+fn a_failed_deployment_waiting_for_a_decision_says_until_when_and_what_then() {
+    let page = overview_page(&deciding("disk full"), Tz::UTC);
+    assert!(
+        page.contains("1 release on its way, 1 waiting for a decision about a failed deployment."),
+        "{page}"
+    );
+    assert!(page.contains(">needs a decision</span>"), "{page}");
+    assert!(
+        page.contains(
+            "Deploying to TEST failed: disk full. Waits for rm@example.com to choose: retry, roll back or leave it \
+             (until <time datetime=\"2026-03-04T15:20:00+00:00\" title=\"Wed 4 Mar 2026, 15:20:00 UTC\">15:20</time>; \
+             then it rolls back)."
+        ),
+        "{page}"
+    );
+    let page = overview_page(&deciding("<script>alert(1)</script>"), Tz::UTC);
+    assert!(!page.contains("<script>"), "{page}");
+    assert!(
+        page.contains("failed: &lt;script&gt;alert(1)&lt;/script&gt;."),
+        "{page}"
+    );
+}
+
+fn pending_redeploy(markup: &str) -> PendingView {
+    PendingView {
+        kind: PendingKind::Redeploy,
+        release: ReleaseId::from_number(5),
+        number: 5,
+        asked_of: vec![markup.into()],
+        since: now() - Duration::minutes(10),
+        expires_at: now() + Duration::minutes(50),
+        reason: markup.into(),
+        summary: format!("Roll TEST back to release 5 \u{2014} waits for {markup} to confirm"),
+    }
+}
+
+#[test]
+fn an_environment_shows_a_redeploy_waiting_for_its_confirmation_not_a_release_in_flight() {
+    let mut v = view("rm@example.com");
+    v.in_flight.clear();
+    v.environments[0].pending = vec![pending_redeploy("rm@example.com")];
+    let page = overview_page(&v, Tz::UTC);
+    assert!(page.contains("Nothing is on its way right now."), "{page}");
+    assert!(
+        page.contains(
+            "Roll TEST back to release 5 \u{2014} waits for rm@example.com to confirm \
+             (until <time datetime=\"2026-03-04T15:20:00+00:00\" title=\"Wed 4 Mar 2026, 15:20:00 UTC\">15:20</time>)."
+        ),
+        "{page}"
+    );
+    assert!(page.contains("Why: rm@example.com"), "{page}");
+    assert!(page.contains("<a href=\"/releases/rel-5\">Release 5</a>"), "{page}");
+    assert!(!page.contains("then it rolls back"), "{page}");
+    // A failed redeploy's question says it rolls back when unanswered.
+    v.environments[0].pending[0].kind = PendingKind::Decision;
+    let page = overview_page(&v, Tz::UTC);
+    assert!(page.contains("15:20</time>; then it rolls back)."), "{page}");
+    assert!(!page.contains("Why:"), "{page}");
+    // Everything from the request is escaped.
+    v.environments[0].pending = vec![pending_redeploy("<b>x</b>")];
+    let page = overview_page(&v, Tz::UTC);
+    assert!(!page.contains("<b>"), "{page}");
+    assert!(page.contains("Why: &lt;b&gt;x&lt;/b&gt;"), "{page}");
+}
+
+#[test]
+fn a_release_page_waiting_for_a_decision_says_the_environment_stays_and_when_it_rolls_back() {
+    let mut d = detail(3);
+    d.summary.status = ReleaseStatus::Deploying;
+    d.headline =
+        "Deploying to <TEST> failed: disk full. Waits for rm@example.com to choose: retry, roll back or leave it"
+            .into();
+    d.waiting_on = Some(WaitingOn::Decision {
+        environment: "<TEST>".into(),
+        approvers: vec!["rm@example.com".into()],
+        reason: "disk full".into(),
+        expires_at: Some(now() + Duration::minutes(50)),
+    });
+    let page = release_page(&d, now(), Tz::UTC);
+    assert!(page.contains("class=\"banner bad\""), "{page}");
+    assert!(page.contains("Deploying to &lt;TEST&gt; failed: disk full."), "{page}");
+    assert!(
+        page.contains(
+            "&lt;TEST&gt; stays as the failure left it. The approvers have the choice in their email: retry, \
+             roll back or leave it as it is. Unanswered by <strong>Wed 4 Mar, 15:20 UTC</strong>, it rolls back."
+        ),
+        "{page}"
+    );
+    d.waiting_on = Some(WaitingOn::Decision {
+        environment: "TEST".into(),
+        approvers: vec![],
+        reason: String::new(),
+        expires_at: None,
+    });
+    let page = release_page(&d, now(), Tz::UTC);
+    assert!(page.contains("Unanswered, it rolls back."), "{page}");
 }
 
 #[test]

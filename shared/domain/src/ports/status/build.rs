@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::figures::{DeliveryFigures, FigureInputs};
+use super::requests;
 use super::view::*;
 use super::words::{in_flight, outcome};
 use super::{DeploymentKey, EnvironmentNow, LookedUp, Lookup, PendingSignOff, ReleasePage};
@@ -101,7 +102,7 @@ impl RejectedView {
     }
 }
 
-fn environment_view(config: &BatonConfig, now: &EnvironmentNow) -> EnvironmentView {
+fn environment_view(config: &BatonConfig, now: &EnvironmentNow, beside: &[&PendingSignOff]) -> EnvironmentView {
     let EnvironmentState {
         environment,
         current,
@@ -138,10 +139,20 @@ fn environment_view(config: &BatonConfig, now: &EnvironmentNow) -> EnvironmentVi
             since: p.since,
         }),
         deploying: now.deploying.clone(),
+        pending: {
+            let mut here: Vec<&PendingSignOff> = beside
+                .iter()
+                .copied()
+                .filter(|s| &s.environment == environment)
+                .collect();
+            here.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.number)));
+            here.into_iter().map(requests::pending_view).collect()
+        },
     }
 }
 
-/// What an in-flight release waits on, from the environments, its sign-offs and deployments.
+/// What an in-flight release waits on, from the environments, its requests (sign-offs and
+/// failure questions) and deployments.
 fn waiting_on(
     config: &BatonConfig,
     now: DateTime<Utc>,
@@ -157,14 +168,7 @@ fn waiting_on(
         .rev()
         .find_map(|e| sign_offs.iter().find(|s| s.environment == e.state.environment));
     if let Some(s) = asking {
-        return WaitingOn::SignOff {
-            environment: s.environment.clone(),
-            approvers: s.approvers.clone(),
-            since: s.created_at,
-            expires_at: Some(s.expires_at),
-            unreachable: s.mail_failure.clone(),
-            on_hold: s.hold.clone().filter(|h| h.in_force(now)),
-        };
+        return requests::waiting_on(s, now);
     }
     if let Some(e) = environments.iter().find(|e| e.deploying.as_ref() == Some(release)) {
         return WaitingOn::Deploying {
@@ -228,22 +232,25 @@ impl StatusView {
         looked: &LookedUp,
         now: DateTime<Utc>,
     ) -> StatusView {
-        let known = |id: &ReleaseId| page.releases.iter().find(|r| &r.id == id);
-        // A lapsed request, or one whose release has finished, waits on nobody.
-        let live_sign_offs: Vec<&PendingSignOff> = pending
-            .iter()
-            .filter(|s| s.expires_at > now && known(&s.release_id).is_none_or(|r| in_flight(r.status)))
-            .collect();
+        // A lapsed request, or one whose release has finished, waits on nobody; a redeploy's
+        // stands beside its environment.
+        let open = requests::sort(pending, &page.releases, &looked.environments, now);
+        let live_sign_offs = open.releases;
         let mut flying: Vec<(ReleaseId, u64, ReleaseStatus)> = page
             .releases
             .iter()
             .filter(|r| in_flight(r.status))
             .map(|r| (r.id.clone(), r.number, r.status))
             .collect();
-        // Older releases beyond the recent list still show if someone is asked to sign them off.
+        // Older releases beyond the recent list still show if someone is asked to sign them off,
+        // or to decide about their failed deployment.
         for s in &live_sign_offs {
             if !flying.iter().any(|(id, ..)| id == &s.release_id) {
-                flying.push((s.release_id.clone(), s.number, ReleaseStatus::AwaitingApproval));
+                let status = match s.failure {
+                    Some(_) => ReleaseStatus::Deploying,
+                    None => ReleaseStatus::AwaitingApproval,
+                };
+                flying.push((s.release_id.clone(), s.number, status));
             }
         }
         flying.sort_by_key(|f| std::cmp::Reverse(f.1));
@@ -291,7 +298,7 @@ impl StatusView {
             environments: looked
                 .environments
                 .iter()
-                .map(|e| environment_view(config, e))
+                .map(|e| environment_view(config, e, &open.beside))
                 .collect(),
             in_flight,
             recent_releases,

@@ -69,6 +69,32 @@ fn on_hold(events: &[ReleaseEvent], env: &str) -> Option<crate::approval::hold::
     found
 }
 
+/// What failed, while the latest deployment to `env` waits for an answer to its failure
+/// question: asked (`failure-question`), and neither answered nor moved on from since.
+fn open_question(events: &[ReleaseEvent], env: &str) -> Option<String> {
+    let mut found = None;
+    for e in events.iter().filter(|e| e.environment.as_deref() == Some(env)) {
+        match e.kind.as_str() {
+            "failure-question" => found = Some(question_reason(&e.detail, env)),
+            "failure-answered" | "approval-requested" | "deploying" | "live" | "failed" | "rolledback" | "expired" => {
+                found = None
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The reason in the lifecycle's `deploying to <env> failed: <reason>. <env> stays as the
+/// failure left it; …` (empty if the detail is not of that form).
+fn question_reason(detail: &str, env: &str) -> String {
+    let reason = detail
+        .strip_prefix(&format!("deploying to {env} failed: "))
+        .and_then(|rest| rest.rsplit_once(&format!(". {env} stays as")))
+        .map_or("", |(reason, _)| reason);
+    crate::redact::internals(reason)
+}
+
 fn progress_words(p: Progress, env: &str) -> String {
     match p {
         Progress::NotYet => format!("Not in {env} yet"),
@@ -145,8 +171,19 @@ impl ReleaseDetail {
                     },
                 }
             }
-            Some(p) if p.progress == Progress::Deploying => WaitingOn::Deploying {
-                environment: p.environment.clone(),
+            Some(p) if p.progress == Progress::Deploying => match open_question(&events, &p.environment) {
+                Some(reason) => WaitingOn::Decision {
+                    environment: p.environment.clone(),
+                    approvers: config
+                        .environment(&p.environment)
+                        .map(|e| e.approvers.clone())
+                        .unwrap_or_default(),
+                    reason,
+                    expires_at: None,
+                },
+                None => WaitingOn::Deploying {
+                    environment: p.environment.clone(),
+                },
             },
             Some(p) if p.progress == Progress::Live => WaitingOn::NextStep {
                 environment: config

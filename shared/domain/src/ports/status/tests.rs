@@ -9,6 +9,8 @@ use crate::package::{PackageContents, PackageMetadata};
 use crate::release::{ComponentChange, ReleaseNote, ReleaseStatus, Snapshot};
 use crate::version::Version;
 
+mod requests;
+
 fn config() -> BatonConfig {
     BatonConfig::from_yaml(include_str!("../../../../../infra/config/baton.local.yaml")).unwrap()
 }
@@ -138,6 +140,8 @@ fn sign_off(number: u64, env: &str, asked: DateTime<Utc>) -> PendingSignOff {
         expires_at: asked + Duration::hours(72),
         mail_failure: None,
         hold: None,
+        redeploy: None,
+        failure: None,
     }
 }
 

@@ -72,6 +72,12 @@ impl WaitingOn {
             WaitingOn::Freeze {
                 environment, reason, ..
             } => format!("Waiting for the {reason} freeze of {environment} to end"),
+            WaitingOn::Decision {
+                environment,
+                approvers,
+                reason,
+                ..
+            } => decision_words(&format!("Deploying to {environment}"), reason, approvers),
             WaitingOn::Starting => "Starting its workflow".to_string(),
             WaitingOn::NextStep {
                 environment: Some(environment),
@@ -79,6 +85,32 @@ impl WaitingOn {
             WaitingOn::NextStep { environment: None } => "Moving on to its next step".to_string(),
         }
     }
+}
+
+/// `<what> failed: <reason>. Waits for <approvers> to choose: retry, roll back or leave it`:
+/// a failure question in a sentence without times (the renderer adds until when, and that
+/// it then rolls back).
+pub(super) fn decision_words(what: &str, reason: &str, approvers: &[String]) -> String {
+    let reason = reason.trim().trim_end_matches('.').trim_end();
+    let failed = if reason.is_empty() {
+        format!("{what} failed")
+    } else {
+        format!("{what} failed: {reason}")
+    };
+    format!(
+        "{failed}. Waits for {} to choose: retry, roll back or leave it",
+        or_list(approvers)
+    )
+}
+
+/// `Roll PROD back to release 5 — waits for rm@example.com to confirm`: a redeploy's
+/// confirmation in a sentence without times.
+pub(super) fn redeploy_words(number: u64, environment: &str, redeploy: &crate::redeploy::Redeploy) -> String {
+    format!(
+        "{} \u{2014} waits for {} to confirm",
+        crate::redeploy::action_words(number, environment, redeploy.replacing),
+        redeploy.requested_by
+    )
 }
 
 /// `a`, `a or b`, `a, b or c`: any one of them may sign off.
