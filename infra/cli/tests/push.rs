@@ -301,3 +301,58 @@ async fn mistakes_on_the_command_line_exit_two_and_help_answers_everywhere() -> 
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach Baton"));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redeploy_asks_for_the_same_confirmation_mail_as_the_release_page() -> Result<()> {
+    let h = Harness::start().await?;
+    h.release_samples("1.0.0", 1).await?;
+    h.approve_from_mail(1, "TEST", "looks good").await?;
+    h.approval_links(1, "PROD").await?;
+
+    // Without an address there is nobody to mail: a command-line mistake.
+    let none = baton(
+        &h,
+        &["redeploy", "--release", "1", "--env", "TEST", "--reason", "cache"],
+    )
+    .await?;
+    assert_eq!(code(&none), 2, "{}", said(&none));
+    // Somewhere the release never went is refused with Baton's reason.
+    let refused = baton(
+        &h,
+        &[
+            "redeploy",
+            "--release",
+            "1",
+            "--env",
+            "PROD",
+            "--reason",
+            "x",
+            "--email",
+            "cab@example.com",
+        ],
+    )
+    .await?;
+    assert_eq!(code(&refused), 1, "{}", said(&refused));
+    assert!(said(&refused).contains("never deployed to PROD"), "{}", said(&refused));
+
+    let asked = baton(
+        &h,
+        &[
+            "redeploy",
+            "--release",
+            "1",
+            "--env",
+            "TEST",
+            "--reason",
+            "cache poisoned",
+            "--email",
+            "release-manager@example.com",
+        ],
+    )
+    .await?;
+    assert_eq!(code(&asked), 0, "{}", said(&asked));
+    let mails = h.wait_for_mails("Confirm: Deploy release 1 to TEST again?", 1).await?;
+    assert_eq!(mails[0].to, ["release-manager@example.com"]);
+    assert!(mails[0].text.contains("cache poisoned"), "{}", mails[0].text);
+    Ok(())
+}
