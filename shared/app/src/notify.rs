@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 use baton_domain::approval::delivery::{APPROVERS_UNREACHABLE, DeliveryRecords, UNREACHABLE_WORDS};
-use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange};
+use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, NewRequest};
 use baton_domain::config::SupersedePolicy;
 use baton_domain::plan::EnvironmentPlan;
 use baton_domain::ports::{
@@ -225,33 +225,21 @@ where
         };
         let changes = self.changes(&release, &env.name).await?;
         let fresh = Approval {
-            id: id.clone(),
-            release_id: release.id.clone(),
-            number: release.number,
-            environment: env.name.clone(),
-            task_token: request.task_token.clone(),
-            created_at: now,
-            expires_at: now + ttl - chrono::Duration::seconds(EXPIRY_MARGIN_SECONDS.min(ttl.num_seconds() / 2)),
-            approvers: approvers.clone(),
-            token_hashes: Default::default(),
-            mailed: Vec::new(),
             notes: self.notes_since_live(&release, &env.name, &changes).await?,
             plan_hash: request.plan.as_ref().map(|p| p.lines.hash()),
             plan: request.plan.as_ref().map(|p| p.lines.clone()).unwrap_or_default(),
             changes,
-            hold: None,
-            freeze_wait: None,
-            freeze_override: None,
             redeploy: redeploy.clone(),
-            failure: None,
-            status: ApprovalStatus::Pending,
-            decided_by: None,
-            decided_at: None,
-            comment: None,
-            superseded_by: None,
-            task_notified: false,
-            sign_offs: vec![],
-            mail_failure: None,
+            ..Approval::pending(NewRequest {
+                id: id.clone(),
+                release_id: release.id.clone(),
+                number: release.number,
+                environment: env.name.clone(),
+                task_token: request.task_token.clone(),
+                created_at: now,
+                expires_at: now + ttl - chrono::Duration::seconds(EXPIRY_MARGIN_SECONDS.min(ttl.num_seconds() / 2)),
+                approvers: approvers.clone(),
+            })
         };
         if self.store.create_approval(&fresh).await? {
             let until = baton_html::human_time(fresh.expires_at, config.zone());

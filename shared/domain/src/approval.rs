@@ -247,10 +247,67 @@ impl Approval {
     }
 }
 
+/// What a new request is asked about: everything else of a fresh [`Approval`] starts empty.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    /// Its id (from the waiting task's token).
+    pub id: String,
+    /// The release.
+    pub release_id: ReleaseId,
+    /// Its number.
+    pub number: u64,
+    /// The environment.
+    pub environment: String,
+    /// The waiting task's token.
+    pub task_token: String,
+    /// When it is asked.
+    pub created_at: DateTime<Utc>,
+    /// When it lapses.
+    pub expires_at: DateTime<Utc>,
+    /// Who is asked.
+    pub approvers: Vec<String>,
+}
+
+impl Approval {
+    /// A pending request, nobody mailed, nothing decided, no plan, hold or freeze yet: the
+    /// caller sets what its kind of request carries (a plan, a redeploy, a failure question).
+    pub fn pending(new: NewRequest) -> Approval {
+        Approval {
+            id: new.id,
+            release_id: new.release_id,
+            number: new.number,
+            environment: new.environment,
+            task_token: new.task_token,
+            created_at: new.created_at,
+            expires_at: new.expires_at,
+            approvers: new.approvers,
+            token_hashes: BTreeMap::new(),
+            mailed: vec![],
+            changes: vec![],
+            notes: vec![],
+            plan: Default::default(),
+            plan_hash: None,
+            hold: None,
+            freeze_wait: None,
+            freeze_override: None,
+            redeploy: None,
+            failure: None,
+            status: ApprovalStatus::Pending,
+            decided_by: None,
+            decided_at: None,
+            comment: None,
+            superseded_by: None,
+            task_notified: false,
+            sign_offs: vec![],
+            mail_failure: None,
+        }
+    }
+}
+
 /// The request the domain's unit tests start from; each test changes what it is about.
 #[cfg(test)]
 pub(crate) fn test_approval(created_at: DateTime<Utc>) -> Approval {
-    Approval {
+    Approval::pending(NewRequest {
         id: "a1".into(),
         release_id: ReleaseId::from_number(7),
         number: 7,
@@ -259,26 +316,7 @@ pub(crate) fn test_approval(created_at: DateTime<Utc>) -> Approval {
         created_at,
         expires_at: created_at + chrono::Duration::hours(1),
         approvers: vec!["rm@example.com".into(), "cab@example.com".into()],
-        token_hashes: BTreeMap::new(),
-        mailed: vec![],
-        changes: vec![],
-        notes: vec![],
-        plan: Default::default(),
-        plan_hash: None,
-        hold: None,
-        freeze_wait: None,
-        freeze_override: None,
-        redeploy: None,
-        failure: None,
-        status: ApprovalStatus::Pending,
-        decided_by: None,
-        decided_at: None,
-        comment: None,
-        superseded_by: None,
-        task_notified: false,
-        sign_offs: vec![],
-        mail_failure: None,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -125,7 +125,6 @@ pub fn failure_reason_needed_page() -> String {
 #[cfg(test)]
 mod tests {
     use baton_domain::ReleaseId;
-    use baton_domain::approval::ApprovalStatus;
     use baton_domain::approval::guided_failure::FailureQuestion;
     use baton_domain::release::ReleaseStatus;
     use chrono::{TimeZone, Utc};
@@ -135,33 +134,17 @@ mod tests {
     fn question(reason: &str) -> Approval {
         let expires_at = Utc.with_ymd_and_hms(2026, 11, 27, 14, 0, 0).unwrap();
         Approval {
-            id: "q1".into(),
-            release_id: ReleaseId::from_number(7),
-            number: 7,
-            environment: "PROD".into(),
-            task_token: "t".into(),
-            created_at: expires_at - chrono::Duration::hours(1),
-            expires_at,
-            approvers: vec!["cab@example.com".into()],
-            token_hashes: Default::default(),
-            mailed: vec![],
-            changes: vec![],
-            notes: vec![],
-            plan: Default::default(),
-            plan_hash: None,
-            hold: None,
-            freeze_wait: None,
-            freeze_override: None,
-            redeploy: None,
             failure: Some(FailureQuestion { reason: reason.into() }),
-            status: ApprovalStatus::Pending,
-            decided_by: None,
-            decided_at: None,
-            comment: None,
-            superseded_by: None,
-            task_notified: false,
-            sign_offs: vec![],
-            mail_failure: None,
+            ..Approval::pending(baton_domain::approval::NewRequest {
+                id: "q1".into(),
+                release_id: ReleaseId::from_number(7),
+                number: 7,
+                environment: "PROD".into(),
+                task_token: "t".into(),
+                created_at: expires_at - chrono::Duration::hours(1),
+                expires_at,
+                approvers: vec!["cab@example.com".into()],
+            })
         }
     }
 

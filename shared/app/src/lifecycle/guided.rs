@@ -7,7 +7,7 @@
 //! finds the same question and mails only approvers not mailed yet.
 
 use baton_domain::approval::guided_failure::{FailureChoice, FailureQuestion, QUESTION_TTL};
-use baton_domain::approval::{Approval, ApprovalStatus, GateRules};
+use baton_domain::approval::{Approval, ApprovalStatus, GateRules, NewRequest};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::{BatonConfig, BatonError};
 use chrono::Utc;
@@ -54,33 +54,17 @@ where
         let ttl = chrono::Duration::from_std(QUESTION_TTL.min(environment.approval_ttl()))
             .unwrap_or(chrono::Duration::hours(1));
         let question = Approval {
-            id: id.clone(),
-            release_id: release.id.clone(),
-            number: release.number,
-            environment: env.to_string(),
-            task_token: token.to_string(),
-            created_at: now,
-            expires_at: now + ttl - chrono::Duration::seconds(EXPIRY_MARGIN_SECONDS.min(ttl.num_seconds() / 2)),
-            approvers: environment.approvers.clone(),
-            token_hashes: Default::default(),
-            mailed: Vec::new(),
-            notes: Vec::new(),
-            plan_hash: None,
-            plan: Default::default(),
-            changes: Vec::new(),
-            hold: None,
-            freeze_wait: None,
-            freeze_override: None,
-            redeploy: None,
             failure: Some(FailureQuestion { reason: reason.clone() }),
-            status: ApprovalStatus::Pending,
-            decided_by: None,
-            decided_at: None,
-            comment: None,
-            superseded_by: None,
-            task_notified: false,
-            sign_offs: vec![],
-            mail_failure: None,
+            ..Approval::pending(NewRequest {
+                id: id.clone(),
+                release_id: release.id.clone(),
+                number: release.number,
+                environment: env.to_string(),
+                task_token: token.to_string(),
+                created_at: now,
+                expires_at: now + ttl - chrono::Duration::seconds(EXPIRY_MARGIN_SECONDS.min(ttl.num_seconds() / 2)),
+                approvers: environment.approvers.clone(),
+            })
         };
         if self.store.create_approval(&question).await? {
             crate::timeline::record(

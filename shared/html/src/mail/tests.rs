@@ -11,7 +11,7 @@ use crate::approval::{ApprovalView, approval_page, problem_page};
 
 /// Expires 27 November 2026 at 14:00 UTC (GMT in London) or 4 July 2026 at 12:00 UTC.
 fn approval(expires_at: DateTime<Utc>) -> Approval {
-    Approval {
+    Approval::pending(baton_domain::approval::NewRequest {
         id: "a1".into(),
         release_id: ReleaseId::from_number(7),
         number: 7,
@@ -20,26 +20,7 @@ fn approval(expires_at: DateTime<Utc>) -> Approval {
         created_at: expires_at - chrono::Duration::hours(24),
         expires_at,
         approvers: vec!["cab@example.com".into()],
-        token_hashes: Default::default(),
-        mailed: vec![],
-        changes: vec![],
-        notes: vec![],
-        plan: Default::default(),
-        plan_hash: None,
-        hold: None,
-        freeze_wait: None,
-        freeze_override: None,
-        redeploy: None,
-        failure: None,
-        status: ApprovalStatus::Pending,
-        decided_by: None,
-        decided_at: None,
-        comment: None,
-        superseded_by: None,
-        task_notified: false,
-        sign_offs: vec![],
-        mail_failure: None,
-    }
+    })
 }
 
 fn release() -> Release {
