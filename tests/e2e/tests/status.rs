@@ -58,7 +58,12 @@ async fn after_a_real_journey_the_api_answers_in_its_documented_shapes() -> Resu
         ["TEST", "PROD"]
     );
     let (test, prod) = (&envs[0], &envs[1]);
-    assert_eq!(keys(test), vec!["deploying", "live", "name", "previous"]);
+    assert_eq!(keys(test), vec!["deploying", "live", "name", "pending", "previous"]);
+    assert_eq!(
+        test["pending"],
+        serde_json::json!([]),
+        "no redeploy or failure question waits"
+    );
     assert_eq!(test["live"]["release"], "rel-2");
     assert_eq!(test["live"]["number"], 2);
     assert_eq!(test["live"]["approved_by"], "release-manager@example.com");
