@@ -16,17 +16,22 @@
 //! - `rollback-plan` `{releaseId, environment}`: the components this release changed there,
 //!   in reverse deploy order;
 //! - `finish` `{releaseId, outcome, environment?, error?, cause?}`: the release's final status,
-//!   the lease given back, the release manager told of failures.
+//!   the lease given back, the release manager told of failures (a redeploy's: its timeline
+//!   only, see `lifecycle/redeploys.rs`);
+//! - `await-freeze`, `ask-on-failure`, `failure-choice`: waits on a freeze and guided failure
+//!   (`lifecycle/freeze_wait.rs`, `lifecycle/guided.rs`).
+//!
+//! Every step carries the execution's name (`execution`): a release's own, or a redeploy's
+//! (`redeploy-...`), which holds the lease under its own name and leaves release statuses alone.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baton_domain::approval::{GateRefusal, GateRules, guided_failure, is_approval_id};
+use baton_domain::approval::is_approval_id;
 use baton_domain::deployment::{DeployStatus, LiveComponent, LiveRelease};
 use baton_domain::plan::{EnvironmentPlan, PreflightAnswer, preflight_problems};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
-use baton_domain::release::ReleaseStatus;
 use baton_domain::{BatonConfig, BatonError, ErrorKind, Release, ReleaseId, redeploy};
 use chrono::Utc;
 use serde::Deserialize;
@@ -37,8 +42,10 @@ use crate::Function;
 mod ended;
 mod finish;
 mod freeze_wait;
+mod gates;
 mod guided;
 mod lease;
+mod prepare;
 mod record;
 mod redeploys;
 
@@ -166,134 +173,17 @@ where
             .ok_or_else(|| BatonError::invalid(format!("release {id} does not exist")))
     }
 
-    /// The approval record behind this deployment, read from the store and checked against the
-    /// configuration as it is now: `(id, who signed off)`, or why it allows nothing.
-    async fn verified_approval(
-        &self,
-        step: &Step,
-        release: &Release,
-        env: &str,
-        config: &BatonConfig,
-    ) -> Result<Result<(String, String), GateRefusal>, BatonError> {
-        let Some(id) = step.approval_id() else {
-            return Ok(Err(GateRefusal::NoRecord));
-        };
-        let Some(approval) = self.store.approval(id).await? else {
-            return Ok(Err(GateRefusal::NoRecord));
-        };
-        let rules = GateRules::of(config.environment(env), release, &approval);
-        if let Err(refusal) = approval.covers_plan(step.plan_hash.as_deref()) {
-            return Ok(Err(refusal));
-        }
-        Ok(approval
-            .allows_deployment(&release.id, env, step.execution.as_deref(), &rules)
-            .map(|signers| (approval.id.clone(), signers.join(" and "))))
-    }
-
     async fn run(&self, step: Step) -> Result<Value, BatonError> {
         let config = self.config.config().await?;
         match step.action.as_str() {
-            "prepare" => {
-                let release = self.release(&step.release_id).await?;
-                let redeploy = self.redeploy_of(&step, &release, &config).await?;
-                let mut waves: BTreeMap<u32, Vec<Value>> = BTreeMap::new();
-                for c in &config.components {
-                    if release.snapshot.contains_key(&c.name) {
-                        waves
-                            .entry(c.effective_wave())
-                            .or_default()
-                            .push(json!({ "component": c.name, "kind": c.kind }));
-                    }
-                }
-                let waves: Vec<Value> = waves
-                    .into_iter()
-                    .map(|(wave, components)| json!({ "wave": wave, "components": components }))
-                    .collect();
-                // Every component once, for the pre-flight checks (all at once, any order).
-                let components: Vec<Value> = waves
-                    .iter()
-                    .flat_map(|w| w["components"].as_array().cloned().unwrap_or_default())
-                    .collect();
-                let environments: Vec<Value> = config
-                    .environments
-                    .iter()
-                    .filter(|e| redeploy.as_ref().is_none_or(|r| r.environment == e.name))
-                    .map(|e| {
-                        let ttl = match redeploy {
-                            Some(_) => redeploy::CONFIRMATION_TTL.min(e.approval_ttl()),
-                            None => e.approval_ttl(),
-                        };
-                        let question = guided_failure::QUESTION_TTL.min(e.approval_ttl());
-                        json!({
-                            "name": e.name, "ttlSeconds": ttl.as_secs(), "waves": waves, "components": components,
-                            "onFailure": e.on_failure, "questionSeconds": question.as_secs(),
-                        })
-                    })
-                    .collect();
-                Ok(json!({
-                    "releaseId": release.id, "number": release.number, "environments": environments, "redeploy": redeploy,
-                    "pollSeconds": config.workflow.poll_seconds, "leaseWaitSeconds": config.workflow.lease_wait_seconds,
-                    "leaseWaits": config.lease_waits(), "freezeWaits": baton_domain::freeze::MAX_FREEZE_WAITS,
-                    "failureQuestions": guided_failure::MAX_QUESTIONS,
-                }))
-            }
+            "prepare" => self.prepare(&step, &config).await,
             "acquire-lease" => {
                 let env = Self::environment(&step, &config)?;
                 self.acquire_lease(env, &step, &config).await
             }
             "check-gates" => {
                 let env = Self::environment(&step, &config)?;
-                let release = self.release(&step.release_id).await?;
-                let state = self.store.environment_state(env).await?;
-                // A redeploy goes over whatever is live: rolling back is what it is for.
-                let newer_live = state
-                    .current
-                    .as_ref()
-                    .filter(|c| c.number > release.number && !step.redeploying());
-                if (release.status == ReleaseStatus::Superseded && !step.redeploying()) || newer_live.is_some() {
-                    let by = newer_live
-                        .map(|c| c.release_id.to_string())
-                        .unwrap_or_else(|| "a newer release".into());
-                    Leases::release(&self.store, env, &step.holder()).await?;
-                    return Err(BatonError {
-                        kind: ErrorKind::Superseded,
-                        message: format!("{by} is already live in {env}"),
-                    });
-                }
-                let (approval_id, approved_by) = match self.verified_approval(&step, &release, env, &config).await? {
-                    Ok(verified) => verified,
-                    Err(refusal) => {
-                        let reason = format!("deployment to {env} refused: {refusal}");
-                        tracing::warn!(release = %release.id, environment = env, %reason, "callback without an approval record");
-                        crate::timeline::record(
-                            &self.store,
-                            &release.id,
-                            Some(env),
-                            "refused",
-                            "baton",
-                            reason.clone(),
-                        )
-                        .await?;
-                        Leases::release(&self.store, env, &step.holder()).await?;
-                        return Err(BatonError {
-                            kind: ErrorKind::Unapproved,
-                            message: format!("{reason}; nothing was deployed"),
-                        });
-                    }
-                };
-                let detail = match step.redeploying() {
-                    // The release's own status tells its own journey; a redeploy is told by the
-                    // timeline and the environment.
-                    true => format!("deploying to {env} again, confirmed by {approved_by}"),
-                    false => {
-                        self.store
-                            .set_release_status(&release.id, ReleaseStatus::Deploying)
-                            .await?;
-                        format!("deploying to {env}, approved by {approved_by}")
-                    }
-                };
-                crate::timeline::record(&self.store, &release.id, Some(env), "deploying", "baton", detail).await?;
-                Ok(json!({ "ok": true, "approvalId": approval_id, "approvedBy": approved_by }))
+                self.check_gates(env, &step, &config).await
             }
             "record" => {
                 let env = Self::environment(&step, &config)?;
