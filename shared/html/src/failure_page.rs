@@ -134,7 +134,10 @@ mod tests {
     fn question(reason: &str) -> Approval {
         let expires_at = Utc.with_ymd_and_hms(2026, 11, 27, 14, 0, 0).unwrap();
         Approval {
-            failure: Some(FailureQuestion { reason: reason.into() }),
+            failure: Some(FailureQuestion {
+                reason: reason.into(),
+                execution: None,
+            }),
             ..Approval::pending(baton_domain::approval::NewRequest {
                 id: "q1".into(),
                 release_id: ReleaseId::from_number(7),

@@ -215,3 +215,40 @@ async fn a_forged_callback_naming_the_question_cannot_choose_retry() -> Result<(
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redeploys_unanswered_question_is_closed_with_it_and_the_releases_own_request_stays_open() -> Result<()> {
+    let h = asking("20s").await?;
+    h.release_samples("1.0.0", 1).await?;
+    h.approve_from_mail(1, "TEST", "looks good").await?;
+    let prod = h.approval_links(1, "PROD").await?;
+
+    // Release 1 deployed to TEST again fails there, asks, and nobody answers.
+    h.ask_redeploy("rel-1", "TEST", "release-manager@example.com", "again")
+        .await?;
+    let confirm = h.wait_for_mails("Confirm: Deploy release 1 to TEST again?", 1).await?;
+    fail_next_site_deployment(&h).await?;
+    ensure!(h.decide(&confirm[0].links[0], "approve", "").await?.status == 200);
+    h.wait_for_mails("Release 1 failed in TEST: retry, roll back or leave it?", 1)
+        .await?;
+    let deadline = std::time::Instant::now() + LONG;
+    loop {
+        let questions: Vec<String> = h
+            .entities("approval")
+            .await?
+            .into_iter()
+            .filter(|a| a.contains_key("failure"))
+            .map(|a| text(&a, "status"))
+            .collect();
+        if questions == ["expired"] {
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "the question was never closed: {questions:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    ensure!(h.leases_held().await?.is_empty(), "TEST is free again");
+    // The release's own request for PROD was not the redeploy's to close.
+    ensure!(h.open(&prod[0].1).await?.status == 200, "release 1's PROD link still works");
+    ensure!(h.release(1).await?.status == baton_domain::release::ReleaseStatus::AwaitingApproval);
+    Ok(())
+}

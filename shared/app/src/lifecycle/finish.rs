@@ -1,7 +1,7 @@
 //! `finish`: a release's final status, its open requests closed, the lease given back, the
 //! release manager told of failures.
 
-use baton_domain::approval::ApprovalStatus;
+use baton_domain::approval::{Approval, ApprovalStatus};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::release::ReleaseStatus;
 use baton_domain::{BatonConfig, BatonError, ReleaseId, redeploy};
@@ -18,7 +18,7 @@ where
 {
     /// Gives back `env`'s lease if the execution named `execution` (of `release`) holds it, and
     /// closes the requests still open for that execution there (a release's own requests, or a
-    /// redeploy's confirmation). Whatever ended the release (the request lapsed, a refused callback, a failure,
+    /// redeploy's confirmation or failure questions). Whatever ended the release (the request lapsed, a refused callback, a failure,
     /// an execution stopped outside Baton), an open request's links then answer 410 and it leaves
     /// the environment's pending list, instead of inviting sign-offs nothing will deliver.
     /// Idempotent: what is already given back or closed is left as it is.
@@ -32,11 +32,21 @@ where
         let redeploying = redeploy::is_redeploy_execution(execution)
             .then_some(execution)
             .flatten();
+        // The redeploy a request belongs to, if any: its confirmation, or a question it asked.
+        fn owner(a: &Approval) -> Option<&str> {
+            a.redeploy
+                .as_ref()
+                .map(|r| r.execution.as_str())
+                .or(a.failure.as_ref().and_then(|f| f.execution.as_deref()))
+                .filter(|e| redeploy::is_redeploy_execution(Some(e)))
+        }
         let mut closed = 0;
-        for approval in
-            self.store.pending_approvals(env).await?.iter().filter(|a| {
-                &a.release_id == release && a.redeploy.as_ref().map(|r| r.execution.as_str()) == redeploying
-            })
+        for approval in self
+            .store
+            .pending_approvals(env)
+            .await?
+            .iter()
+            .filter(|a| &a.release_id == release && owner(a) == redeploying)
         {
             self.store
                 .decide(&approval.id, ApprovalStatus::Expired, "baton", None, None, Utc::now())

@@ -54,7 +54,10 @@ where
         let ttl = chrono::Duration::from_std(QUESTION_TTL.min(environment.approval_ttl()))
             .unwrap_or(chrono::Duration::hours(1));
         let question = Approval {
-            failure: Some(FailureQuestion { reason: reason.clone() }),
+            failure: Some(FailureQuestion {
+                reason: reason.clone(),
+                execution: step.execution.clone(),
+            }),
             ..Approval::pending(NewRequest {
                 id: id.clone(),
                 release_id: release.id.clone(),

@@ -19,6 +19,10 @@ pub const MAX_QUESTIONS: u64 = 3;
 pub struct FailureQuestion {
     /// What failed, in words.
     pub reason: String,
+    /// The execution that asks (a release's own, or a redeploy's): whoever ends it closes its
+    /// questions, and only those.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<String>,
 }
 
 /// An approver's answer to a failure question.

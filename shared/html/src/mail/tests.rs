@@ -256,7 +256,10 @@ fn a_failure_mail_may_carry_a_retry_link_to_the_release_pages_form() {
 /// Release 7's failure question in PROD, what failed being `reason`.
 fn failure(reason: &str) -> Approval {
     let mut a = approval(winter());
-    a.failure = Some(baton_domain::approval::guided_failure::FailureQuestion { reason: reason.into() });
+    a.failure = Some(baton_domain::approval::guided_failure::FailureQuestion {
+        reason: reason.into(),
+        execution: None,
+    });
     a
 }
 

@@ -11,7 +11,10 @@ fn question(number: u64, env: &str, reason: &str) -> PendingSignOff {
     PendingSignOff {
         approvers: vec!["release-manager@example.com".into()],
         expires_at: t0() + Duration::hours(1),
-        failure: Some(FailureQuestion { reason: reason.into() }),
+        failure: Some(FailureQuestion {
+            reason: reason.into(),
+            execution: None,
+        }),
         ..sign_off(number, env, t0())
     }
 }
