@@ -243,12 +243,18 @@ async fn a_redeploys_unanswered_question_is_closed_with_it_and_the_releases_own_
         if questions == ["expired"] {
             break;
         }
-        ensure!(std::time::Instant::now() < deadline, "the question was never closed: {questions:?}");
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the question was never closed: {questions:?}"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     ensure!(h.leases_held().await?.is_empty(), "TEST is free again");
     // The release's own request for PROD was not the redeploy's to close.
-    ensure!(h.open(&prod[0].1).await?.status == 200, "release 1's PROD link still works");
+    ensure!(
+        h.open(&prod[0].1).await?.status == 200,
+        "release 1's PROD link still works"
+    );
     ensure!(h.release(1).await?.status == baton_domain::release::ReleaseStatus::AwaitingApproval);
     Ok(())
 }
