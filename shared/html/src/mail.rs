@@ -16,6 +16,25 @@ mod failure;
 pub(crate) use failure::failure_reason;
 pub use failure::{FailureLinks, failure_question};
 
+/// The text lines of what a request changes (live version -> new, per component), then the
+/// plan, if the request has one: the same in an approval request and a confirmation.
+fn changes_text(approval: &Approval) -> String {
+    let mut text = String::new();
+    for c in &approval.changes {
+        let live = c
+            .live
+            .as_ref()
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "nothing yet".into());
+        text.push_str(&format!("  {}: {} -> {}\n", c.component, live, c.next));
+    }
+    if !approval.plan.0.is_empty() {
+        text.push_str(&format!("\nWhat deploying changes in {}:\n", approval.environment));
+        text.push_str(&crate::approval::plan_text(approval));
+    }
+    text
+}
+
 /// The approval request for one approver, with their personal link; its expiry in `zone`.
 ///
 /// When the approval is a redeploy's (`approval.redeploy`), the mail is its confirmation,
@@ -34,18 +53,7 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
         "Release {} is ready for {}.\n\nWhat changes in {}:\n",
         approval.number, approval.environment, approval.environment
     );
-    for c in &approval.changes {
-        let live = c
-            .live
-            .as_ref()
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| "nothing yet".into());
-        text.push_str(&format!("  {}: {} -> {}\n", c.component, live, c.next));
-    }
-    if !approval.plan.0.is_empty() {
-        text.push_str(&format!("\nWhat deploying changes in {}:\n", approval.environment));
-        text.push_str(&crate::approval::plan_text(approval));
-    }
+    text.push_str(&changes_text(approval));
     text.push_str(&format!(
         "\nWhat changed since what is live in {}:\n",
         approval.environment

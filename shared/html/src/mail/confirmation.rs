@@ -43,18 +43,7 @@ pub(super) fn mail(approval: &Approval, redeploy: &Redeploy, approver: &str, lin
         "{asked}\n\nNothing changes in {env} until you confirm through your link:\n{link}\n\nReason: {}\n\nWhat changes in {env}:\n",
         redeploy.reason
     );
-    for c in &approval.changes {
-        let live = c
-            .live
-            .as_ref()
-            .map(|v| v.to_string())
-            .unwrap_or_else(|| "nothing yet".into());
-        text.push_str(&format!("  {}: {} -> {}\n", c.component, live, c.next));
-    }
-    if !approval.plan.0.is_empty() {
-        text.push_str(&format!("\nWhat deploying changes in {env}:\n"));
-        text.push_str(&crate::approval::plan_text(approval));
-    }
+    text.push_str(&super::changes_text(approval));
     text.push_str(&format!(
         "\nOpening the link decides nothing; you confirm or cancel on the page.\nThis link is yours alone ({approver}) and expires {expires}.\n"
     ));
