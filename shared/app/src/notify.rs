@@ -313,11 +313,7 @@ where
                 "the redeploy named is another execution's or environment's",
             ));
         }
-        if !env
-            .approvers
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(asked.requested_by.trim()))
-        {
+        if env.approver(&asked.requested_by).is_none() {
             return Err(BatonError {
                 kind: ErrorKind::Unapproved,
                 message: format!(

@@ -86,14 +86,12 @@ where
                 release.number, env.name
             ));
         }
-        // The configured spelling of the address, if it is an approver's.
-        let approver = env.approvers.iter().find(|a| a.eq_ignore_ascii_case(&email));
-        if let Some(approver) = approver {
+        if let Some(approver) = env.approver(&email) {
             let live = self.store.environment_state(&env.name).await?.current.map(|c| c.number);
             let asked = Redeploy {
                 execution: redeploy::execution_name(release.number, &env.name, approver, &reason, Utc::now()),
                 environment: env.name.clone(),
-                requested_by: approver.clone(),
+                requested_by: approver.to_string(),
                 reason: reason.clone(),
                 replacing: live,
             };

@@ -316,6 +316,16 @@ impl EnvironmentConfig {
         crate::freeze::freeze_at(windows.iter().map(|(w, r)| (w, *r)), zone, at)
     }
 
+    /// The configured spelling of `address` if it is one of the approvers (addresses compare
+    /// without case and surrounding spaces).
+    pub fn approver(&self, address: &str) -> Option<&str> {
+        let address = address.trim();
+        self.approvers
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(address))
+            .map(String::as_str)
+    }
+
     /// The approval time-to-live. Valid after [`BatonConfig::from_yaml`].
     pub fn approval_ttl(&self) -> Duration {
         parse_duration(&self.approval_ttl).unwrap_or(Duration::from_secs(86_400))

@@ -173,3 +173,12 @@ fn max_total_mib_is_capped_by_what_a_function_can_hold() {
         400 * 1024 * 1024
     );
 }
+
+#[test]
+fn an_approver_is_found_without_case_or_spaces_in_its_configured_spelling() {
+    let config = BatonConfig::from_yaml(LOCAL).unwrap();
+    let prod = config.environment("PROD").unwrap();
+    assert_eq!(prod.approver(" CAB@Example.com "), Some("cab@example.com"));
+    assert_eq!(prod.approver("dev@example.com"), None);
+    assert_eq!(prod.approver(""), None);
+}
