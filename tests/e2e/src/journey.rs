@@ -192,6 +192,37 @@ impl Harness {
         Ok(reqwest::get(&url).await?.error_for_status()?.text().await?)
     }
 
+    /// Removes `address` from the first environment that lists it (environments are in
+    /// lifecycle order) in the uploaded `baton.yaml`, and restarts the functions' host so that
+    /// they read the configuration as it is now.
+    pub async fn remove_approver(&mut self, address: &str) -> Result<()> {
+        let key = baton_aws::settings::DEFAULT_CONFIG_KEY;
+        let current = self.s3.get_object().bucket(&self.stack.bucket).key(key).send().await?;
+        let yaml = String::from_utf8(current.body.collect().await?.into_bytes().to_vec())?;
+        let listing = format!("- {address}");
+        let mut removed = false;
+        let edited: String = yaml
+            .lines()
+            .filter(|line| {
+                let drop = !removed && line.trim() == listing;
+                removed |= drop;
+                !drop
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        if !removed {
+            anyhow::bail!("{address} is not an approver in the uploaded configuration");
+        }
+        self.s3
+            .put_object()
+            .bucket(&self.stack.bucket)
+            .key(key)
+            .body(edited.into_bytes().into())
+            .send()
+            .await?;
+        self.stack.restart_functions().await
+    }
+
     /// Posts the release page's "deploy again" form: asks for a redeploy of `release` (`rel-5`)
     /// to `environment`, as `email`.
     pub async fn ask_redeploy(&self, release: &str, environment: &str, email: &str, reason: &str) -> Result<Page> {
