@@ -7,7 +7,7 @@
 //! finds the same question and mails only approvers not mailed yet.
 
 use baton_domain::approval::guided_failure::{FailureChoice, FailureQuestion, QUESTION_TTL};
-use baton_domain::approval::{Approval, ApprovalStatus, GateRules, NewRequest};
+use baton_domain::approval::{Approval, ApprovalStatus, NewRequest};
 use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Leases, Mailer, ReleaseStore, Timeline};
 use baton_domain::{BatonConfig, BatonError};
 use chrono::Utc;
@@ -130,17 +130,18 @@ where
         }
         .filter(|q| q.release_id == step.release_id && q.environment == env && q.failure.is_some())
         .filter(|q| q.status == ApprovalStatus::Approved);
-        let release = self.release(&step.release_id).await?;
+        // A failure question's rule is one answer from an approver of the environment now
+        // (`GateRules::of`): read from the configuration, without reading the release.
+        let environment = config.environment(env);
         let answer = question.as_ref().and_then(|q| {
-            let rules = GateRules::of(config.environment(env), &release, q);
             q.sign_offs
                 .iter()
                 .rev()
-                .find(|s| s.choice.is_some() && rules.is_approver(&s.by))
+                .find(|s| s.choice.is_some() && environment.is_some_and(|e| e.approver(&s.by).is_some()))
                 .cloned()
         });
         let Some(answer) = answer else {
-            tracing::warn!(release = %release.id, environment = env, "a failure answer no record backs; rolling back");
+            tracing::warn!(release = %step.release_id, environment = env, "a failure answer no record backs; rolling back");
             return Ok(json!({ "choice": FailureChoice::Rollback, "asksLeft": asks_left, "detail": "" }));
         };
         let choice = answer.choice.unwrap_or(FailureChoice::Rollback);
