@@ -42,6 +42,10 @@ pub struct BatonConfig {
     /// windows and scheduled deployments are written in. JSON stays UTC. Default `UTC`.
     #[serde(default = "default_timezone")]
     pub timezone: String,
+    /// Who may read the status pages and API (default: `public`, with people's addresses and
+    /// internal links hidden).
+    #[serde(default)]
+    pub access: crate::access::AccessConfig,
 }
 
 fn default_timezone() -> String {

@@ -4,6 +4,7 @@
 //! This crate is pure: it performs no I/O and knows no SDK types. Adapters in other crates
 //! implement the ports; unit tests exercise the rules here directly.
 
+pub mod access;
 pub mod approval;
 pub mod config;
 pub mod deployment;

@@ -27,6 +27,9 @@ impl BatonConfig {
             problem("mail.sender".into(), "must be an email address verified in SES");
         }
 
+        for (field, message) in self.access.problems() {
+            problem(format!("access.{field}"), &message);
+        }
         if self.timezone.parse::<chrono_tz::Tz>().is_err() {
             problem(
                 "timezone".into(),
