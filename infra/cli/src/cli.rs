@@ -34,6 +34,10 @@ pub struct EndpointArgs {
     /// Another S3 endpoint (a local stack, a VPC endpoint); buckets are then addressed by path.
     #[arg(long, env = "AWS_ENDPOINT_URL", global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// An API token (make one on the status page's account page) for a Baton whose pages are
+    /// for signed-in viewers. Read from the environment only, so it stays out of shell history.
+    #[arg(skip = std::env::var("BATON_TOKEN").ok().filter(|t| !t.trim().is_empty()))]
+    pub token: Option<String>,
 }
 
 /// The subcommands.

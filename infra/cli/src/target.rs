@@ -28,6 +28,8 @@ pub struct Target {
     endpoint_url: Option<String>,
     /// Whether this is the local stack (fixed test credentials and region).
     local: bool,
+    /// The API token (`BATON_TOKEN`), if set.
+    pub token: Option<String>,
 }
 
 impl Target {
@@ -48,6 +50,7 @@ impl Target {
                 bucket: Some(bucket.unwrap_or_else(|| LOCAL_BUCKET.into())),
                 endpoint_url: Some(endpoint_url.unwrap_or_else(|| LOCAL_AWS_ENDPOINT.into())),
                 local: true,
+                token: set(&args.token),
             };
         }
         Target {
@@ -55,6 +58,7 @@ impl Target {
             bucket,
             endpoint_url,
             local: false,
+            token: set(&args.token),
         }
     }
 
@@ -125,6 +129,8 @@ pub struct Api {
     base: String,
     http: reqwest::Client,
     hint: &'static str,
+    /// `BATON_TOKEN`, sent as `Authorization: Bearer` on every request.
+    token: Option<String>,
 }
 
 /// One answer of the API.
@@ -147,7 +153,21 @@ impl Api {
             base: target.api()?.to_string(),
             http,
             hint: target.hint(),
+            token: target.token.clone(),
         })
+    }
+
+    /// The `Authorization` header, when there is a token.
+    fn auth(&self) -> reqwest::header::HeaderMap {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(value) = self
+            .token
+            .as_ref()
+            .and_then(|t| reqwest::header::HeaderValue::from_str(&format!("Bearer {}", t.trim())).ok())
+        {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        headers
     }
 
     /// The full URL of `path` (which starts with `/`).
@@ -163,6 +183,7 @@ impl Api {
             .http
             .post(&url)
             .header("accept", "text/html, application/json;q=0.9")
+            .headers(self.auth())
             .form(fields)
             .send()
             .await
@@ -184,6 +205,7 @@ impl Api {
             .http
             .get(&url)
             .header("accept", "application/json")
+            .headers(self.auth())
             .send()
             .await
             .map_err(|e| {
@@ -207,8 +229,13 @@ impl Api {
             }),
             404 => Ok(Answer::NotFound(message())),
             401 | 403 => Err(CliError::Unreachable(format!(
-                "Baton refused access ({status}): {}",
-                message()
+                "Baton refused access ({status}): {}{}",
+                message(),
+                if self.token.is_some() {
+                    " (BATON_TOKEN was sent: it may be revoked, or its owner no longer allowed)"
+                } else {
+                    " (set BATON_TOKEN to a token from your account page on the status page)"
+                }
             ))),
             429 => Err(CliError::Unreachable(format!(
                 "Baton is busy ({status}): {}",

@@ -24,6 +24,8 @@ pub struct HttpRequest {
     pub source_ip: String,
     /// Caller's user agent.
     pub user_agent: String,
+    /// Cookies sent, each `name=value` (API Gateway v2 lists them apart from the headers).
+    pub cookies: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -41,6 +43,8 @@ struct Event {
     is_base64_encoded: bool,
     #[serde(default)]
     request_context: Context,
+    #[serde(default)]
+    cookies: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -72,19 +76,32 @@ impl HttpRequest {
             Some(b) => b.into_bytes(),
             None => Vec::new(),
         };
+        let headers: BTreeMap<String, String> = event
+            .headers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
+        // API Gateway v2 moves cookies out of the headers into `cookies`; a `cookie` header is
+        // read too, for callers that keep it there.
+        let mut cookies = event.cookies.unwrap_or_default();
+        if let Some(header) = headers.get("cookie") {
+            cookies.extend(
+                header
+                    .split(';')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty()),
+            );
+        }
         HttpRequest {
             method: event.request_context.http.method.to_ascii_uppercase(),
             path: event.raw_path,
             query: event.query_string_parameters.unwrap_or_default(),
-            headers: event
-                .headers
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v))
-                .collect(),
+            headers,
             body,
             source_ip: event.request_context.http.source_ip,
             user_agent: event.request_context.http.user_agent,
+            cookies,
         }
     }
 

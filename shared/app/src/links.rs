@@ -14,12 +14,17 @@ pub async fn personal_link(
     approver: &str,
     public_url: &str,
 ) -> Result<String, BatonError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| BatonError::internal(format!("no randomness for a link token: {e}")))?;
-    let token = token_from_bytes(&bytes);
+    let token = token_from_bytes(&random_bytes()?);
     store.set_approver_token(id, approver, &token_hash(&token)).await?;
     Ok(format!(
         "{}/approvals/{id}?token={token}",
         public_url.trim_end_matches('/')
     ))
+}
+
+/// 32 random bytes from the operating system: the secret of every link and token Baton mints.
+pub fn random_bytes() -> Result<[u8; 32], BatonError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| BatonError::internal(format!("no randomness for a token: {e}")))?;
+    Ok(bytes)
 }

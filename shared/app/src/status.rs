@@ -10,6 +10,11 @@
 //! | `GET /api/packages/{component}/{version}` | Baton's verdict on that version's uploads ([`PackageVerdictView`]) |
 //! | `GET /feed.xml` | an Atom feed of recent releases, with each one's notes since what was live per environment |
 //!
+//! Who may read is `access.viewers` ([`access`]): in `public` mode anyone reads, with people's
+//! addresses, build URLs, object keys and preview URLs taken out (people appear as their role);
+//! otherwise only signed-in viewers (session cookie, or `Authorization: Bearer <token>`) read
+//! anything, and everyone else gets a 401 with the sign-in form.
+//!
 //! Each answer costs a fixed number of reads through [`StatusReads`], whatever the history
 //! holds. Bad input (an unknown release, a malformed `limit` or `before`) gets a 4xx page or
 //! JSON error that says what was wrong; a failing read gets a 503 without internals.
@@ -58,6 +63,8 @@
 //! out when the last page was exactly full, in which case that next page is empty.
 
 use async_trait::async_trait;
+use baton_domain::access::Audience;
+use baton_domain::access::public::Redactor;
 use baton_domain::ports::ConfigSource;
 use baton_domain::ports::status::{
     LookedUp, Lookup, OVERVIEW_REJECTIONS, OVERVIEW_RELEASES, PENDING_PER_ENVIRONMENT, PackageVerdictView,
@@ -72,8 +79,10 @@ use serde_json::{Value, json};
 use crate::Function;
 use crate::http::{HttpRequest, html_response, json_response};
 
+pub mod access;
 mod route;
 
+use access::Gate;
 use route::{BadRequest, Route, page_query, route};
 
 /// Releases per page of `/api/releases` unless `limit` says otherwise.
@@ -112,20 +121,22 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<Value, BatonError> {
     serde_json::to_value(value).map_err(|e| BatonError::internal(format!("status view not serialisable: {e}")))
 }
 
-/// The status handler over its ports.
-pub struct Status<C, S> {
+/// The status handler over its ports, behind `gate` (sign-in).
+pub struct Status<C, S, G> {
     config: C,
     store: S,
+    gate: G,
 }
 
-impl<C, S> Status<C, S>
+impl<C, S, G> Status<C, S, G>
 where
     C: ConfigSource,
     S: StatusReads,
+    G: Gate,
 {
     /// The handler over these adapters.
-    pub fn new(config: C, store: S) -> Self {
-        Status { config, store }
+    pub fn new(config: C, store: S, gate: G) -> Self {
+        Status { config, store, gate }
     }
 
     /// The overview: three reads at once (recent releases, pending sign-offs per environment,
@@ -197,13 +208,25 @@ where
         })
     }
 
-    async fn answer(&self, request: &HttpRequest, route: Route) -> Result<Result<Value, BadRequest>, BatonError> {
-        let config = self.config.config().await?;
+    async fn answer(
+        &self,
+        config: &BatonConfig,
+        request: &HttpRequest,
+        route: Route,
+        public: Option<&Redactor>,
+    ) -> Result<Result<Value, BadRequest>, BatonError> {
+        let overview = || async {
+            let mut view = self.overview(config).await?;
+            if let Some(redactor) = public {
+                redactor.status(&mut view);
+            }
+            Ok::<_, BatonError>(view)
+        };
         Ok(Ok(match route {
             Route::Overview { json: false } => {
-                html_response(200, pages::overview_page(&self.overview(&config).await?, config.zone()))
+                html_response(200, pages::overview_page(&overview().await?, config.zone()))
             }
-            Route::Overview { json: true } => json_answer(200, &to_json(&self.overview(&config).await?)?),
+            Route::Overview { json: true } => json_answer(200, &to_json(&overview().await?)?),
             Route::Releases => {
                 let (limit, before) = match page_query(request) {
                     Ok(q) => q,
@@ -219,18 +242,26 @@ where
                     ))));
                 };
                 let now = Utc::now();
-                let detail = ReleaseDetail::build(&config, &record, now);
+                let mut detail = ReleaseDetail::build(config, &record, now);
+                if let Some(redactor) = public {
+                    redactor.release(&mut detail);
+                }
                 if json {
                     json_answer(200, &to_json(&detail)?)
                 } else {
-                    let again = self.deploy_again(&config, &record).await?;
+                    let again = self.deploy_again(config, &record).await?;
                     html_response(200, pages::release_page_with(&detail, &again, now, config.zone()))
                 }
             }
             Route::Package { component, version } => {
                 let record = self.store.package_record(&component, &version).await?;
                 match PackageVerdictView::of(&component, &version, &record) {
-                    Some(verdict) => json_answer(200, &to_json(&verdict)?),
+                    Some(mut verdict) => {
+                        if let Some(redactor) = public {
+                            redactor.verdict(&mut verdict);
+                        }
+                        json_answer(200, &to_json(&verdict)?)
+                    }
                     None => {
                         return Ok(Err(BadRequest::not_found(format!(
                             "Baton has no upload of {component} {version} on record (yet): an upload takes a few seconds to be checked."
@@ -239,10 +270,18 @@ where
                 }
             }
             Route::Feed => {
-                let page = self.store.releases(FEED_RELEASES, None).await?;
+                let mut page = self.store.releases(FEED_RELEASES, None).await?;
                 let ids: Vec<ReleaseId> = page.releases.iter().map(|r| r.id.clone()).collect();
                 let environments: Vec<String> = config.environment_names().iter().map(|e| e.to_string()).collect();
-                let notes = self.store.environment_notes(&ids, &environments).await?;
+                let mut notes = self.store.environment_notes(&ids, &environments).await?;
+                if let Some(redactor) = public {
+                    for release in &mut page.releases {
+                        redactor.notes(&mut release.notes);
+                    }
+                    for (_, _, env_notes) in &mut notes {
+                        redactor.notes(env_notes);
+                    }
+                }
                 let base = config.public_url.trim_end_matches('/');
                 // A sign-off whose mails could not be sent is told to subscribers too.
                 let mut warnings = Vec::new();
@@ -277,6 +316,13 @@ where
     }
 
     async fn handle(&self, request: HttpRequest) -> Value {
+        let config = match self.config.config().await {
+            Ok(config) => config,
+            Err(e) => return self.unavailable(&request, &e),
+        };
+        if let Some(answer) = self.gate.answer(&config, &request).await {
+            return answer;
+        }
         let wants_json = request.path.starts_with("/api/");
         let problem = |bad: BadRequest| {
             if wants_json {
@@ -296,31 +342,86 @@ where
                 message: "The status pages only answer GET.".into(),
             });
         }
+        let audience = match self.gate.audience(&config, &request).await {
+            Ok(Ok(audience)) => audience,
+            Ok(Err(_)) => return sign_in_first(wants_json),
+            Err(e) => return self.unavailable(&request, &e),
+        };
         let route = match route(&request.path) {
             Ok(route) => route,
             Err(bad) => return problem(bad),
         };
-        match self.answer(&request, route).await {
+        let redactor = (audience == Audience::Public).then(|| Redactor::new(&config));
+        let answer = match self.answer(&config, &request, route, redactor.as_ref()).await {
             Ok(Ok(answer)) => answer,
             Ok(Err(bad)) => problem(bad),
-            Err(e) => {
-                // Readers get a plain message; the details (table, AWS error) go to the log.
-                tracing::error!(error = %e, path = %request.path, "status read failed");
-                problem(BadRequest {
-                    status: 503,
-                    code: "unavailable",
-                    message: "The status could not be read just now. Try again in a moment.".into(),
-                })
+            Err(e) => return self.unavailable(&request, &e),
+        };
+        match (&audience, redactor) {
+            // The second layer: whatever text the answer carries, no address survives.
+            (_, Some(redactor)) => scrubbed(answer, &redactor),
+            (Audience::Viewer(viewer), None) if !wants_json && request.path != "/feed.xml" => {
+                self.framed(&config, &request, viewer, answer).await
             }
+            _ => answer,
         }
+    }
+
+    /// A 503 without internals; the details (table, AWS error) go to the log.
+    fn unavailable(&self, request: &HttpRequest, e: &BatonError) -> Value {
+        tracing::error!(error = %e, path = %request.path, "status read failed");
+        let message = "The status could not be read just now. Try again in a moment.";
+        if request.path.starts_with("/api/") {
+            json_answer(
+                503,
+                &json!({ "status": 503, "error": "unavailable", "message": message }),
+            )
+        } else {
+            html_response(503, pages::error_page("Bad request", message))
+        }
+    }
+
+    /// An HTML answer with the signed-in viewer's bar.
+    async fn framed(&self, config: &BatonConfig, request: &HttpRequest, viewer: &str, mut answer: Value) -> Value {
+        if let Some(body) = answer["body"].as_str().map(str::to_string) {
+            answer["body"] = Value::String(self.gate.frame(config, request, viewer, body).await);
+        }
+        answer
     }
 }
 
+/// The answer to a reader who must sign in first: nothing of Baton's state.
+fn sign_in_first(wants_json: bool) -> Value {
+    if wants_json {
+        let mut answer = json_answer(
+            401,
+            &json!({
+                "status": 401,
+                "error": "unauthorized",
+                "message": "Sign in on the status page, or send Authorization: Bearer <token> (make a token on your account page).",
+            }),
+        );
+        answer["headers"]["www-authenticate"] = json!("Bearer realm=\"baton\"");
+        answer
+    } else {
+        html_response(401, baton_html::access::sign_in_required_page())
+    }
+}
+
+/// `answer` with every address in its body replaced by the person's role.
+fn scrubbed(mut answer: Value, redactor: &Redactor) -> Value {
+    if let Some(body) = answer["body"].as_str() {
+        answer["body"] = Value::String(redactor.text(body));
+    }
+    answer
+}
+
 #[async_trait]
-impl<C, S> Function for Status<C, S>
+impl<C, S, G> Function for Status<C, S, G>
 where
     C: ConfigSource,
     S: StatusReads,
+    G: Gate,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
         Ok(self.handle(HttpRequest::from_event(payload)).await)

@@ -136,10 +136,17 @@ pub fn deploy_pages(ctx: &AwsContext, config: Config) -> AwsDeployPages {
     )
 }
 
+/// Sign-in for the status pages on AWS.
+pub type AwsSignIn = crate::status::access::SignIn<DynamoStore, SesMailer, SecretsManager>;
 /// The status handler on AWS.
-pub type AwsStatus = crate::status::Status<Config, DynamoStore>;
+pub type AwsStatus = crate::status::Status<Config, DynamoStore, AwsSignIn>;
 
 /// Builds the status handler.
 pub fn status(ctx: &AwsContext, config: Config) -> AwsStatus {
-    crate::status::Status::new(config, store(ctx))
+    let sign_in = crate::status::access::SignIn::new(
+        store(ctx),
+        SesMailer::new(ctx.sesv2()),
+        SecretsManager::new(ctx.secretsmanager()),
+    );
+    crate::status::Status::new(config, store(ctx), sign_in)
 }

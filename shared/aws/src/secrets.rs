@@ -67,4 +67,8 @@ impl Secrets for SecretsManager {
     async fn version(&self, name: &str) -> Result<Option<String>, BatonError> {
         Ok(self.read(name).await?.1)
     }
+
+    async fn secret_now(&self, name: &str) -> Result<String, BatonError> {
+        self.read_again(name).await
+    }
 }

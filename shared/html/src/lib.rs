@@ -2,6 +2,7 @@
 //! every value interpolated into them is HTML-escaped, so notes and commit messages from
 //! packages are inert.
 
+pub mod access;
 pub mod approval;
 pub mod failure_page;
 pub mod ics;

@@ -186,8 +186,12 @@ fn release(number: u64) -> Release {
     }
 }
 
-fn handler(store: Memory) -> Status<FixedConfig, Memory> {
-    Status::new(FixedConfig(Arc::new(config())), store)
+fn handler(store: Memory) -> Status<FixedConfig, Memory, super::access::fixed::AsViewer> {
+    Status::new(
+        FixedConfig(Arc::new(config())),
+        store,
+        super::access::fixed::AsViewer("viewer@example.com"),
+    )
 }
 
 fn with_releases(n: u64) -> Memory {
@@ -197,7 +201,10 @@ fn with_releases(n: u64) -> Memory {
     }
 }
 
-async fn get(status: &Status<FixedConfig, Memory>, path_and_query: &str) -> (u16, String) {
+async fn get(
+    status: &Status<FixedConfig, Memory, super::access::fixed::AsViewer>,
+    path_and_query: &str,
+) -> (u16, String) {
     let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
     let query: serde_json::Map<String, Value> = crate::http::form_fields(query)
         .into_iter()
@@ -370,7 +377,11 @@ async fn pages_show_the_configured_zone_and_json_stays_utc() {
 
     let mut tokyo = config();
     tokyo.timezone = "Asia/Tokyo".into();
-    let status = Status::new(FixedConfig(Arc::new(tokyo)), with_releases(1));
+    let status = Status::new(
+        FixedConfig(Arc::new(tokyo)),
+        with_releases(1),
+        super::access::fixed::AsViewer("viewer@example.com"),
+    );
     for path in ["/", "/releases/rel-1"] {
         let (_, page) = get(&status, path).await;
         assert!(page.contains("</time> JST"), "{path}: {page}");

@@ -12,10 +12,12 @@
 //! | A release's notes for an environment | `RELEASE#<id>` | `NOTES#<environment>` | |
 //! | Rejected package | `PACKAGE#<component>` | `VERSION#<version>#REFUSED#<etag>#<key hash>` | `REJECTED` / `<rejected_at>#<key>` |
 //! | Rejected package, key naming no component or version | `REJECTED#<key>` | `<etag>` | as above |
+//! | Sign-in link, API token | see [`access`] | | |
 //!
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.
 
+mod access;
 mod decisions;
 mod deployments;
 mod history;

@@ -55,8 +55,13 @@ impl Redactor {
             .map_or_else(|| SOMEONE.to_string(), |(_, role)| role.clone())
     }
 
-    /// `text` with every address in it replaced by the person's role.
+    /// `text` with every address in it replaced by the person's role, and every object key
+    /// (`packages/...`) by [`AN_UPLOAD`].
     pub fn text(&self, text: &str) -> String {
+        hide_keys(&self.addresses(text))
+    }
+
+    fn addresses(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(at) = rest.find('@') {
@@ -107,7 +112,7 @@ impl Redactor {
 
     /// A release as the public sees it.
     pub fn release(&self, detail: &mut ReleaseDetail) {
-        detail.triggered_by = self.text(&detail.triggered_by);
+        detail.triggered_by = HIDDEN.to_string();
         for package in &mut detail.packages {
             package.object_key = HIDDEN.to_string();
         }
@@ -164,6 +169,37 @@ impl Redactor {
         }
         roles
     }
+}
+
+/// What an object key in a sentence reads as.
+pub const AN_UPLOAD: &str = "an upload";
+
+/// `text` with every `packages/...` key (up to a space, quote or bracket) replaced.
+fn hide_keys(text: &str) -> String {
+    const PREFIX: &str = "packages/";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(PREFIX) {
+        let boundary = rest[..at]
+            .chars()
+            .last()
+            .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '/');
+        let after = &rest[at..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | ')' | ']' | ',' | ';'))
+            .unwrap_or(after.len());
+        // A sentence's full stop is not part of the key.
+        let end = after[..end].trim_end_matches('.').len();
+        out.push_str(&rest[..at]);
+        if boundary {
+            out.push_str(AN_UPLOAD);
+        } else {
+            out.push_str(&after[..end]);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn is_local_char(c: char) -> bool {

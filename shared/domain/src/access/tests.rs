@@ -203,6 +203,11 @@ fn the_public_sees_roles_not_addresses() {
     assert_eq!(r.text("by dev.one+ci@corp.example.com: fix"), "by someone: fix");
     assert_eq!(r.text("@ not an address, x@y, a@b."), "@ not an address, x@y, a@b.");
     assert_eq!(r.text("<ann@partner.com>"), "<someone>");
+    assert_eq!(
+        r.text("Release 1 created from packages/state/1.0.0/manifest.yaml. See \"packages/web/1.0.0/site.zip\""),
+        "Release 1 created from an upload. See \"an upload\""
+    );
+    assert_eq!(r.text("/api/packages/web/1.0.0"), "/api/packages/web/1.0.0");
     let unnamed = Redactor::new(&config(""));
     assert_eq!(unnamed.person("cab@example-health.org"), public::AN_APPROVER);
 }

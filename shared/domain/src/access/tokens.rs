@@ -59,10 +59,10 @@ pub struct ApiToken {
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// When it was last used (to [`LAST_USED_RESOLUTION_MINUTES`]).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked; a revoked token proves nothing.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

@@ -1,9 +1,11 @@
 //! The ports: what handlers need from the outside world. Adapters implement them (DynamoDB,
 //! S3, Step Functions); handlers depend only on these traits.
 
+mod access;
 mod lifecycle;
 pub mod status;
 
+pub use access::AccessStore;
 pub use lifecycle::*;
 
 use std::collections::BTreeMap;
@@ -204,6 +206,11 @@ pub trait Secrets: Send + Sync {
     /// a deployment records of a secure property, since the value itself is never kept.
     async fn version(&self, _name: &str) -> Result<Option<String>, BatonError> {
         Ok(None)
+    }
+    /// The secret string of `name` as the store holds it now, past any cache: for a key whose
+    /// rotation must take effect at once (the session key).
+    async fn secret_now(&self, name: &str) -> Result<String, BatonError> {
+        self.secret(name).await
     }
 }
 
