@@ -143,3 +143,11 @@ pub type AwsStatus = crate::status::Status<Config, DynamoStore>;
 pub fn status(ctx: &AwsContext, config: Config) -> AwsStatus {
     crate::status::Status::new(config, store(ctx))
 }
+
+/// The announce handler on AWS: the table's stream to every listener.
+pub type AwsAnnounce = crate::announce::Announce;
+
+/// Builds the announce handler. A new listener is one more entry in this list.
+pub fn announce(_ctx: &AwsContext, _config: Config) -> AwsAnnounce {
+    crate::announce::Announce::new(vec![])
+}

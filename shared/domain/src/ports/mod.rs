@@ -1,9 +1,11 @@
 //! The ports: what handlers need from the outside world. Adapters implement them (DynamoDB,
 //! S3, Step Functions); handlers depend only on these traits.
 
+mod announce;
 mod lifecycle;
 pub mod status;
 
+pub use announce::*;
 pub use lifecycle::*;
 
 use std::collections::BTreeMap;
