@@ -15,6 +15,7 @@ pub mod poller;
 pub mod provision;
 pub mod streams;
 pub mod template;
+pub mod webhook_receiver;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -151,6 +152,8 @@ pub struct LocalStack {
     pub registry: Arc<Registry>,
     /// Mails sent through SES.
     pub outbox: outbox::Outbox,
+    /// The webhook receiver at `/_local/webhooks`.
+    pub webhooks: webhook_receiver::Receiver,
     /// The Cloudflare Pages simulator.
     pub cloudflare: baton_sim_cloudflare::RunningSim,
     /// The Anypoint Platform simulator.
@@ -244,6 +247,7 @@ impl LocalStack {
             sdk,
             registry: Arc::new(Registry::default()),
             outbox: outbox::Outbox::default(),
+            webhooks: webhook_receiver::Receiver::load(&options.root)?,
             cloudflare,
             anypoint,
             aws_requests: aws_endpoint::RequestCounter::default(),
@@ -295,7 +299,7 @@ impl LocalStack {
             .push(serve(aws_listener, aws_endpoint::router(endpoint), stopped.clone()));
         self.servers.push(serve(
             http_listener,
-            http_api::router(self.functions.clone(), self.outbox.clone()),
+            http_api::router(self.functions.clone(), self.outbox.clone()).merge(self.webhooks.clone().router()),
             stopped,
         ));
         Ok(())
@@ -505,6 +509,12 @@ async fn upload_config(options: &StackOptions, endpoints: &Endpoints, s3: &aws_s
     };
     let mut config = BatonConfig::from_yaml(&text).map_err(|e| anyhow!("{e}"))?;
     config.public_url = endpoints.http_url.clone();
+    // Hooks pointed at the local receiver follow the HTTP API to its port.
+    for hook in &mut config.notifications.webhooks {
+        if let Some((_, path)) = hook.url.split_once("/_local/webhooks/") {
+            hook.url = format!("{}/_local/webhooks/{path}", endpoints.http_url);
+        }
+    }
     for component in &mut config.components {
         if let Some(cloudflare) = component.cloudflare.as_mut() {
             cloudflare.api_base_url = Some(endpoints.cloudflare.clone());

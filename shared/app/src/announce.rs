@@ -3,6 +3,8 @@
 //! `ReportBatchItemFailures`: a record a listener failed on is reported, so the stream hands it
 //! (and what follows it in the shard) over again; nothing is skipped silently.
 
+pub mod webhooks;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;

@@ -238,6 +238,14 @@ where
                     }
                 }
             }
+            Route::Webhooks { json } => {
+                let view = webhooks::view(&config, &self.store).await?;
+                if json {
+                    json_answer(200, &to_json(&view)?)
+                } else {
+                    html_response(200, webhooks::page(&view))
+                }
+            }
             Route::Feed => {
                 let page = self.store.releases(FEED_RELEASES, None).await?;
                 let ids: Vec<ReleaseId> = page.releases.iter().map(|r| r.id.clone()).collect();
@@ -326,6 +334,8 @@ where
         Ok(self.handle(HttpRequest::from_event(payload)).await)
     }
 }
+
+mod webhooks;
 
 #[cfg(test)]
 mod tests;

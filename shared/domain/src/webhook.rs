@@ -108,3 +108,26 @@ pub fn retry_delay(base_seconds: u64, next: u32) -> std::time::Duration {
 
 #[cfg(test)]
 mod tests;
+
+/// A hook as the admin page shows it: never its secret, and only the host of its URL (Slack's
+/// and Teams' URLs carry a token in their path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HookView {
+    /// Its name.
+    pub name: String,
+    /// Where it points: the URL's host.
+    pub host: String,
+    /// Its format.
+    pub format: String,
+    /// The events it wants.
+    pub events: Vec<String>,
+    /// Its newest tries, newest first.
+    pub attempts: Vec<crate::ports::WebhookAttempt>,
+}
+
+/// The host of `url` (after the scheme and any user info, before the path).
+pub fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h).to_string()
+}

@@ -172,6 +172,14 @@ pub trait StatusReads: Send + Sync {
         releases: &[ReleaseId],
         environments: &[String],
     ) -> Result<Vec<(ReleaseId, String, Vec<ReleaseNote>)>, BatonError>;
+    /// The newest `limit` tries of webhook `hook`, newest first (one Query); none by default.
+    async fn webhook_attempts(
+        &self,
+        _hook: &str,
+        _limit: usize,
+    ) -> Result<Vec<crate::ports::WebhookAttempt>, BatonError> {
+        Ok(Vec::new())
+    }
 }
 
 #[cfg(test)]
