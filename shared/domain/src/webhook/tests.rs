@@ -15,9 +15,18 @@ fn event(kind: &str, actor: &str, env: Option<&str>, detail: &str) -> ReleaseEve
     }
 }
 
+/// Kind, actor, environment, detail, and the webhook events expected.
+type Case = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static [&'static str],
+);
+
 #[test]
 fn timeline_kinds_map_to_webhook_events() {
-    let cases: &[(&str, &str, Option<&str>, &str, &[&str])] = &[
+    let cases: &[Case] = &[
         ("created", "baton", None, "Release 12 created", &[RELEASE_CREATED]),
         ("approval-requested", "baton", Some("TEST"), "", &[APPROVAL_REQUESTED]),
         ("approved", "rm@example.com", Some("TEST"), "", &[APPROVAL_DECIDED]),
