@@ -13,7 +13,9 @@ pub mod moto;
 pub mod outbox;
 pub mod poller;
 pub mod provision;
+pub mod streams;
 pub mod template;
+pub mod webhook_receiver;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -150,6 +152,8 @@ pub struct LocalStack {
     pub registry: Arc<Registry>,
     /// Mails sent through SES.
     pub outbox: outbox::Outbox,
+    /// The webhook receiver at `/_local/webhooks`.
+    pub webhooks: webhook_receiver::Receiver,
     /// The Cloudflare Pages simulator.
     pub cloudflare: baton_sim_cloudflare::RunningSim,
     /// The Anypoint Platform simulator.
@@ -160,6 +164,8 @@ pub struct LocalStack {
     pub aws_faults: faults::FaultInjector,
     moto: Moto,
     sqs_pollers: bool,
+    /// How far each table's stream has been delivered, kept across host restarts.
+    stream_positions: streams::StreamPositions,
     /// Where the servers find the functions' host running now.
     functions: functions::FunctionSlot,
     /// Stops the functions' host: its pollers and watchers.
@@ -218,7 +224,11 @@ impl LocalStack {
             .with_context(|| format!("starting the Anypoint simulator on port {}", options.anypoint_port))?;
 
         let sdk = local_sdk_config(&aws_endpoint, &options.region).await;
-        let parameters = BTreeMap::from([("ArtefactBucketName".to_string(), options.bucket.clone())]);
+        let parameters = BTreeMap::from([
+            ("ArtefactBucketName".to_string(), options.bucket.clone()),
+            // Failed webhook deliveries are tried again after 1s, 2s, 4s...: tests wait seconds.
+            ("WebhookRetryBaseSeconds".to_string(), "1".to_string()),
+        ]);
         let template = Template::load(
             &options.root.join("template.yaml"),
             &options.stack_name,
@@ -237,12 +247,14 @@ impl LocalStack {
             sdk,
             registry: Arc::new(Registry::default()),
             outbox: outbox::Outbox::default(),
+            webhooks: webhook_receiver::Receiver::load(&options.root)?,
             cloudflare,
             anypoint,
             aws_requests: aws_endpoint::RequestCounter::default(),
             aws_faults: faults::FaultInjector::default(),
             moto,
             sqs_pollers: options.sqs_pollers,
+            stream_positions: streams::StreamPositions::default(),
             functions: functions::FunctionSlot::default(),
             stop,
             tasks: Vec::new(),
@@ -287,7 +299,7 @@ impl LocalStack {
             .push(serve(aws_listener, aws_endpoint::router(endpoint), stopped.clone()));
         self.servers.push(serve(
             http_listener,
-            http_api::router(self.functions.clone(), self.outbox.clone()),
+            http_api::router(self.functions.clone(), self.outbox.clone()).merge(self.webhooks.clone().router()),
             stopped,
         ));
         Ok(())
@@ -321,6 +333,28 @@ impl LocalStack {
                         self.stop.subscribe(),
                     )));
                 }
+            }
+        }
+        // DynamoDB stream event source mappings, read from moto's stream API.
+        for function in polled {
+            for source in &function.streams {
+                let mut source = source.clone();
+                source.on_failure_queue = source
+                    .on_failure_queue
+                    .map(|name| format!("{}/{}/{name}", self.aws_endpoint, template::ACCOUNT_ID));
+                let clients = streams::StreamClients {
+                    moto_url: self.moto.url.clone(),
+                    http: reqwest::Client::new(),
+                    sqs: sqs.clone(),
+                    region: self.region.clone(),
+                    positions: self.stream_positions.clone(),
+                };
+                self.tasks.push(tokio::spawn(streams::run(
+                    clients,
+                    source,
+                    function.handler.clone(),
+                    self.stop.subscribe(),
+                )));
             }
         }
         // EventBridge rules on Step Functions status changes, served by watching executions.
@@ -475,6 +509,12 @@ async fn upload_config(options: &StackOptions, endpoints: &Endpoints, s3: &aws_s
     };
     let mut config = BatonConfig::from_yaml(&text).map_err(|e| anyhow!("{e}"))?;
     config.public_url = endpoints.http_url.clone();
+    // Hooks pointed at the local receiver follow the HTTP API to its port.
+    for hook in &mut config.notifications.webhooks {
+        if let Some((_, path)) = hook.url.split_once("/_local/webhooks/") {
+            hook.url = format!("{}/_local/webhooks/{path}", endpoints.http_url);
+        }
+    }
     for component in &mut config.components {
         if let Some(cloudflare) = component.cloudflare.as_mut() {
             cloudflare.api_base_url = Some(endpoints.cloudflare.clone());

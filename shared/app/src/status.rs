@@ -269,6 +269,14 @@ where
                     }
                 }
             }
+            Route::Webhooks { json } => {
+                let view = webhooks::view(&config, &self.store).await?;
+                if json {
+                    json_answer(200, &to_json(&view)?)
+                } else {
+                    html_response(200, webhooks::page(&view))
+                }
+            }
             Route::Feed => {
                 let mut page = self.store.releases(FEED_RELEASES, None).await?;
                 let ids: Vec<ReleaseId> = page.releases.iter().map(|r| r.id.clone()).collect();
@@ -351,6 +359,11 @@ where
             Ok(route) => route,
             Err(bad) => return problem(bad),
         };
+        // Admin pages (webhook deliveries name the hooks' hosts) are for signed-in viewers
+        // only, also when the rest is public.
+        if matches!(route, Route::Webhooks { .. }) && audience == Audience::Public {
+            return sign_in_first(wants_json);
+        }
         let redactor = (audience == Audience::Public).then(|| Redactor::new(&config));
         let answer = match self.answer(&config, &request, route, redactor.as_ref()).await {
             Ok(Ok(answer)) => answer,
@@ -427,6 +440,8 @@ where
         Ok(self.handle(HttpRequest::from_event(payload)).await)
     }
 }
+
+mod webhooks;
 
 #[cfg(test)]
 mod tests;

@@ -150,3 +150,34 @@ pub fn status(ctx: &AwsContext, config: Config) -> AwsStatus {
     );
     crate::status::Status::new(config, store(ctx), sign_in)
 }
+
+/// The announce function on AWS: the table's stream to every listener, and the webhooks queue's
+/// consumer beside it.
+pub type AwsAnnounce = WithDeliveries<crate::announce::Announce, AwsWebhookDeliveries>;
+/// The webhooks queue's consumer on AWS.
+pub type AwsWebhookDeliveries = crate::announce::webhooks::WebhookDeliveries<
+    Config,
+    SecretsManager,
+    baton_aws::HttpWebhookPoster,
+    DynamoStore,
+    baton_aws::SqsWebhookQueue,
+>;
+
+/// Builds the announce function. A new listener is one more entry in its list.
+pub fn announce(ctx: &AwsContext, config: Config) -> Result<AwsAnnounce, BatonError> {
+    let queue = || baton_aws::SqsWebhookQueue::new(ctx.sqs(), ctx.settings.webhooks_queue_url.clone());
+    let listeners: Vec<Arc<dyn baton_domain::ports::EventListener>> = vec![Arc::new(
+        crate::announce::webhooks::WebhookListener::new(config.clone(), queue()),
+    )];
+    Ok(WithDeliveries::new(
+        crate::announce::Announce::new(listeners),
+        crate::announce::webhooks::WebhookDeliveries::new(
+            config,
+            SecretsManager::new(ctx.secretsmanager()),
+            baton_aws::HttpWebhookPoster::new()?,
+            store(ctx),
+            queue(),
+            ctx.settings.webhook_retry_base_seconds,
+        ),
+    ))
+}

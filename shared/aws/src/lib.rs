@@ -11,6 +11,7 @@ pub mod mime;
 pub mod queue;
 pub mod secrets;
 pub mod settings;
+pub mod webhooks;
 pub mod workflow;
 
 pub use artefacts::S3Artefacts;
@@ -20,4 +21,5 @@ pub use mailer::SesMailer;
 pub use queue::SqsDecisionQueue;
 pub use secrets::SecretsManager;
 pub use settings::{AwsContext, Settings};
+pub use webhooks::{HttpWebhookPoster, SqsWebhookQueue};
 pub use workflow::{SfnCallbacks, SfnWorkflow};

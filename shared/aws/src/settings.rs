@@ -16,6 +16,11 @@ pub struct Settings {
     pub state_machine_arn: Option<String>,
     /// The queue of decisions still to deliver (`BATON_DECISIONS_QUEUE_URL`), for `approve`.
     pub decisions_queue_url: Option<String>,
+    /// The queue of webhook deliveries (`BATON_WEBHOOKS_QUEUE_URL`), for `announce`.
+    pub webhooks_queue_url: Option<String>,
+    /// Seconds before a failed webhook delivery's second try (`BATON_WEBHOOK_RETRY_BASE_SECONDS`,
+    /// default 30); each further try waits twice as long.
+    pub webhook_retry_base_seconds: u64,
 }
 
 /// The default key of the configuration document in the artefact bucket.
@@ -45,6 +50,10 @@ impl Settings {
                 .unwrap_or_else(|| DEFAULT_CONFIG_KEY.to_string()),
             state_machine_arn: lookup("BATON_STATE_MACHINE_ARN").filter(|v| !v.is_empty()),
             decisions_queue_url: lookup("BATON_DECISIONS_QUEUE_URL").filter(|v| !v.trim().is_empty()),
+            webhooks_queue_url: lookup("BATON_WEBHOOKS_QUEUE_URL").filter(|v| !v.trim().is_empty()),
+            webhook_retry_base_seconds: lookup("BATON_WEBHOOK_RETRY_BASE_SECONDS")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(30),
         })
     }
 }

@@ -46,6 +46,9 @@ pub struct BatonConfig {
     /// internal links hidden).
     #[serde(default)]
     pub access: crate::access::AccessConfig,
+    /// Who else is told what happens to releases (webhooks).
+    #[serde(default, skip_serializing_if = "notifications::NotificationsConfig::is_empty")]
+    pub notifications: notifications::NotificationsConfig,
 }
 
 fn default_timezone() -> String {
@@ -490,6 +493,7 @@ fn is_environment_name(name: &str) -> bool {
 }
 
 pub mod limits;
+pub mod notifications;
 mod validate;
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod redeploy;
 pub mod release;
 pub mod version;
 pub mod web;
+pub mod webhook;
 
 pub use config::BatonConfig;
 pub use error::{BatonError, ErrorKind};

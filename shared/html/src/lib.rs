@@ -10,6 +10,7 @@ pub mod layout;
 pub mod mail;
 pub mod status;
 pub mod time;
+pub mod webhooks;
 
 pub use layout::{SECURITY_HEADERS, content_security_policy, page};
 pub use time::human_time;

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
 use baton_local::{LocalStack, StackOptions};
 
+pub mod access;
 pub mod journey;
 
 pub use journey::config_with;

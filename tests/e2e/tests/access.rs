@@ -6,20 +6,10 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use baton_e2e::access::{client, hidden};
 use baton_e2e::{Harness, config_with};
-use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::redirect::Policy;
+use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 
-const STEP: Duration = Duration::from_secs(90);
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap_or_default()
-}
-
-/// Every address-shaped text in `body`.
 fn addresses(body: &str) -> Vec<String> {
     let mut found = Vec::new();
     for (at, _) in body.match_indices('@') {
@@ -37,73 +27,6 @@ fn addresses(body: &str) -> Vec<String> {
         }
     }
     found
-}
-
-/// The value of a form's hidden `name` field in `page`.
-fn hidden(page: &str, name: &str) -> Option<String> {
-    let at = page.find(&format!("name=\"{name}\" value=\""))?;
-    let rest = &page[at + name.len() + 15..];
-    Some(rest[..rest.find('"')?].to_string())
-}
-
-struct Viewer {
-    cookie: String,
-}
-
-/// Asks for a sign-in link for `email`, follows it and answers the session cookie.
-async fn sign_in(h: &Harness, email: &str) -> Result<Viewer> {
-    let http = client();
-    let base = &h.stack.http_url;
-    let before = h.mails().len();
-    let asked = http
-        .post(format!("{base}/sign-in"))
-        .form(&[("email", email)])
-        .send()
-        .await?;
-    assert_eq!(asked.status(), 200);
-    let mail = loop {
-        if let Some(mail) = h
-            .mails()
-            .into_iter()
-            .skip(before)
-            .find(|m| m.to.iter().any(|t| t == email))
-        {
-            break mail;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let link = mail
-        .links
-        .iter()
-        .find(|l| l.contains("/sign-in/confirm?token="))
-        .context("a sign-in link in the mail")?
-        .clone();
-    // Opening the link (as a mail scanner would) signs no one in.
-    let opened = http.get(&link).send().await?;
-    assert_eq!(opened.status(), 200);
-    assert!(opened.headers().get(SET_COOKIE).is_none());
-    let page = opened.text().await?;
-    let token = hidden(&page, "token").context("the confirm form")?;
-    let used = http
-        .post(format!("{base}/sign-in/confirm"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await?;
-    assert_eq!(used.status(), 303);
-    assert_eq!(used.headers()[LOCATION], "/");
-    let set = used.headers()[SET_COOKIE].to_str()?.to_string();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
-    assert!(!set.contains("Secure"), "plain http on the local stack: {set}");
-    assert!(set.contains("Max-Age=604800"), "7 days: {set}");
-    // A link works once.
-    let again = http
-        .post(format!("{base}/sign-in/confirm"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await?;
-    assert_eq!(again.status(), 410);
-    let cookie = set.split(';').next().unwrap_or_default().to_string();
-    Ok(Viewer { cookie })
 }
 
 async fn get(h: &Harness, path: &str, cookie: Option<&str>, bearer: Option<&str>) -> Result<(u16, String)> {
@@ -200,14 +123,14 @@ async fn a_listed_viewer_signs_in_and_an_outsider_sees_nothing() -> Result<()> {
 
     // Signed in: the pages, with names.
     h.approval_links(1, "TEST").await?;
-    let nurse = sign_in(&h, "nurse@example-health.org").await?;
-    let (status, page) = get(&h, "/", Some(&nurse.cookie), None).await?;
+    let nurse = h.sign_in("nurse@example-health.org").await?;
+    let (status, page) = get(&h, "/", Some(&nurse), None).await?;
     assert_eq!(status, 200, "{page}");
     assert!(
         page.contains("Signed in as") && page.contains("nurse@example-health.org"),
         "{page}"
     );
-    let (status, json) = get(&h, "/api/status", Some(&nurse.cookie), None).await?;
+    let (status, json) = get(&h, "/api/status", Some(&nurse), None).await?;
     assert_eq!(status, 200);
     assert!(
         json.contains("release-manager@example.com"),
@@ -215,23 +138,17 @@ async fn a_listed_viewer_signs_in_and_an_outsider_sees_nothing() -> Result<()> {
     );
 
     // A tampered cookie proves nothing.
-    let forged = nurse.cookie.replace("v1.", "v1.A");
+    let forged = nurse.replace("v1.", "v1.A");
     assert_eq!(get(&h, "/", Some(&forged), None).await?.0, 401);
 
     // A token for scripts: made on the account page, shown once, works as a bearer.
-    let (status, account) = get(&h, "/account", Some(&nurse.cookie), None).await?;
+    let (status, account) = get(&h, "/account", Some(&nurse), None).await?;
     assert_eq!(status, 200);
     let guard = hidden(&account, "guard").context("the account page's guard")?;
     // Without the guard (another site's form), nothing is made.
-    let (status, _) = post(&h, "/account/tokens", &nurse.cookie, &[("name", "CI")]).await?;
+    let (status, _) = post(&h, "/account/tokens", &nurse, &[("name", "CI")]).await?;
     assert_eq!(status, 403);
-    let (status, made) = post(
-        &h,
-        "/account/tokens",
-        &nurse.cookie,
-        &[("name", "CI"), ("guard", &guard)],
-    )
-    .await?;
+    let (status, made) = post(&h, "/account/tokens", &nurse, &[("name", "CI"), ("guard", &guard)]).await?;
     assert_eq!(status, 200, "{made}");
     let start = made.find("baton_").context("the new token on the page")?;
     let token = made[start..start + 49].to_string();
@@ -239,7 +156,7 @@ async fn a_listed_viewer_signs_in_and_an_outsider_sees_nothing() -> Result<()> {
     assert_eq!(status, 200, "{json}");
     assert!(json.contains("\"rel-1\""));
     // The account page lists it with its last use, never the token again.
-    let (_, account) = get(&h, "/account", Some(&nurse.cookie), None).await?;
+    let (_, account) = get(&h, "/account", Some(&nurse), None).await?;
     assert!(account.contains("CI") && !account.contains(&token), "{account}");
     // A made-up token of the right shape is refused.
     let made_up = format!("baton_{}", "A".repeat(43));
@@ -251,7 +168,7 @@ async fn a_listed_viewer_signs_in_and_an_outsider_sees_nothing() -> Result<()> {
     let (status, _) = post(
         &h,
         &format!("/account/tokens/{id}/revoke"),
-        &nurse.cookie,
+        &nurse,
         &[("guard", &guard)],
     )
     .await?;
@@ -259,24 +176,18 @@ async fn a_listed_viewer_signs_in_and_an_outsider_sees_nothing() -> Result<()> {
     assert_eq!(get(&h, "/api/status", None, Some(&token)).await?.0, 401);
 
     // Another viewer cannot revoke nurse's tokens.
-    let ann = sign_in(&h, "ann@partner.example").await?;
-    let (_, ann_account) = get(&h, "/account", Some(&ann.cookie), None).await?;
+    let ann = h.sign_in("ann@partner.example").await?;
+    let (_, ann_account) = get(&h, "/account", Some(&ann), None).await?;
     let ann_guard = hidden(&ann_account, "guard").context("ann's guard")?;
-    let (status, _) = post(
-        &h,
-        "/account/tokens",
-        &nurse.cookie,
-        &[("name", "second"), ("guard", &guard)],
-    )
-    .await?;
+    let (status, _) = post(&h, "/account/tokens", &nurse, &[("name", "second"), ("guard", &guard)]).await?;
     assert_eq!(status, 200);
-    let (_, account) = get(&h, "/account", Some(&nurse.cookie), None).await?;
+    let (_, account) = get(&h, "/account", Some(&nurse), None).await?;
     let second_at = account.find("/account/tokens/").context("second token")?;
     let second = &account[second_at + 16..second_at + 32];
     let (status, _) = post(
         &h,
         &format!("/account/tokens/{second}/revoke"),
-        &ann.cookie,
+        &ann,
         &[("guard", &ann_guard)],
     )
     .await?;
@@ -285,7 +196,7 @@ async fn a_listed_viewer_signs_in_and_an_outsider_sees_nothing() -> Result<()> {
     // Sign-out clears the cookie.
     let out = client()
         .post(format!("{}/sign-out", h.stack.http_url))
-        .header(COOKIE, &nurse.cookie)
+        .header(COOKIE, &nurse)
         .form(&[("guard", guard.as_str())])
         .send()
         .await?;
@@ -346,8 +257,8 @@ async fn in_public_mode_no_address_link_or_key_appears_anywhere() -> Result<()> 
     let (_, page) = get(&h, "/releases/rel-1", None, None).await?;
     assert!(page.contains("Signed off for TEST by the release manager"), "{page}");
     // An approver may sign in, and then sees names and links.
-    let rm = sign_in(&h, "release-manager@example.com").await?;
-    let (_, json) = get(&h, "/api/releases/rel-1", Some(&rm.cookie), None).await?;
+    let rm = h.sign_in("release-manager@example.com").await?;
+    let (_, json) = get(&h, "/api/releases/rel-1", Some(&rm), None).await?;
     assert!(
         json.contains("release-manager@example.com") && json.contains("ci.example.com"),
         "{json}"
@@ -362,6 +273,5 @@ async fn in_public_mode_no_address_link_or_key_appears_anywhere() -> Result<()> 
     assert_eq!(answer.status(), 200);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(h.mails().len(), before);
-    let _ = STEP;
     Ok(())
 }

@@ -37,11 +37,23 @@ impl BadRequest {
 /// The routes, parsed.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Route {
-    Overview { json: bool },
-    Release { id: ReleaseId, json: bool },
+    Overview {
+        json: bool,
+    },
+    Release {
+        id: ReleaseId,
+        json: bool,
+    },
     Releases,
     Feed,
-    Package { component: String, version: String },
+    Package {
+        component: String,
+        version: String,
+    },
+    /// `/admin/webhooks` (HTML) and `/api/webhooks` (JSON): each hook and its last tries.
+    Webhooks {
+        json: bool,
+    },
 }
 
 /// The number in `rel-12` (or just `12`): canonical digits only, at most 12 of them.
@@ -75,6 +87,8 @@ pub(super) fn route(path: &str) -> Result<Route, BadRequest> {
         "/api/status" => return Ok(Route::Overview { json: true }),
         "/api/releases" => return Ok(Route::Releases),
         "/feed.xml" => return Ok(Route::Feed),
+        "/admin/webhooks" => return Ok(Route::Webhooks { json: false }),
+        "/api/webhooks" => return Ok(Route::Webhooks { json: true }),
         _ => {}
     }
     if let Some(rest) = path.strip_prefix("/api/packages/") {

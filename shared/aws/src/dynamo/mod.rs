@@ -27,6 +27,7 @@ mod lifecycle;
 pub mod status;
 mod store;
 mod transact;
+mod webhooks;
 
 pub use items::{PK, SK, key, release_key};
 pub use store::DynamoStore;

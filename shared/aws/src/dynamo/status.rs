@@ -163,6 +163,14 @@ impl DynamoStore {
 
 #[async_trait]
 impl StatusReads for DynamoStore {
+    async fn webhook_attempts(
+        &self,
+        hook: &str,
+        limit: usize,
+    ) -> Result<Vec<baton_domain::ports::WebhookAttempt>, BatonError> {
+        baton_domain::ports::WebhookLog::recent_attempts(self, hook, limit).await
+    }
+
     async fn releases(&self, limit: usize, before: Option<u64>) -> Result<ReleasePage, BatonError> {
         let (items, more) = self
             .newest_in_index("RELEASES", before.map(number_key), limit, None)

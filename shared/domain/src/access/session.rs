@@ -38,11 +38,6 @@ fn mac(key: &[u8], text: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// HMAC-SHA256 of `text` under `key`, hex: one signature function for sessions and webhooks.
-pub fn hmac_sha256_hex(key: &[u8], text: &str) -> String {
-    hex::encode(mac(key, text))
-}
-
 /// The cookie value for `viewer`, valid for [`SESSION_DAYS`] from `now`.
 pub fn seal(key: &[u8], viewer: &str, now: DateTime<Utc>) -> String {
     let expires = (now + Duration::days(SESSION_DAYS)).timestamp();

@@ -2,10 +2,12 @@
 //! S3, Step Functions); handlers depend only on these traits.
 
 mod access;
+mod announce;
 mod lifecycle;
 pub mod status;
 
 pub use access::AccessStore;
+pub use announce::*;
 pub use lifecycle::*;
 
 use std::collections::BTreeMap;

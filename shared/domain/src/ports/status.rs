@@ -18,7 +18,7 @@ pub use build::overview_lookup;
 pub use figures::{DeliveryFigures, DurationFigure, FIGURES_WINDOW_DAYS};
 pub use package_verdict::{PackageRecord, PackageVerdictView, REFUSALS_PER_VERSION, RegisteredPackage};
 pub use view::*;
-pub use words::{in_flight, outcome};
+pub use words::{event_summary, in_flight, outcome};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -172,6 +172,14 @@ pub trait StatusReads: Send + Sync {
         releases: &[ReleaseId],
         environments: &[String],
     ) -> Result<Vec<(ReleaseId, String, Vec<ReleaseNote>)>, BatonError>;
+    /// The newest `limit` tries of webhook `hook`, newest first (one Query); none by default.
+    async fn webhook_attempts(
+        &self,
+        _hook: &str,
+        _limit: usize,
+    ) -> Result<Vec<crate::ports::WebhookAttempt>, BatonError> {
+        Ok(Vec::new())
+    }
 }
 
 #[cfg(test)]

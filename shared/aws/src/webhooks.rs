@@ -1,0 +1,86 @@
+//! Webhook deliveries: the SQS queue they wait on ([`WebhookQueue`]) and the HTTP client that
+//! POSTs them ([`WebhookPoster`]).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use baton_domain::BatonError;
+use baton_domain::ports::{PostOutcome, WebhookPoster, WebhookQueue};
+use baton_domain::webhook::WebhookMessage;
+
+use crate::errors::sdk_error;
+
+/// How long a receiver has to answer one POST.
+pub const POST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The webhooks queue.
+#[derive(Debug, Clone)]
+pub struct SqsWebhookQueue {
+    sqs: aws_sdk_sqs::Client,
+    queue_url: Option<String>,
+}
+
+impl SqsWebhookQueue {
+    /// The queue at `queue_url` (`BATON_WEBHOOKS_QUEUE_URL`); without one, every enqueue fails
+    /// with a message naming the missing setting.
+    pub fn new(sqs: aws_sdk_sqs::Client, queue_url: Option<String>) -> Self {
+        SqsWebhookQueue { sqs, queue_url }
+    }
+}
+
+#[async_trait]
+impl WebhookQueue for SqsWebhookQueue {
+    async fn enqueue(&self, message: &WebhookMessage, delay: Duration) -> Result<(), BatonError> {
+        let url = self.queue_url.as_deref().ok_or_else(|| {
+            BatonError::internal(
+                "BATON_WEBHOOKS_QUEUE_URL is not set; the SAM template sets it for announce (WebhooksQueue)",
+            )
+        })?;
+        let body = serde_json::to_string(message).map_err(|e| BatonError::internal(e.to_string()))?;
+        self.sqs
+            .send_message()
+            .queue_url(url)
+            .message_body(body)
+            .delay_seconds(delay.as_secs().min(900) as i32)
+            .send()
+            .await
+            .map_err(|e| sdk_error("queueing a webhook delivery", e))?;
+        Ok(())
+    }
+}
+
+/// POSTs with rustls, a timeout, and no redirects (a redirect could carry the signed body
+/// elsewhere).
+#[derive(Debug, Clone)]
+pub struct HttpWebhookPoster {
+    client: reqwest::Client,
+}
+
+impl HttpWebhookPoster {
+    /// A poster with [`POST_TIMEOUT`].
+    pub fn new() -> Result<Self, BatonError> {
+        let client = reqwest::Client::builder()
+            .timeout(POST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| BatonError::internal(format!("cannot build the webhook HTTP client: {e}")))?;
+        Ok(HttpWebhookPoster { client })
+    }
+}
+
+#[async_trait]
+impl WebhookPoster for HttpWebhookPoster {
+    async fn post(&self, url: &str, headers: &[(String, String)], body: String) -> PostOutcome {
+        let mut request = self.client.post(url).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        match request.send().await {
+            Ok(response) => PostOutcome::Answered(response.status().as_u16()),
+            // Without the URL: a hook's URL may carry a token (Slack's and Teams' do).
+            Err(e) if e.is_timeout() => PostOutcome::NoAnswer(format!("no answer within {}s", POST_TIMEOUT.as_secs())),
+            Err(e) if e.is_connect() => PostOutcome::NoAnswer("could not connect".into()),
+            Err(e) => PostOutcome::NoAnswer(e.without_url().to_string()),
+        }
+    }
+}
