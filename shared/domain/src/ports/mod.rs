@@ -2,6 +2,7 @@
 //! S3, Step Functions); handlers depend only on these traits.
 
 mod lifecycle;
+pub mod search;
 pub mod status;
 
 pub use lifecycle::*;
