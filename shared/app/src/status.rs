@@ -8,6 +8,7 @@
 //! | `GET /api/releases?limit=&before=` | a page of releases, newest first ([`ReleaseListView`]) |
 //! | `GET /api/releases/{id}` | one release as JSON ([`ReleaseDetail`]) |
 //! | `GET /api/packages/{component}/{version}` | Baton's verdict on that version's uploads ([`PackageVerdictView`]) |
+//! | `GET /api/search?q=`, `GET /search?q=` | where a change (version, commit, ticket id, word) is now, in every environment (`status/search.rs`) |
 //! | `GET /feed.xml` | an Atom feed of recent releases, with each one's notes since what was live per environment |
 //!
 //! Each answer costs a fixed number of reads through [`StatusReads`], whatever the history
@@ -73,6 +74,7 @@ use crate::Function;
 use crate::http::{HttpRequest, html_response, json_response};
 
 mod route;
+mod search;
 
 use route::{BadRequest, Route, page_query, route};
 
@@ -121,7 +123,7 @@ pub struct Status<C, S> {
 impl<C, S> Status<C, S>
 where
     C: ConfigSource,
-    S: StatusReads,
+    S: StatusReads + baton_domain::ports::search::SearchReads,
 {
     /// The handler over these adapters.
     pub fn new(config: C, store: S) -> Self {
@@ -238,6 +240,7 @@ where
                     }
                 }
             }
+            Route::Search { json } => return self.search(&config, request, json).await,
             Route::Feed => {
                 let page = self.store.releases(FEED_RELEASES, None).await?;
                 let ids: Vec<ReleaseId> = page.releases.iter().map(|r| r.id.clone()).collect();
@@ -320,7 +323,7 @@ where
 impl<C, S> Function for Status<C, S>
 where
     C: ConfigSource,
-    S: StatusReads,
+    S: StatusReads + baton_domain::ports::search::SearchReads,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
         Ok(self.handle(HttpRequest::from_event(payload)).await)

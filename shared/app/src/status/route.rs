@@ -42,6 +42,7 @@ pub(super) enum Route {
     Releases,
     Feed,
     Package { component: String, version: String },
+    Search { json: bool },
 }
 
 /// The number in `rel-12` (or just `12`): canonical digits only, at most 12 of them.
@@ -75,6 +76,8 @@ pub(super) fn route(path: &str) -> Result<Route, BadRequest> {
         "/api/status" => return Ok(Route::Overview { json: true }),
         "/api/releases" => return Ok(Route::Releases),
         "/feed.xml" => return Ok(Route::Feed),
+        "/api/search" => return Ok(Route::Search { json: true }),
+        "/search" => return Ok(Route::Search { json: false }),
         _ => {}
     }
     if let Some(rest) = path.strip_prefix("/api/packages/") {

@@ -12,6 +12,7 @@
 //! | A release's notes for an environment | `RELEASE#<id>` | `NOTES#<environment>` | |
 //! | Rejected package | `PACKAGE#<component>` | `VERSION#<version>#REFUSED#<etag>#<key hash>` | `REJECTED` / `<rejected_at>#<key>` |
 //! | Rejected package, key naming no component or version | `REJECTED#<key>` | `<etag>` | as above |
+//! | Search index entry ([`search`]) | `SEARCH#<term>` | `<registered_at>#<component>#<version>` | |
 //!
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.
@@ -22,6 +23,7 @@ mod history;
 mod items;
 mod leases;
 mod lifecycle;
+pub mod search;
 pub mod status;
 mod store;
 mod transact;
