@@ -331,6 +331,20 @@ impl SearchQuery {
             .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
             .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric()))
             .filter(|t| !t.is_empty())
+            // `e-mail`, `form's`: a token that is nothing else is searched for as its words.
+            .flat_map(|t| {
+                let whole = components.contains(&t)
+                    || t.chars().all(char::is_alphanumeric)
+                    || read_token(t, components).is_some();
+                let parts: Vec<&str> = if whole {
+                    vec![t]
+                } else {
+                    t.split(|c: char| !c.is_alphanumeric())
+                        .filter(|p| !p.is_empty())
+                        .collect()
+                };
+                parts
+            })
             .collect();
         let mut terms: Vec<QueryTerm> = Vec::new();
         let mut ignored = Vec::new();
@@ -433,42 +447,86 @@ fn read_token(token: &str, components: &[&str]) -> Option<QueryTerm> {
     })
 }
 
-/// The packages every term found (an AND), newest first, at most [`MAX_RESULTS`]: `hits` are
-/// each term's entries, in the order of `query.terms`. One entry per package is kept (the
-/// first term's).
-pub fn matches(query: &SearchQuery, hits: &[Vec<IndexEntry>]) -> Vec<IndexEntry> {
-    let (Some(first), Some(rest)) = (hits.first(), hits.get(1..)) else {
-        return Vec::new();
-    };
-    if query.terms.len() != hits.len() {
-        return Vec::new();
+impl SearchQuery {
+    /// The term read first: the most specific (a version, commit or ticket before a word, then
+    /// the first typed). Its newest [`HITS_PER_TERM`] entries are the candidates; the other
+    /// terms are checked for them by key ([`probes`]), so an AND never misses a package because
+    /// a common word lists many newer ones.
+    pub fn lead(&self) -> Option<&QueryTerm> {
+        self.lead_index().map(|i| &self.terms[i])
     }
-    let kept = |i: usize, entries: &[IndexEntry]| -> Vec<(String, Version)> {
-        entries
+
+    fn lead_index(&self) -> Option<usize> {
+        (0..self.terms.len()).min_by_key(|i| self.terms[*i].keys.first().is_some_and(|k| k.starts_with("w:")))
+    }
+
+    /// The terms other than the lead.
+    fn others(&self) -> impl Iterator<Item = &QueryTerm> {
+        let lead = self.lead_index();
+        self.terms
             .iter()
-            .filter(|e| query.terms.get(i).is_some_and(|t| t.keeps(e)))
-            .map(|e| (e.component.clone(), e.version.clone()))
-            .collect()
+            .enumerate()
+            .filter(move |(i, _)| Some(*i) != lead)
+            .map(|(_, t)| t)
+    }
+}
+
+/// The lead term's entries that it keeps, one per package, newest first, at most
+/// [`HITS_PER_TERM`].
+fn candidates(query: &SearchQuery, lead_hits: &[IndexEntry]) -> Vec<IndexEntry> {
+    let Some(lead) = query.lead() else {
+        return Vec::new();
     };
-    let others: Vec<Vec<(String, Version)>> = rest.iter().enumerate().map(|(i, h)| kept(i + 1, h)).collect();
-    let mut found: Vec<IndexEntry> = Vec::new();
-    for entry in first.iter().filter(|e| query.terms[0].keeps(e)) {
-        let id = (entry.component.clone(), entry.version.clone());
-        if found.iter().any(|f| f.package() == (id.0.as_str(), &id.1)) {
-            continue;
-        }
-        if others.iter().all(|o| o.contains(&id)) {
-            found.push(entry.clone());
+    let mut kept: Vec<IndexEntry> = Vec::new();
+    for entry in lead_hits.iter().filter(|e| lead.keeps(e)) {
+        if !kept.iter().any(|k| k.package() == entry.package()) {
+            kept.push(entry.clone());
         }
     }
-    found.sort_by(|a, b| {
+    kept.sort_by(|a, b| {
         b.registered_at
             .cmp(&a.registered_at)
             .then_with(|| a.component.cmp(&b.component))
             .then_with(|| b.version.cmp(&a.version))
     });
-    found.truncate(MAX_RESULTS);
-    found
+    kept.truncate(HITS_PER_TERM);
+    kept
+}
+
+/// The entries to look up by key to check the other terms for the lead term's candidates: each
+/// candidate under each key of each other term (at most 2 × 2 × [`HITS_PER_TERM`], one batch
+/// read). An entry's key is its term and package, so a probe finds exactly that entry.
+pub fn probes(query: &SearchQuery, lead_hits: &[IndexEntry]) -> Vec<IndexEntry> {
+    let candidates = candidates(query, lead_hits);
+    query
+        .others()
+        .flat_map(|term| term.keys.iter())
+        .flat_map(|key| {
+            candidates.iter().map(move |c| IndexEntry {
+                term: key.clone(),
+                ..c.clone()
+            })
+        })
+        .collect()
+}
+
+/// The packages every term found (an AND), newest first, at most [`MAX_RESULTS`]: the lead
+/// term's candidates (from `lead_hits`) that each other term has an entry for among `found`
+/// (what the [`probes`] found) and keeps.
+pub fn matches(query: &SearchQuery, lead_hits: &[IndexEntry], found: &[IndexEntry]) -> Vec<IndexEntry> {
+    let mut matched: Vec<IndexEntry> = candidates(query, lead_hits)
+        .into_iter()
+        .filter(|candidate| {
+            query.others().all(|term| {
+                term.keeps(candidate)
+                    && found
+                        .iter()
+                        .any(|f| term.keys.contains(&f.term) && f.package() == candidate.package() && term.keeps(f))
+            })
+        })
+        .collect();
+    matched.truncate(MAX_RESULTS);
+    matched
 }
 
 #[cfg(test)]

@@ -1,16 +1,17 @@
 //! `GET /api/search?q=` and `GET /search?q=` (issue 16, item 7): where a change is now.
 //!
-//! Reads, whatever the history holds: one Query per index key of the query (one per term, at
-//! most three terms; two for hex made only of letters), and, when something matched, one
-//! Query per environment (its open sign-offs), one BatchGetItem of the environments' states
-//! and leases, and one BatchGetItem of the matched packages (the first release holding each).
-//! Never a Scan.
+//! Reads, whatever the history holds: one Query for the most specific term (two for hex made
+//! only of letters: a commit prefix or a word), its newest 20 entries being the candidates;
+//! with more terms (at most three, ANDed), one BatchGetItem checking the others for those
+//! candidates by key; and, when something matched, one Query per environment (its open
+//! sign-offs), one BatchGetItem of the environments' states and leases, and one BatchGetItem
+//! of the matched packages (the first release holding each). Never a Scan.
 
 use baton_domain::ports::ConfigSource;
 use baton_domain::ports::search::SearchReads;
 use baton_domain::ports::status::{Lookup, PENDING_PER_ENVIRONMENT, StatusReads};
 use baton_domain::search::answer::{Found, SearchAnswer, Surroundings};
-use baton_domain::search::{HITS_PER_TERM, IndexEntry, SearchQuery, matches};
+use baton_domain::search::{HITS_PER_TERM, IndexEntry, SearchQuery, matches, probes};
 use baton_domain::{BatonConfig, BatonError};
 use baton_html::status as pages;
 use chrono::Utc;
@@ -47,15 +48,17 @@ where
     }
 
     async fn search_answer(&self, config: &BatonConfig, query: &SearchQuery) -> Result<SearchAnswer, BatonError> {
-        let mut hits: Vec<Vec<IndexEntry>> = Vec::new();
-        for term in &query.terms {
-            let mut entries = Vec::new();
-            for key in &term.keys {
-                entries.extend(self.store.entries(key, HITS_PER_TERM).await?);
-            }
-            hits.push(entries);
+        let mut lead_hits: Vec<IndexEntry> = Vec::new();
+        for key in query.lead().map(|t| t.keys.as_slice()).unwrap_or_default() {
+            lead_hits.extend(self.store.entries(key, HITS_PER_TERM).await?);
         }
-        let matched = matches(query, &hits);
+        let wanted = probes(query, &lead_hits);
+        let present = if wanted.is_empty() {
+            Vec::new()
+        } else {
+            self.store.present(&wanted).await?
+        };
+        let matched = matches(query, &lead_hits, &present);
         let now = Utc::now();
         if matched.is_empty() {
             let around = Surroundings {

@@ -7,7 +7,8 @@
 //! A package's entries are written with one BatchWriteItem (at most 25, see
 //! [`baton_domain::search::MAX_TERMS_PER_PACKAGE`]); their keys come from the package alone, so
 //! a retried ingest writes the same items again. A term is read with one Query, newest first,
-//! with a limit: never a Scan.
+//! with a limit; the other terms of a query are checked for its candidates by key (one
+//! BatchGetItem): never a Scan.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use baton_domain::{BatonError, ReleaseId, Version};
 use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
 
-use super::items::{Item, PackageItem, from_item, package_key, s, to_item};
+use super::items::{Item, PackageItem, from_item, key, package_key, s, to_item};
 use super::store::DynamoStore;
 use crate::errors::sdk_error;
 
@@ -128,6 +129,25 @@ impl SearchReads for DynamoStore {
             .map_err(|e| sdk_error("searching the index", e))?;
         out.items
             .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<SearchItem>(item).map(|i| i.entry))
+            .collect()
+    }
+
+    async fn present(&self, wanted: &[IndexEntry]) -> Result<Vec<IndexEntry>, BatonError> {
+        // BatchGetItem refuses duplicate keys; a set also fixes the order.
+        let keys: BTreeSet<(String, String)> = wanted
+            .iter()
+            .map(|e| {
+                let item = SearchItem::new(e);
+                (item.pk, item.sk)
+            })
+            .collect();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.batch_get(keys.into_iter().map(|(pk, sk)| key(pk, sk)).collect())
+            .await?
             .into_iter()
             .map(|item| from_item::<SearchItem>(item).map(|i| i.entry))
             .collect()

@@ -23,6 +23,9 @@ pub trait SearchReads: Send + Sync {
     /// The newest `limit` entries under the term key `term` (`t:ADM-142`), newest first. One
     /// read.
     async fn entries(&self, term: &str, limit: usize) -> Result<Vec<IndexEntry>, BatonError>;
+    /// Which of `wanted` exist, read by their keys (term and package): one batch read of at
+    /// most [`crate::search::HITS_PER_TERM`] × 4 keys.
+    async fn present(&self, wanted: &[IndexEntry]) -> Result<Vec<IndexEntry>, BatonError>;
     /// The first release holding each of `packages` (component, version), when it is in one.
     /// One batch read.
     async fn first_releases(

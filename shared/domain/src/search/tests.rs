@@ -157,6 +157,7 @@ fn a_query_is_read_as_version_ticket_commit_or_word() {
     assert_eq!(query_keys("deadbeef"), [vec!["c:deadbee", "w:deadbeef"]]);
     assert_eq!(query_keys("Admissions"), [["w:admissions"]]);
     assert_eq!(query_keys("\"Admissions\"%"), [["w:admissions"]]);
+    assert_eq!(query_keys("e-mail form's"), [["w:mail"], ["w:form"]]);
 }
 
 #[test]
@@ -224,7 +225,13 @@ fn terms_are_anded_and_the_newest_packages_come_first() {
         entry("w:form", "web", "1.3.0", 5, "ccccccc1"),
         entry("w:form", "state", "2.0.0", 20, "bbbbbbb1"),
     ];
-    let found = matches(&query, &[ticket, word]);
+    // The ticket leads (more specific than a word); the word is checked for its candidates.
+    assert_eq!(query.lead().unwrap().keys, ["t:ADM-142"]);
+    assert_eq!(parse("form ADM-142").unwrap().lead().unwrap().keys, ["t:ADM-142"]);
+    let wanted = probes(&query, &ticket);
+    assert_eq!(wanted.len(), 3);
+    assert!(wanted.iter().all(|w| w.term == "w:form"));
+    let found = matches(&query, &ticket, &word);
     assert_eq!(
         found
             .iter()
@@ -238,21 +245,29 @@ fn terms_are_anded_and_the_newest_packages_come_first() {
 fn a_qualified_version_and_a_long_commit_prefix_keep_only_their_packages() {
     let web = matches(
         &parse("web 1.4.0").unwrap(),
-        &[vec![
+        &[
             entry("v:1.4.0", "state", "1.4.0", 30, "aaaaaaa"),
             entry("v:1.4.0", "web", "1.4.0", 10, "aaaaaaa"),
-        ]],
+        ],
+        &[],
     );
     assert_eq!(web.len(), 1);
     assert_eq!(web[0].component, "web");
     // Two commits share a 7-digit prefix: the longer prefix typed tells them apart.
     let commit = matches(
         &parse("3f2c1d9ab").unwrap(),
-        &[vec![
+        &[
             entry("c:3f2c1d9", "web", "1.5.0", 30, "3f2c1d9ff"),
             entry("c:3f2c1d9", "web", "1.4.0", 10, "3F2C1D9AB00"),
-        ]],
+        ],
+        &[],
     );
+    // As a second term, the commit prefix is checked on the entry the probe found.
+    let query = parse("ADM-142 3f2c1d9ab").unwrap();
+    let lead = [entry("t:ADM-142", "web", "1.5.0", 30, "3f2c1d9ff")];
+    let probed = probes(&query, &lead);
+    assert_eq!(probed[0].term, "c:3f2c1d9");
+    assert!(matches(&query, &lead, &probed).is_empty());
     assert_eq!(
         commit.iter().map(|e| e.version.to_string()).collect::<Vec<_>>(),
         ["1.4.0"]
@@ -261,14 +276,10 @@ fn a_qualified_version_and_a_long_commit_prefix_keep_only_their_packages() {
 
 #[test]
 fn no_terms_or_missing_hits_match_nothing() {
-    assert!(matches(&parse("the").unwrap(), &[]).is_empty());
-    assert!(
-        matches(
-            &parse("form ADM-142").unwrap(),
-            &[vec![entry("w:form", "web", "1.0.0", 0, "a")]]
-        )
-        .is_empty()
-    );
+    assert!(matches(&parse("the").unwrap(), &[], &[]).is_empty());
+    assert!(probes(&parse("the").unwrap(), &[]).is_empty());
+    let lead = [entry("t:ADM-142", "web", "1.0.0", 0, "a")];
+    assert!(matches(&parse("form ADM-142").unwrap(), &lead, &[]).is_empty());
 }
 
 // --- the answer in words ---
