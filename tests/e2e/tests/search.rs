@@ -12,7 +12,7 @@ use baton_domain::Version;
 use baton_domain::release::ReleaseStatus;
 use baton_domain::search::{IndexEntry, Term, TermKind};
 use baton_e2e::status::visible_text;
-use baton_e2e::{Harness, Item, sample_site};
+use baton_e2e::{Harness, Item, sample_site, text};
 use serde_json::Value;
 
 const NOTES: &str = "Admissions form: clearer errors for \"100%\" of cases (adm-142)";
@@ -54,8 +54,8 @@ async fn a_business_user_finds_adm_142_and_follows_it_to_test() -> Result<()> {
     let h = Harness::start().await?;
     h.release_samples("1.0.0", 1).await?;
     let metadata = [("commit", COMMIT), ("branch", "main"), ("notes", NOTES)];
-    h.upload("packages/web/1.1.0/site.zip", sample_site("1.1.0"), &metadata)
-        .await?;
+    let site = sample_site("1.1.0");
+    h.upload("packages/web/1.1.0/site.zip", site.clone(), &metadata).await?;
     baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(90)).await?;
     h.approval_links(2, "TEST").await?;
 
@@ -82,6 +82,30 @@ async fn a_business_user_finds_adm_142_and_follows_it_to_test() -> Result<()> {
         assert_eq!(results[0]["release"], "rel-2", "{query}");
         assert_eq!(results[0]["commit"], COMMIT, "{query}");
     }
+    // Indexed under 9 terms (version, commit prefix, ticket, 6 words). The same upload
+    // delivered again (a new S3 version of the same bytes: a duplicate) writes the same keys.
+    let web_entries = || async {
+        let mut keys: Vec<String> = h
+            .entities("search-entry")
+            .await?
+            .iter()
+            .filter(|i| text(i, "component") == "web" && text(i, "version") == "1.1.0")
+            .map(|i| text(i, "pk"))
+            .collect();
+        keys.sort();
+        anyhow::Ok(keys)
+    };
+    let indexed = web_entries().await?;
+    assert_eq!(indexed.len(), 9, "{indexed:?}");
+    assert!(indexed.contains(&"SEARCH#t:ADM-142".to_string()), "{indexed:?}");
+    h.upload("packages/web/1.1.0/site.zip", site, &metadata).await?;
+    h.drained().await?;
+    assert_eq!(web_entries().await?, indexed);
+    assert!(
+        h.rejections().await?.is_empty(),
+        "the repeat is a duplicate, not a conflict"
+    );
+
     // Waiting for TEST sign-off: who is asked is "the approvers", never an address.
     let answer = h.get_json(&q("ADM-142")).await?;
     let summary = summaries(&answer).join("\n");
@@ -267,15 +291,22 @@ async fn a_search_costs_the_same_few_requests_with_5000_releases_as_with_5() -> 
     assert_eq!(many["admissions ADM-3"], two_terms);
     assert_eq!(many["zzzunknown"], BTreeMap::from([("Query".to_string(), 1)]));
 
-    // And the answers are right: the newest first, the one asked for found.
+    // And the answers are right: the newest first (the real state 1.0.0 of release 1 mentions
+    // the Admissions API and was registered after every seeded package), the one asked for found.
     let newest = h.get_json(&q("admissions")).await?;
-    let versions: Vec<&str> = newest["results"]
+    let packages: Vec<String> = newest["results"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|r| r["version"].as_str())
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["component"].as_str().unwrap_or(""),
+                r["version"].as_str().unwrap_or("")
+            )
+        })
         .collect();
-    assert_eq!(versions, ["2.0.5000", "2.0.4999", "2.0.4998"]);
+    assert_eq!(packages, ["state 1.0.0", "web 2.0.5000", "web 2.0.4999"]);
     let one = h.get_json(&q("ADM-4242")).await?;
     assert_eq!(one["results"][0]["version"], "2.0.4242");
     let both = h.get_json(&q("admissions ADM-3")).await?;
