@@ -8,6 +8,7 @@
 //! | `GET /api/releases?limit=&before=` | a page of releases, newest first ([`ReleaseListView`]) |
 //! | `GET /api/releases/{id}` | one release as JSON ([`ReleaseDetail`]) |
 //! | `GET /api/packages/{component}/{version}` | Baton's verdict on that version's uploads ([`PackageVerdictView`]) |
+//! | `GET /api/search?q=`, `GET /search?q=` | where a change (version, commit, ticket id, word) is now, in every environment (`status/search.rs`) |
 //! | `GET /feed.xml` | an Atom feed of recent releases, with each one's notes since what was live per environment |
 //!
 //! Who may read is `access.viewers` ([`access`]): in `public` mode anyone reads, with people's
@@ -81,6 +82,7 @@ use crate::http::{HttpRequest, html_response, json_response};
 
 pub mod access;
 mod route;
+mod search;
 
 use access::Gate;
 use route::{BadRequest, Route, page_query, route};
@@ -131,7 +133,7 @@ pub struct Status<C, S, G> {
 impl<C, S, G> Status<C, S, G>
 where
     C: ConfigSource,
-    S: StatusReads,
+    S: StatusReads + baton_domain::ports::search::SearchReads,
     G: Gate,
 {
     /// The handler over these adapters.
@@ -270,13 +272,14 @@ where
                 }
             }
             Route::Webhooks { json } => {
-                let view = webhooks::view(&config, &self.store).await?;
+                let view = webhooks::view(config, &self.store).await?;
                 if json {
                     json_answer(200, &to_json(&view)?)
                 } else {
                     html_response(200, webhooks::page(&view))
                 }
             }
+            Route::Search { json } => return self.search(config, request, json).await,
             Route::Feed => {
                 let mut page = self.store.releases(FEED_RELEASES, None).await?;
                 let ids: Vec<ReleaseId> = page.releases.iter().map(|r| r.id.clone()).collect();
@@ -433,7 +436,7 @@ fn scrubbed(mut answer: Value, redactor: &Redactor) -> Value {
 impl<C, S, G> Function for Status<C, S, G>
 where
     C: ConfigSource,
-    S: StatusReads,
+    S: StatusReads + baton_domain::ports::search::SearchReads,
     G: Gate,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {

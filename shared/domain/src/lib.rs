@@ -21,6 +21,7 @@ pub mod reconcile;
 pub mod redact;
 pub mod redeploy;
 pub mod release;
+pub mod search;
 pub mod version;
 pub mod web;
 pub mod webhook;

@@ -60,6 +60,28 @@ pub fn shown(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M %Z").to_string()
 }
 
+/// A clock-style time relative to `now`, in `zone`: `09:42`, `yesterday 09:42`, `Mon 09:42`,
+/// `2 Mar`, `2 Mar 2025`. Whether it was today or yesterday is decided by the zone's midnight,
+/// not UTC's. A time to come (a freeze's end, a request's lapse) keeps its hour, since that is
+/// what a reader waits for: `18:00`, `tomorrow 08:00`, `Mon 08:00`, `5 Mar 08:00`.
+pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
+    use chrono::Datelike;
+    let at = at.with_timezone(&zone);
+    let now = now.with_timezone(&zone);
+    let days = now.date_naive().signed_duration_since(at.date_naive()).num_days();
+    match days {
+        0 => at.format("%H:%M").to_string(),
+        1 => at.format("yesterday %H:%M").to_string(),
+        2..=6 => at.format("%a %H:%M").to_string(),
+        -1 => at.format("tomorrow %H:%M").to_string(),
+        -6..=-2 => at.format("%a %H:%M").to_string(),
+        ..0 if at.year() == now.year() => at.format("%-d %b %H:%M").to_string(),
+        ..0 => at.format("%-d %b %Y %H:%M").to_string(),
+        _ if at.year() == now.year() => at.format("%-d %b").to_string(),
+        _ => at.format("%-d %b %Y").to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono_tz::Europe::London;

@@ -7,11 +7,13 @@ mod deploy_again;
 mod feed;
 mod overview;
 mod release;
+mod search;
 
 pub use deploy_again::{DeployAgain, RedeployTarget};
 pub use feed::{feed, feed_with};
 pub use overview::overview_page;
 pub use release::{release_page, release_page_with};
+pub use search::{search_box, search_page};
 
 use baton_domain::ReleaseId;
 use baton_domain::release::ReleaseStatus;

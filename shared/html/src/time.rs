@@ -40,26 +40,11 @@ impl Clock {
             .to_string()
     }
 
-    /// A clock-style time relative to now, in the zone: `09:42`, `yesterday 09:42`,
-    /// `Mon 09:42`, `2 Mar`, `2 Mar 2025`. Whether it was today or yesterday is decided by the
-    /// zone's midnight, not UTC's. A time to come (a freeze's end, a request's lapse) keeps its
-    /// hour, since that is what a reader waits for: `18:00`, `tomorrow 08:00`, `Mon 08:00`,
-    /// `5 Mar 08:00`.
+    /// A clock-style time relative to now, in the zone ([`baton_domain::local_time::relative`]):
+    /// `09:42`, `yesterday 09:42`, `Mon 09:42`, `2 Mar`; a time to come keeps its hour,
+    /// `tomorrow 08:00`, `Mon 08:00`.
     pub fn relative(&self, at: DateTime<Utc>) -> String {
-        let at = at.with_timezone(&self.zone);
-        let now = self.now.with_timezone(&self.zone);
-        let days = now.date_naive().signed_duration_since(at.date_naive()).num_days();
-        match days {
-            0 => at.format("%H:%M").to_string(),
-            1 => at.format("yesterday %H:%M").to_string(),
-            2..=6 => at.format("%a %H:%M").to_string(),
-            -1 => at.format("tomorrow %H:%M").to_string(),
-            -6..=-2 => at.format("%a %H:%M").to_string(),
-            ..0 if at.year() == now.year() => at.format("%-d %b %H:%M").to_string(),
-            ..0 => at.format("%-d %b %Y %H:%M").to_string(),
-            _ if at.year() == now.year() => at.format("%-d %b").to_string(),
-            _ => at.format("%-d %b %Y").to_string(),
-        }
+        baton_domain::local_time::relative(at, self.now, self.zone)
     }
 
     /// A time to the minute with its day and zone: `Mon 30 Nov, 18:00 GMT` (the year only when

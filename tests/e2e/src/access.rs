@@ -25,6 +25,16 @@ pub fn hidden(page: &str, name: &str) -> Option<String> {
 }
 
 impl Harness {
+    /// Signs `email` in and makes [`Harness::get`] read as them from now on (names and links
+    /// shown, as signed-in viewers see them).
+    pub async fn read_as(&self, email: &str) -> Result<()> {
+        let cookie = self.sign_in(email).await?;
+        if let Ok(mut viewer) = self.viewer.lock() {
+            *viewer = Some(cookie);
+        }
+        Ok(())
+    }
+
     /// Signs `email` in through the mailed link and answers the session cookie (`name=value`),
     /// checking on the way that opening the link alone sets no cookie, the cookie's flags, and
     /// that the link works once.

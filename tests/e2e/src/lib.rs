@@ -35,6 +35,9 @@ pub struct Harness {
     pub sfn: aws_sdk_sfn::Client,
     /// The table's name.
     pub table: String,
+    /// The session cookie [`Harness::get`] sends, once [`Harness::read_as`] signed someone in:
+    /// the local stack's pages are public, with names hidden, until then.
+    pub viewer: std::sync::Mutex<Option<String>>,
 }
 
 impl Harness {
@@ -61,6 +64,7 @@ impl Harness {
             sfn: aws_sdk_sfn::Client::new(&sdk),
             table: stack.resource_name("Table")?,
             stack,
+            viewer: std::sync::Mutex::new(None),
         })
     }
 

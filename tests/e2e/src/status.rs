@@ -129,7 +129,12 @@ impl Harness {
 
     /// GETs a path of the HTTP API.
     pub async fn get(&self, path: &str) -> Result<Answer> {
-        let answer = reqwest::get(format!("{}{path}", self.stack.http_url)).await?;
+        let cookie = self.viewer.lock().ok().and_then(|v| v.clone());
+        let mut request = reqwest::Client::new().get(format!("{}{path}", self.stack.http_url));
+        if let Some(cookie) = cookie {
+            request = request.header(reqwest::header::COOKIE, cookie);
+        }
+        let answer = request.send().await?;
         let status = answer.status().as_u16();
         let content_type = answer
             .headers()

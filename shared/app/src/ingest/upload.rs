@@ -6,6 +6,7 @@ use std::time::Duration;
 use baton_domain::config::{ComponentKind, STATE_MAX_BYTES};
 use baton_domain::manifest::Manifest;
 use baton_domain::package::{PackageContents, RejectCode};
+use baton_domain::ports::search::SearchIndex;
 use baton_domain::ports::{ConfigSource, Creation, PackageOutcome, Registration, ReleaseStore, Workflow};
 use baton_domain::release::{PackageRef, ReleasePlan, plan_release};
 use baton_domain::web::{WebLimits, validate_site_archive};
@@ -25,7 +26,7 @@ impl<C, A, S, W> Ingest<C, A, S, W>
 where
     C: ConfigSource,
     A: Spool,
-    S: ReleaseStore,
+    S: ReleaseStore + SearchIndex,
     W: Workflow,
 {
     pub(super) async fn handle_upload(&self, upload: &Upload) -> Result<(), BatonError> {
@@ -106,7 +107,9 @@ where
             contents,
             registered_at: Utc::now(),
         };
-        match self.store.register_package(&package).await? {
+        let registration = self.store.register_package(&package).await?;
+        self.index_for_search(&package, &registration).await?;
+        match registration {
             Registration::New => {
                 tracing::info!(component = %package.component, version = %package.version, sha256 = %package.sha256, "package registered")
             }

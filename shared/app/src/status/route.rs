@@ -54,6 +54,10 @@ pub(super) enum Route {
     Webhooks {
         json: bool,
     },
+    /// `/search` (HTML) and `/api/search` (JSON): where a change is now.
+    Search {
+        json: bool,
+    },
 }
 
 /// The number in `rel-12` (or just `12`): canonical digits only, at most 12 of them.
@@ -89,6 +93,8 @@ pub(super) fn route(path: &str) -> Result<Route, BadRequest> {
         "/feed.xml" => return Ok(Route::Feed),
         "/admin/webhooks" => return Ok(Route::Webhooks { json: false }),
         "/api/webhooks" => return Ok(Route::Webhooks { json: true }),
+        "/api/search" => return Ok(Route::Search { json: true }),
+        "/search" => return Ok(Route::Search { json: false }),
         _ => {}
     }
     if let Some(rest) = path.strip_prefix("/api/packages/") {

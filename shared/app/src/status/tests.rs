@@ -402,3 +402,4 @@ async fn pages_show_the_configured_zone_and_json_stays_utc() {
 }
 
 mod redeploy;
+mod search;

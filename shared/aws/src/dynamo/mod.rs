@@ -13,6 +13,7 @@
 //! | Rejected package | `PACKAGE#<component>` | `VERSION#<version>#REFUSED#<etag>#<key hash>` | `REJECTED` / `<rejected_at>#<key>` |
 //! | Rejected package, key naming no component or version | `REJECTED#<key>` | `<etag>` | as above |
 //! | Sign-in link, API token | see [`access`] | | |
+//! | Search index entry ([`search`]) | `SEARCH#<term>` | `<registered_at>#<component>#<version>` | |
 //!
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.
@@ -24,6 +25,7 @@ mod history;
 mod items;
 mod leases;
 mod lifecycle;
+pub mod search;
 pub mod status;
 mod store;
 mod transact;

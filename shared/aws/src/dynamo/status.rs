@@ -118,7 +118,7 @@ impl DynamoStore {
     }
 
     /// Reads `keys` in batches of 100, retrying keys DynamoDB leaves unprocessed.
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, BatonError> {
+    pub(super) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, BatonError> {
         let mut found = Vec::new();
         for chunk in keys.chunks(BATCH_GET_MAX) {
             let mut pending = Some(

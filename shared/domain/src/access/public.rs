@@ -1,5 +1,5 @@
 //! What the public sees: the status views with people's addresses, build URLs, object keys and
-//! preview URLs taken out. People appear as their role (`access.roles`: "the release manager",
+//! preview URLs (the sites of every environment but production) taken out. People appear as their role (`access.roles`: "the release manager",
 //! "CAB"), anyone else as "someone".
 //!
 //! Two layers, because a leak is worse than a blank: the views' fields that hold links or keys
@@ -24,6 +24,9 @@ pub const AN_APPROVER: &str = "an approver";
 pub struct Redactor {
     /// (address in lower case, role).
     roles: Vec<(String, String)>,
+    /// The production environment (the last in lifecycle order): its site is the public site
+    /// itself, so its link stays; every other environment's site is a preview and is hidden.
+    production: Option<String>,
 }
 
 impl Redactor {
@@ -43,7 +46,10 @@ impl Redactor {
                 }
             }
         }
-        Redactor { roles }
+        Redactor {
+            roles,
+            production: config.environments.last().map(|e| e.name.clone()),
+        }
     }
 
     /// How `address` appears to the public.
@@ -95,9 +101,10 @@ impl Redactor {
     /// The overview as the public sees it.
     pub fn status(&self, view: &mut StatusView) {
         for env in &mut view.environments {
+            let preview = !self.is_production(&env.name);
             if let Some(live) = &mut env.live {
                 live.approved_by = live.approved_by.as_deref().map(|who| self.person(who));
-                for component in &mut live.components {
+                for component in live.components.iter_mut().filter(|_| preview) {
                     component.pages_url = None;
                 }
             }
@@ -124,7 +131,9 @@ impl Redactor {
             note.build_url = None;
         }
         for deployment in &mut detail.deployments {
-            deployment.pages_url = None;
+            if !self.is_production(&deployment.environment) {
+                deployment.pages_url = None;
+            }
         }
         for event in &mut detail.events {
             event.actor = if event.actor.contains('@') {
@@ -157,6 +166,10 @@ impl Redactor {
     fn metadata(&self, metadata: &mut PackageMetadata) {
         metadata.build_url = None;
         metadata.author = metadata.author.as_deref().map(|who| self.text(who));
+    }
+
+    fn is_production(&self, environment: &str) -> bool {
+        self.production.as_deref() == Some(environment)
     }
 
     fn people(&self, addresses: &[String]) -> Vec<String> {

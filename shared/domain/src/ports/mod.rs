@@ -4,6 +4,7 @@
 mod access;
 mod announce;
 mod lifecycle;
+pub mod search;
 pub mod status;
 
 pub use access::AccessStore;

@@ -37,6 +37,7 @@ pub fn overview_page(view: &StatusView, zone: Tz) -> String {
         html! {
             div.status {
                 (header("Release status", subtitle, clock, false))
+                (super::search_box(""))
                 (live_now(&view.environments, clock))
                 (in_flight(&view.in_flight, clock))
                 (recent(&view.recent_releases, clock))
