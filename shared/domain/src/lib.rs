@@ -20,6 +20,7 @@ pub mod reconcile;
 pub mod redact;
 pub mod redeploy;
 pub mod release;
+pub mod subscription;
 pub mod version;
 pub mod web;
 

@@ -3,8 +3,10 @@
 
 mod lifecycle;
 pub mod status;
+mod subscriptions;
 
 pub use lifecycle::*;
+pub use subscriptions::SubscriptionStore;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
