@@ -13,6 +13,8 @@
 //! | Rejected package | `PACKAGE#<component>` | `VERSION#<version>#REFUSED#<etag>#<key hash>` | `REJECTED` / `<rejected_at>#<key>` |
 //! | Rejected package, key naming no component or version | `REJECTED#<key>` | `<etag>` | as above |
 //!
+//! Subscriptions and notice markers: see `subscriptions.rs`.
+//!
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.
 
@@ -24,6 +26,7 @@ mod leases;
 mod lifecycle;
 pub mod status;
 mod store;
+mod subscriptions;
 mod transact;
 
 pub use items::{PK, SK, key, release_key};

@@ -14,12 +14,13 @@ pub trait SubscriptionStore: Send + Sync {
     /// Keeps `pending` unless a confirmed subscription holds its id (then `false`, and nothing
     /// changes): a pending or ended one is replaced, with new links.
     async fn put_pending(&self, pending: &Subscription) -> Result<bool, BatonError>;
-    /// Confirms the pending subscription `id` if its confirmation hash is still
-    /// `confirm_hash`; `false` if it was not (confirmed meanwhile, or replaced).
-    async fn confirm(&self, id: &str, confirm_hash: &str, at: DateTime<Utc>) -> Result<bool, BatonError>;
-    /// Ends subscription `id` if its unsubscribe hash is `unsubscribe_hash`: it is listed
-    /// under its topic no more. `false` if the hash did not match.
-    async fn unsubscribe(&self, id: &str, unsubscribe_hash: &str, at: DateTime<Utc>) -> Result<bool, BatonError>;
+    /// Confirms `pending` (as read) if it is still pending with the same confirmation link: it
+    /// is listed under its topic from now on. `false` if it was not (confirmed meanwhile, or
+    /// replaced by a newer subscription).
+    async fn confirm(&self, pending: &Subscription, at: DateTime<Utc>) -> Result<bool, BatonError>;
+    /// Ends `subscription` (as read) if it still has the same unsubscribe link: it is listed
+    /// under its topic no more. `false` if it has not.
+    async fn unsubscribe(&self, subscription: &Subscription, at: DateTime<Utc>) -> Result<bool, BatonError>;
     /// The confirmed subscriptions listed under `topic` ([`crate::subscription::Scope::topic`]).
     async fn subscribers(&self, topic: &str) -> Result<Vec<Subscription>, BatonError>;
     /// Marks that `address` is told about `notice`; `false` if it was marked already (told
