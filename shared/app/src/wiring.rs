@@ -138,8 +138,23 @@ pub fn deploy_pages(ctx: &AwsContext, config: Config) -> AwsDeployPages {
 
 /// The status handler on AWS.
 pub type AwsStatus = crate::status::Status<Config, DynamoStore>;
+/// The status function on AWS: the status pages, subscriptions and the weekly digest.
+pub type AwsStatusFunction = crate::status::subscriptions::WithSubscriptions<Config, DynamoStore, SesMailer>;
 
-/// Builds the status handler.
-pub fn status(ctx: &AwsContext, config: Config) -> AwsStatus {
-    crate::status::Status::new(config, store(ctx))
+/// Builds the status function.
+pub fn status(ctx: &AwsContext, config: Config) -> AwsStatusFunction {
+    use crate::status::subscriptions::{Subscriptions, WithSubscriptions};
+    WithSubscriptions::new(
+        crate::status::Status::new(config.clone(), store(ctx)),
+        Subscriptions::new(config, store(ctx), SesMailer::new(ctx.sesv2())),
+        crate::subscribers::digest::WeeklyDigest::new(store(ctx), SesMailer::new(ctx.sesv2())),
+    )
+}
+
+/// The "live" notices on AWS, for the announce function's listeners.
+pub type AwsLiveNotices = crate::subscribers::live::LiveNotices<Config, DynamoStore, SesMailer>;
+
+/// Builds the "live" notices listener.
+pub fn live_notices(ctx: &AwsContext, config: Config) -> AwsLiveNotices {
+    crate::subscribers::live::LiveNotices::new(config, store(ctx), SesMailer::new(ctx.sesv2()))
 }

@@ -22,9 +22,10 @@ use crate::release::{Release, ReleaseId};
 
 /// How long a confirmation link lasts.
 pub const CONFIRM_TTL: Duration = Duration::hours(24);
-/// How long a notice marker (and an unsubscribed record) is kept before the table's TTL
-/// removes it: long past any redelivery of the event it guards.
-pub const KEEP_MARKERS: Duration = Duration::days(30);
+/// How long a notice marker (and an ended subscription) is kept before the table's TTL removes
+/// it: long past any redelivery of the event it guards, and as long as the unsubscribe link of
+/// the mail it marks keeps working.
+pub const KEEP_MARKERS: Duration = Duration::days(400);
 /// Longest address accepted (RFC 5321's path limit).
 pub const MAX_ADDRESS_LEN: usize = 254;
 /// Length of a subscription id: 32 hex digits.
@@ -311,12 +312,46 @@ pub fn confirm_link(public_url: &str, id: &str, token: &str) -> String {
     )
 }
 
-/// `{public_url}/subscriptions/unsubscribe?id=..&token=..`.
-pub fn unsubscribe_link(public_url: &str, id: &str, token: &str) -> String {
+/// `{public_url}/subscriptions/unsubscribe?id=..&token=..`: the subscription's own link (in the
+/// confirmation mail), or, with `notice`, the link of one notification mail.
+pub fn unsubscribe_link(public_url: &str, id: &str, notice: Option<&str>, token: &str) -> String {
+    let notice = notice.map(|n| format!("&notice={n}")).unwrap_or_default();
     format!(
-        "{}{PATH}/unsubscribe?id={id}&token={token}",
+        "{}{PATH}/unsubscribe?id={id}{notice}&token={token}",
         public_url.trim_end_matches('/')
     )
+}
+
+/// The mark that one address was told about one event (or week's digest). It keeps the hash of
+/// that mail's own unsubscribe token: only hashes are stored, so a notification cannot reuse
+/// the token of the subscription's link; each mail gets its own, checked against its mark.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeMark {
+    /// [`notice_key`] or [`digest_key`].
+    pub notice: String,
+    /// Who was told.
+    pub address: String,
+    /// The subscription the mail was sent for (none for an approver's mail).
+    pub subscription: Option<String>,
+    /// SHA-256 of the mail's unsubscribe token.
+    pub unsubscribe_hash: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl NoticeMark {
+    /// Whether `token` is the unsubscribe token of the mail this marks, for `subscription`.
+    pub fn unsubscribes(&self, subscription: &str, token: &str) -> bool {
+        let hash = self.unsubscribe_hash.as_deref().unwrap_or_default();
+        self.subscription.as_deref() == Some(subscription)
+            && !hash.is_empty()
+            && constant_time_eq(hash, &token_hash(token))
+    }
+}
+
+/// Whether `text` has the form of a notice key, checked before any lookup.
+pub fn is_notice_key(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 64 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// The headers that let a mail client offer one-click unsubscribe (RFC 2369, RFC 8058).

@@ -7,6 +7,7 @@ mod deploy_again;
 mod feed;
 mod overview;
 mod release;
+pub mod subscribe;
 
 pub use deploy_again::{DeployAgain, RedeployTarget};
 pub use feed::{feed, feed_with};

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use baton_domain::BatonError;
 use baton_domain::ports::SubscriptionStore;
-use baton_domain::subscription::{KEEP_MARKERS, Subscription, SubscriptionState};
+use baton_domain::subscription::{KEEP_MARKERS, NoticeMark, Subscription, SubscriptionState};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,15 @@ struct SubscriptionItem {
     entity: String,
     #[serde(flatten)]
     subscription: Subscription,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NoticeItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    #[serde(flatten)]
+    mark: NoticeMark,
 }
 
 #[async_trait]
@@ -102,23 +111,23 @@ impl SubscriptionStore for DynamoStore {
         }
     }
 
-    async fn unsubscribe(&self, subscription: &Subscription, at: DateTime<Utc>) -> Result<bool, BatonError> {
+    async fn unsubscribe(&self, id: &str, at: DateTime<Utc>) -> Result<(), BatonError> {
         let update = self
             .db()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(subscription_key(&subscription.id)))
+            .set_key(Some(subscription_key(id)))
             .update_expression("SET #st = :ended, expires_at = :exp REMOVE gsi1pk, gsi1sk")
-            .condition_expression("unsubscribe_hash = :h")
+            .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#st", "state")
             .expression_attribute_values(":ended", s("unsubscribed"))
-            .expression_attribute_values(":h", s(&subscription.unsubscribe_hash))
             .expression_attribute_values(":exp", epoch(at + KEEP_MARKERS))
             .send()
             .await;
         match update {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional_failure(&e) => Ok(false),
+            // Gone already (its TTL ran out): nothing left to end.
+            Ok(_) => Ok(()),
+            Err(e) if is_conditional_failure(&e) => Ok(()),
             Err(e) => Err(sdk_error("ending a subscription", e)),
         }
     }
@@ -152,11 +161,14 @@ impl SubscriptionStore for DynamoStore {
         }
     }
 
-    async fn claim_notice(&self, notice: &str, address: &str, at: DateTime<Utc>) -> Result<bool, BatonError> {
-        let mut item = key(format!("NOTICE#{notice}"), address);
-        item.insert("entity".into(), s("notice"));
-        item.insert("at".into(), s(at.to_rfc3339()));
-        item.insert("expires_at".into(), epoch(at + KEEP_MARKERS));
+    async fn claim_notice(&self, mark: &NoticeMark) -> Result<bool, BatonError> {
+        let mut item = to_item(&NoticeItem {
+            pk: format!("NOTICE#{}", mark.notice),
+            sk: mark.address.clone(),
+            entity: "notice".into(),
+            mark: mark.clone(),
+        })?;
+        item.insert("expires_at".into(), epoch(mark.at + KEEP_MARKERS));
         let put = self
             .db()
             .put_item()
@@ -169,6 +181,16 @@ impl SubscriptionStore for DynamoStore {
             Ok(_) => Ok(true),
             Err(e) if is_conditional_failure(&e) => Ok(false),
             Err(e) => Err(sdk_error("marking a notice", e)),
+        }
+    }
+
+    async fn notice_mark(&self, notice: &str, address: &str) -> Result<Option<NoticeMark>, BatonError> {
+        match self
+            .get(key(format!("NOTICE#{notice}"), address), "a notice mark")
+            .await?
+        {
+            Some(item) => Ok(Some(from_item::<NoticeItem>(item)?.mark)),
+            None => Ok(None),
         }
     }
 

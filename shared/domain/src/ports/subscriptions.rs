@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::error::BatonError;
-use crate::subscription::Subscription;
+use crate::subscription::{NoticeMark, Subscription};
 
 /// Subscriptions (DESIGN §3.7) and notice markers.
 #[async_trait]
@@ -18,14 +18,15 @@ pub trait SubscriptionStore: Send + Sync {
     /// is listed under its topic from now on. `false` if it was not (confirmed meanwhile, or
     /// replaced by a newer subscription).
     async fn confirm(&self, pending: &Subscription, at: DateTime<Utc>) -> Result<bool, BatonError>;
-    /// Ends `subscription` (as read) if it still has the same unsubscribe link: it is listed
-    /// under its topic no more. `false` if it has not.
-    async fn unsubscribe(&self, subscription: &Subscription, at: DateTime<Utc>) -> Result<bool, BatonError>;
+    /// Ends subscription `id` (if it still exists): it is listed under its topic no more.
+    async fn unsubscribe(&self, id: &str, at: DateTime<Utc>) -> Result<(), BatonError>;
     /// The confirmed subscriptions listed under `topic` ([`crate::subscription::Scope::topic`]).
     async fn subscribers(&self, topic: &str) -> Result<Vec<Subscription>, BatonError>;
-    /// Marks that `address` is told about `notice`; `false` if it was marked already (told
-    /// before: send nothing).
-    async fn claim_notice(&self, notice: &str, address: &str, at: DateTime<Utc>) -> Result<bool, BatonError>;
+    /// Marks that `mark.address` is told about `mark.notice`; `false` if it was marked already
+    /// (told before: send nothing).
+    async fn claim_notice(&self, mark: &NoticeMark) -> Result<bool, BatonError>;
+    /// The mark of `address` being told about `notice`, if any.
+    async fn notice_mark(&self, notice: &str, address: &str) -> Result<Option<NoticeMark>, BatonError>;
     /// Removes the mark of a notice whose mail could not be sent, so a redelivery tries again.
     async fn drop_notice(&self, notice: &str, address: &str) -> Result<(), BatonError>;
 }

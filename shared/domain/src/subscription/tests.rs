@@ -214,7 +214,11 @@ fn only_hashes_of_the_tokens_are_kept() {
 
 #[test]
 fn links_and_one_click_headers() {
-    let link = unsubscribe_link("https://baton.example.com/", "abc", "t0k");
+    let link = unsubscribe_link("https://baton.example.com/", "abc", None, "t0k");
+    assert_eq!(
+        unsubscribe_link("https://baton.example.com", "abc", Some("live-1"), "t"),
+        "https://baton.example.com/subscriptions/unsubscribe?id=abc&notice=live-1&token=t"
+    );
     assert_eq!(
         link,
         "https://baton.example.com/subscriptions/unsubscribe?id=abc&token=t0k"
@@ -274,4 +278,30 @@ fn the_digest_key_names_the_iso_week() {
     assert_eq!(digest_key(t0()), "digest-2026-W10");
     assert_eq!(digest_key(t0() + Duration::days(6)), "digest-2026-W10");
     assert_eq!(digest_key(t0() + Duration::days(7)), "digest-2026-W11");
+}
+
+#[test]
+fn a_notice_mark_unsubscribes_with_its_own_token_for_its_own_subscription() {
+    let mark = NoticeMark {
+        notice: "live-1".into(),
+        address: "ann@example.com".into(),
+        subscription: Some("sub-a".into()),
+        unsubscribe_hash: Some(token_hash("mail-token")),
+        at: t0(),
+    };
+    assert!(mark.unsubscribes("sub-a", "mail-token"));
+    assert!(!mark.unsubscribes("sub-a", "forged"));
+    assert!(
+        !mark.unsubscribes("sub-b", "mail-token"),
+        "another subscription of the same address"
+    );
+    let approver = NoticeMark {
+        subscription: None,
+        unsubscribe_hash: None,
+        ..mark
+    };
+    assert!(!approver.unsubscribes("sub-a", ""));
+    assert!(is_notice_key(&notice_key(&live_event("PROD", t0()))));
+    assert!(is_notice_key(&digest_key(t0())));
+    assert!(!is_notice_key("a/b") && !is_notice_key(""));
 }
