@@ -26,6 +26,10 @@ from growing with the data it holds. Same behaviour, less work:
    execution stopped while a Map iteration waited on a task token could end `FAILED` with
    `States.Runtime` (the iteration's abort, re-raised under a custom error name that may not
    begin with "States."), where AWS always reports `ABORTED`. Seen in CI's fault battery.
+6. DynamoDB TransactWriteItems that fails leaves nothing in the table's stream. moto 5.2.5 writes
+   the transaction's items one by one, each adding its stream record, and on a failure undoes
+   the items but not their records: a stream reader (the runner's event source mapping) would
+   announce a timeline event that was never written. The records it added are dropped with it.
 
 Everything else is moto's own `moto_server`.
 
@@ -93,6 +97,7 @@ def transact_write_items(self, transact_items):
         if target is not None:
             table, hash_key, range_key = target
             undo.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    streams = {id(t): (t, len(t.stream_shard.items)) for t, *_ in undo if t.stream_shard is not None}
     try:
         return _moto_transact_write_items(self, transact_items)
     except Exception:
@@ -103,6 +108,10 @@ def transact_write_items(self, transact_items):
                 table.items[hash_key][range_key] = previous
             else:
                 table.items[hash_key] = previous
+        # After the undo, whose deletes add records of their own.
+        for table, length in streams.values():
+            if table.stream_shard is not None:
+                del table.stream_shard.items[length:]
         raise
 
 

@@ -43,6 +43,8 @@ pub struct LocalFunction {
     pub binary: String,
     /// SQS event sources.
     pub sqs: Vec<SqsSource>,
+    /// DynamoDB stream event sources (the on-failure destination given as a queue name).
+    pub streams: Vec<crate::streams::StreamSource>,
     /// HTTP routes.
     pub http: Vec<HttpRoute>,
     /// EventBridge rules' event patterns (resolved).
@@ -106,6 +108,7 @@ impl Registry {
                 r.properties.pointer("/Environment/Variables").unwrap_or(&Value::Null),
             ));
             let mut sqs = Vec::new();
+            let mut streams = Vec::new();
             let mut http = Vec::new();
             let mut event_patterns = Vec::new();
             for (_, event) in r
@@ -137,6 +140,7 @@ impl Registry {
                             .to_ascii_uppercase(),
                         path: p.get("Path").and_then(Value::as_str).unwrap_or("/{proxy+}").to_string(),
                     }),
+                    Some("DynamoDB") => streams.push(stream_source(&r.logical_id, &p)?),
                     Some("EventBridgeRule") => {
                         event_patterns.push(p.get("Pattern").cloned().unwrap_or(Value::Null));
                     }
@@ -155,6 +159,7 @@ impl Registry {
                 name: r.name.clone(),
                 binary,
                 sqs,
+                streams,
                 http,
                 event_patterns,
                 env,
@@ -196,6 +201,55 @@ impl Registry {
     }
 }
 
+/// A `DynamoDB` event of the template as a stream source: the table named by the stream's ARN
+/// (`arn:...:table/<name>/stream/...`), the filters' patterns parsed.
+fn stream_source(function: &str, p: &Value) -> Result<crate::streams::StreamSource> {
+    let stream = p.get("Stream").and_then(Value::as_str).unwrap_or_default();
+    let Some(table_name) = stream.split(":table/").nth(1).and_then(|t| t.split('/').next()) else {
+        bail!("{function}: DynamoDB event Stream {stream:?} is not a table's stream ARN");
+    };
+    let mut filters = Vec::new();
+    for f in p
+        .pointer("/FilterCriteria/Filters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let pattern = f.get("Pattern").and_then(Value::as_str).unwrap_or_default();
+        filters.push(
+            serde_json::from_str(pattern)
+                .map_err(|e| anyhow::anyhow!("{function}: FilterCriteria pattern {pattern:?} is not JSON: {e}"))?,
+        );
+    }
+    Ok(crate::streams::StreamSource {
+        table_name: table_name.to_string(),
+        batch_size: p
+            .get("BatchSize")
+            .and_then(Value::as_u64)
+            .unwrap_or(100)
+            .clamp(1, 10_000) as usize,
+        filters,
+        report_failures: p
+            .get("FunctionResponseTypes")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|x| x == "ReportBatchItemFailures")),
+        bisect: p
+            .get("BisectBatchOnFunctionError")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        max_retries: p
+            .get("MaximumRetryAttempts")
+            .and_then(Value::as_i64)
+            .filter(|n| *n >= 0)
+            .map(|n| n as u32),
+        on_failure_queue: p
+            .pointer("/DestinationConfig/OnFailure/Destination")
+            .and_then(Value::as_str)
+            .and_then(|arn| arn.rsplit(':').next())
+            .map(str::to_string),
+    })
+}
+
 /// The handler a function binary runs, built exactly as its `main` builds it.
 fn handler_for(binary: &str, env: &BTreeMap<String, String>, sdk: &SdkConfig) -> Result<Arc<dyn Function>> {
     let settings =
@@ -214,6 +268,7 @@ fn handler_for(binary: &str, env: &BTreeMap<String, String>, sdk: &SdkConfig) ->
         "deploy-cloudhub" => Arc::new(wiring::deploy_cloudhub(&ctx, config)),
         "deploy-pages" => Arc::new(wiring::deploy_pages(&ctx, config)),
         "status" => Arc::new(wiring::status(&ctx, config)),
+        "announce" => Arc::new(wiring::announce(&ctx, config)),
         other => bail!(
             "the template builds a function from binary '{other}', which the local stack does not know; add it to infra/local/src/functions.rs"
         ),

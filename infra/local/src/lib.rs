@@ -13,6 +13,7 @@ pub mod moto;
 pub mod outbox;
 pub mod poller;
 pub mod provision;
+pub mod streams;
 pub mod template;
 
 use std::collections::BTreeMap;
@@ -160,6 +161,8 @@ pub struct LocalStack {
     pub aws_faults: faults::FaultInjector,
     moto: Moto,
     sqs_pollers: bool,
+    /// How far each table's stream has been delivered, kept across host restarts.
+    stream_positions: streams::StreamPositions,
     /// Where the servers find the functions' host running now.
     functions: functions::FunctionSlot,
     /// Stops the functions' host: its pollers and watchers.
@@ -218,7 +221,11 @@ impl LocalStack {
             .with_context(|| format!("starting the Anypoint simulator on port {}", options.anypoint_port))?;
 
         let sdk = local_sdk_config(&aws_endpoint, &options.region).await;
-        let parameters = BTreeMap::from([("ArtefactBucketName".to_string(), options.bucket.clone())]);
+        let parameters = BTreeMap::from([
+            ("ArtefactBucketName".to_string(), options.bucket.clone()),
+            // Failed webhook deliveries are tried again after 1s, 2s, 4s...: tests wait seconds.
+            ("WebhookRetryBaseSeconds".to_string(), "1".to_string()),
+        ]);
         let template = Template::load(
             &options.root.join("template.yaml"),
             &options.stack_name,
@@ -243,6 +250,7 @@ impl LocalStack {
             aws_faults: faults::FaultInjector::default(),
             moto,
             sqs_pollers: options.sqs_pollers,
+            stream_positions: streams::StreamPositions::default(),
             functions: functions::FunctionSlot::default(),
             stop,
             tasks: Vec::new(),
@@ -321,6 +329,28 @@ impl LocalStack {
                         self.stop.subscribe(),
                     )));
                 }
+            }
+        }
+        // DynamoDB stream event source mappings, read from moto's stream API.
+        for function in polled {
+            for source in &function.streams {
+                let mut source = source.clone();
+                source.on_failure_queue = source
+                    .on_failure_queue
+                    .map(|name| format!("{}/{}/{name}", self.aws_endpoint, template::ACCOUNT_ID));
+                let clients = streams::StreamClients {
+                    moto_url: self.moto.url.clone(),
+                    http: reqwest::Client::new(),
+                    sqs: sqs.clone(),
+                    region: self.region.clone(),
+                    positions: self.stream_positions.clone(),
+                };
+                self.tasks.push(tokio::spawn(streams::run(
+                    clients,
+                    source,
+                    function.handler.clone(),
+                    self.stop.subscribe(),
+                )));
             }
         }
         // EventBridge rules on Step Functions status changes, served by watching executions.

@@ -138,6 +138,14 @@ async fn create_table(table: &Resource, clients: &Clients) -> Result<()> {
                 .build()?,
         );
     }
+    if let Some(view) = text(p, "/StreamSpecification/StreamViewType") {
+        request = request.stream_specification(
+            aws_sdk_dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::from(view.as_str()))
+                .build()?,
+        );
+    }
     request.send().await?;
     if let Some(attribute) = text(p, "/TimeToLiveSpecification/AttributeName") {
         clients

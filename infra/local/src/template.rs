@@ -212,6 +212,9 @@ impl Resolver {
     fn get_att(&self, id: &str, attribute: &str) -> Result<String> {
         match attribute {
             "Arn" => self.arn(id),
+            // The real label is a timestamp known once the table exists: the stream poller finds
+            // the stream by its table's name.
+            "StreamArn" => Ok(format!("{}/stream/local", self.arn(id)?)),
             "QueueName" | "Name" => Ok(self
                 .physical
                 .get(id)

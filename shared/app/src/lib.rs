@@ -2,6 +2,7 @@
 //! and the glue that runs one on the Lambda runtime. The local stack calls the same
 //! handlers in process.
 
+pub mod announce;
 pub mod approve;
 pub mod deliver;
 pub mod deploy_cloudhub;

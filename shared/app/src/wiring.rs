@@ -158,3 +158,11 @@ pub type AwsLiveNotices = crate::subscribers::live::LiveNotices<Config, DynamoSt
 pub fn live_notices(ctx: &AwsContext, config: Config) -> AwsLiveNotices {
     crate::subscribers::live::LiveNotices::new(config, store(ctx), SesMailer::new(ctx.sesv2()))
 }
+
+/// The announce handler on AWS: the table's stream to every listener.
+pub type AwsAnnounce = crate::announce::Announce;
+
+/// Builds the announce handler. A new listener is one more entry in this list.
+pub fn announce(_ctx: &AwsContext, _config: Config) -> AwsAnnounce {
+    crate::announce::Announce::new(vec![])
+}

@@ -42,6 +42,9 @@ pub struct BatonConfig {
     /// windows and scheduled deployments are written in. JSON stays UTC. Default `UTC`.
     #[serde(default = "default_timezone")]
     pub timezone: String,
+    /// Who else is told what happens to releases (webhooks).
+    #[serde(default, skip_serializing_if = "notifications::NotificationsConfig::is_empty")]
+    pub notifications: notifications::NotificationsConfig,
 }
 
 fn default_timezone() -> String {
@@ -486,6 +489,7 @@ fn is_environment_name(name: &str) -> bool {
 }
 
 pub mod limits;
+pub mod notifications;
 mod validate;
 
 #[cfg(test)]

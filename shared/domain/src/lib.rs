@@ -23,6 +23,7 @@ pub mod release;
 pub mod subscription;
 pub mod version;
 pub mod web;
+pub mod webhook;
 
 pub use config::BatonConfig;
 pub use error::{BatonError, ErrorKind};

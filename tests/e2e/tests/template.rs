@@ -59,6 +59,12 @@ const ALLOWED: &[Allowed] = &[
                  stack is deployed, so deploy-cloudhub reads them under one operator-chosen prefix",
     },
     Allowed {
+        resource: "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:baton/webhooks/*",
+        actions: &["secretsmanager:GetSecretValue"],
+        reason: "webhook signing secrets are named in baton.yaml, unknown when the stack is deployed; Baton \
+                 refuses any hook whose secret lies outside baton/webhooks/, so announce reads only there",
+    },
+    Allowed {
         resource: "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:${<Function>}:*",
         actions: &["logs:CreateLogStream", "logs:PutLogEvents"],
         reason: "Lambda names a function's log streams at run time; `:*` covers the streams of that one \

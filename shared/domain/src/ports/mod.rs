@@ -1,10 +1,12 @@
 //! The ports: what handlers need from the outside world. Adapters implement them (DynamoDB,
 //! S3, Step Functions); handlers depend only on these traits.
 
+mod announce;
 mod lifecycle;
 pub mod status;
 mod subscriptions;
 
+pub use announce::*;
 pub use lifecycle::*;
 pub use subscriptions::SubscriptionStore;
 

@@ -18,7 +18,7 @@ pub use build::overview_lookup;
 pub use figures::{DeliveryFigures, DurationFigure, FIGURES_WINDOW_DAYS};
 pub use package_verdict::{PackageRecord, PackageVerdictView, REFUSALS_PER_VERSION, RegisteredPackage};
 pub use view::*;
-pub use words::{in_flight, outcome};
+pub use words::{event_summary, in_flight, outcome};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
