@@ -163,6 +163,6 @@ pub fn live_notices(ctx: &AwsContext, config: Config) -> AwsLiveNotices {
 pub type AwsAnnounce = crate::announce::Announce;
 
 /// Builds the announce handler. A new listener is one more entry in this list.
-pub fn announce(_ctx: &AwsContext, _config: Config) -> AwsAnnounce {
-    crate::announce::Announce::new(vec![])
+pub fn announce(ctx: &AwsContext, config: Config) -> AwsAnnounce {
+    crate::announce::Announce::new(vec![Arc::new(live_notices(ctx, config))])
 }

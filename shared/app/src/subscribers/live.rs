@@ -4,8 +4,9 @@
 
 use std::collections::HashSet;
 
+use async_trait::async_trait;
 use baton_domain::BatonError;
-use baton_domain::ports::{ConfigSource, Mailer, ReleaseEvent, ReleaseStore, SubscriptionStore};
+use baton_domain::ports::{ConfigSource, EventListener, Mailer, ReleaseEvent, ReleaseStore, SubscriptionStore};
 use baton_domain::subscription::{live_in, live_topics, notice_key};
 use baton_html::mail::subscription as mails;
 
@@ -28,12 +29,20 @@ where
     pub fn new(config: C, store: S, mailer: M) -> Self {
         LiveNotices { config, store, mailer }
     }
+}
 
+#[async_trait]
+impl<C, S, M> EventListener for LiveNotices<C, S, M>
+where
+    C: ConfigSource,
+    S: SubscriptionStore + ReleaseStore,
+    M: Mailer,
+{
     /// Tells everyone concerned that `event`'s release is live, if it is a `live` event;
     /// anything else is ignored. Idempotent: a redelivered event mails nobody twice. An
     /// address whose mail fails makes the whole call fail (after trying the others), so the
     /// event is delivered again and that address tried again.
-    pub async fn on_event(&self, event: &ReleaseEvent) -> Result<(), BatonError> {
+    async fn on_event(&self, event: &ReleaseEvent) -> Result<(), BatonError> {
         let Some(environment) = live_in(event) else {
             return Ok(());
         };
