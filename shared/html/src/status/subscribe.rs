@@ -11,6 +11,9 @@ use maud::{Markup, html};
 
 use crate::page;
 
+// Options carry no `value`: an option's text is what it submits, and the page's other forms
+// (deploy again) are told apart by their `value="<env>"` fields.
+
 /// The overview's form: every release going live in an environment, every release changing a
 /// component, or the weekly digest. Posts to `subscriptions` (the status page is at `/`).
 pub fn overview_form(view: &StatusView) -> Markup {
@@ -30,7 +33,7 @@ pub fn overview_form(view: &StatusView) -> Markup {
                     "Tell me when a release is live in "
                     select name="environment" {
                         @for (i, env) in environments.iter().enumerate() {
-                            option value=(env) selected[i + 1 == environments.len()] { (env) }
+                            option selected[i + 1 == environments.len()] { (env) }
                         }
                     }
                 }
@@ -42,7 +45,7 @@ pub fn overview_form(view: &StatusView) -> Markup {
                     input type="hidden" name="scope" value="component";
                     label {
                         "Tell me whenever a release that changes "
-                        select name="component" { @for c in &components { option value=(c) { (c) } } }
+                        select name="component" { @for c in &components { option { (c) } } }
                         " goes live anywhere"
                     }
                     (email_field())
@@ -82,7 +85,7 @@ pub fn release_form(detail: &ReleaseDetail) -> Markup {
                         "Tell me when release " (s.number) " is live in "
                         select name="environment" {
                             @for (i, env) in waiting.iter().enumerate() {
-                                option value=(env) selected[i + 1 == waiting.len()] { (env) }
+                                option selected[i + 1 == waiting.len()] { (env) }
                             }
                         }
                     }
