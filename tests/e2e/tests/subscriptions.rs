@@ -161,6 +161,18 @@ async fn subscribing_takes_a_confirmed_opt_in_and_tells_nobody_who_is_subscribed
     assert!(h.entities("subscription").await?.is_empty());
     assert!(h.mails().is_empty(), "{:?}", h.mails());
 
+    // The status page offers the forms: plain POSTs, no script, under the strict CSP.
+    let overview = h.get("/").await?;
+    for says in [
+        r#"action="subscriptions""#,
+        r#"name="email""#,
+        r#"value="digest""#,
+        "Tell me when a release is live in",
+    ] {
+        assert!(overview.body.contains(says), "{says}: {}", overview.body);
+    }
+    assert!(!overview.body.contains("<script"));
+
     // Subscribe: the same page for everyone, a confirmation mailed.
     let form = [("email", " Ann@Example.com "), ("environment", "PROD")];
     let first = post(&h, "/subscriptions", &form).await?;
