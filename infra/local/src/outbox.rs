@@ -1,6 +1,6 @@
 //! The local outbox: every mail the functions send through SES, captured as the runner
 //! forwards it to moto, shown at `/_local/outbox` (HTML, links clickable) and
-//! `/_local/outbox.json` (recipient, subject, text, links, attachments).
+//! `/_local/outbox.json` (recipient, subject, text, links, attachments, a raw message's headers).
 //!
 //! SES v2 takes a mail as `Simple` content (subject and bodies as JSON) or as `Raw` content (a
 //! whole MIME message, base64 in the JSON; what Baton sends when a mail has attachments). moto
@@ -30,6 +30,9 @@ pub struct SentMail {
     pub links: Vec<String>,
     /// Files attached (only a raw message has any).
     pub attachments: Vec<SentAttachment>,
+    /// The message's own header fields, as sent (only a raw message has them), e.g.
+    /// `List-Unsubscribe`. Values are unfolded and trimmed.
+    pub headers: Vec<(String, String)>,
     /// When the runner saw it (RFC 3339).
     pub sent_at: String,
 }
@@ -72,6 +75,7 @@ pub fn capture(outbox: &Outbox, body: &[u8]) {
         text: text_of("/Content/Simple/Body/Text/Data"),
         links: Vec::new(),
         attachments: Vec::new(),
+        headers: Vec::new(),
         sent_at: chrono::Utc::now().to_rfc3339(),
     };
     if let Some(raw) = request.pointer("/Content/Raw/Data").and_then(Value::as_str) {
@@ -102,6 +106,10 @@ fn read_raw(mail: &mut SentMail, raw: &str) {
     if mail.to.is_empty() {
         mail.to = address(message.to());
     }
+    mail.headers = message
+        .headers_raw()
+        .map(|(name, value)| (name.to_string(), value.replace(['\r', '\n'], "").trim().to_string()))
+        .collect();
     mail.subject = message.subject().unwrap_or_default().to_string();
     mail.text = message.body_text(0).unwrap_or_default().into_owned();
     for part in message.attachments() {
@@ -228,6 +236,7 @@ mod tests {
                 content_type: "text/calendar; charset=UTF-8".into(),
                 content: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
             }],
+            headers: Vec::new(),
         };
         let raw = baton_aws::mime::message("baton@example.com", &mail, chrono::Utc::now(), "t0");
         let body = serde_json::json!({
@@ -250,6 +259,35 @@ mod tests {
             "text/calendar; charset=utf-8; method=publish"
         );
         assert_eq!(attached[0].content, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n");
+    }
+
+    #[test]
+    fn a_raw_message_shows_its_headers() {
+        use baton_domain::ports::Mail;
+        let mut mail = Mail::new("ann@example.com", "Live".into(), "t".into(), "<p>t</p>".into());
+        mail.headers = vec![
+            (
+                "List-Unsubscribe".into(),
+                "<http://127.0.0.1:3000/subscriptions/unsubscribe?id=a&token=b>".into(),
+            ),
+            ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
+        ];
+        let raw = baton_aws::mime::message("baton@example.com", &mail, chrono::Utc::now(), "t0");
+        let body = serde_json::json!({
+            "Content": {"Raw": {"Data": base64::engine::general_purpose::STANDARD.encode(raw)}}
+        });
+        let outbox = Outbox::default();
+        capture(&outbox, body.to_string().as_bytes());
+        let mails = outbox.lock().unwrap();
+        let header = |name: &str| mails[0].headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        assert_eq!(
+            header("List-Unsubscribe").as_deref(),
+            Some("<http://127.0.0.1:3000/subscriptions/unsubscribe?id=a&token=b>")
+        );
+        assert_eq!(
+            header("List-Unsubscribe-Post").as_deref(),
+            Some("List-Unsubscribe=One-Click")
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod redeploys;
 pub mod sqs_batch;
 pub mod status;
+pub mod subscribers;
 pub mod timeline;
 pub mod wiring;
 

@@ -1,10 +1,17 @@
 //! Personal links: one per approver and request, carrying a 256-bit token of which only the
-//! hash is kept (DESIGN §3.6). Approval requests, freeze overrides and failure questions all
-//! mint them here.
+//! hash is kept (DESIGN §3.6). Approval requests, freeze overrides, failure questions and
+//! subscriptions all mint them here.
 
 use baton_domain::BatonError;
 use baton_domain::approval::{token_from_bytes, token_hash};
 use baton_domain::ports::ApprovalStore;
+
+/// A new link token: 256 random bits, base64url. Only its hash is ever stored.
+pub fn new_token() -> Result<String, BatonError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| BatonError::internal(format!("no randomness for a link token: {e}")))?;
+    Ok(token_from_bytes(&bytes))
+}
 
 /// Mints `approver`'s link to request `id`, keeping the token's hash on the request (a new link
 /// replaces the approver's earlier one).

@@ -83,6 +83,7 @@ use crate::http::{HttpRequest, html_response, json_response};
 pub mod access;
 mod route;
 mod search;
+pub mod subscriptions;
 
 use access::Gate;
 use route::{BadRequest, Route, page_query, route};
@@ -143,7 +144,7 @@ where
 
     /// The overview: three reads at once (recent releases, pending sign-offs per environment,
     /// refused uploads), then one batched lookup of what those releases need.
-    async fn overview(&self, config: &BatonConfig) -> Result<StatusView, BatonError> {
+    pub(crate) async fn overview(&self, config: &BatonConfig) -> Result<StatusView, BatonError> {
         let pending = async {
             let mut all = Vec::new();
             for env in config.environment_names() {

@@ -140,15 +140,30 @@ pub fn deploy_pages(ctx: &AwsContext, config: Config) -> AwsDeployPages {
 pub type AwsSignIn = crate::status::access::SignIn<DynamoStore, SesMailer, SecretsManager>;
 /// The status handler on AWS.
 pub type AwsStatus = crate::status::Status<Config, DynamoStore, AwsSignIn>;
+/// The status function on AWS: the status pages, sign-in, subscriptions and the weekly digest.
+pub type AwsStatusFunction = crate::status::subscriptions::WithSubscriptions<Config, DynamoStore, SesMailer, AwsSignIn>;
 
-/// Builds the status handler.
-pub fn status(ctx: &AwsContext, config: Config) -> AwsStatus {
+/// Builds the status function.
+pub fn status(ctx: &AwsContext, config: Config) -> AwsStatusFunction {
+    use crate::status::subscriptions::{Subscriptions, WithSubscriptions};
     let sign_in = crate::status::access::SignIn::new(
         store(ctx),
         SesMailer::new(ctx.sesv2()),
         SecretsManager::new(ctx.secretsmanager()),
     );
-    crate::status::Status::new(config, store(ctx), sign_in)
+    WithSubscriptions::new(
+        crate::status::Status::new(config.clone(), store(ctx), sign_in),
+        Subscriptions::new(config, store(ctx), SesMailer::new(ctx.sesv2())),
+        crate::subscribers::digest::WeeklyDigest::new(store(ctx), SesMailer::new(ctx.sesv2())),
+    )
+}
+
+/// The "live" notices on AWS, for the announce function's listeners.
+pub type AwsLiveNotices = crate::subscribers::live::LiveNotices<Config, DynamoStore, SesMailer>;
+
+/// Builds the "live" notices listener.
+pub fn live_notices(ctx: &AwsContext, config: Config) -> AwsLiveNotices {
+    crate::subscribers::live::LiveNotices::new(config, store(ctx), SesMailer::new(ctx.sesv2()))
 }
 
 /// The announce function on AWS: the table's stream to every listener, and the webhooks queue's
@@ -166,9 +181,10 @@ pub type AwsWebhookDeliveries = crate::announce::webhooks::WebhookDeliveries<
 /// Builds the announce function. A new listener is one more entry in its list.
 pub fn announce(ctx: &AwsContext, config: Config) -> Result<AwsAnnounce, BatonError> {
     let queue = || baton_aws::SqsWebhookQueue::new(ctx.sqs(), ctx.settings.webhooks_queue_url.clone());
-    let listeners: Vec<Arc<dyn baton_domain::ports::EventListener>> = vec![Arc::new(
-        crate::announce::webhooks::WebhookListener::new(config.clone(), queue()),
-    )];
+    let listeners: Vec<Arc<dyn baton_domain::ports::EventListener>> = vec![
+        Arc::new(crate::announce::webhooks::WebhookListener::new(config.clone(), queue())),
+        Arc::new(live_notices(ctx, config.clone())),
+    ];
     Ok(WithDeliveries::new(
         crate::announce::Announce::new(listeners),
         crate::announce::webhooks::WebhookDeliveries::new(

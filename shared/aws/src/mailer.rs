@@ -41,10 +41,14 @@ fn content(text: &str) -> Result<Content, BatonError> {
         .map_err(|e| BatonError::internal(e.to_string()))
 }
 
-/// What SES sends: `Simple` (SES builds the MIME message) for a mail without attachments, else
-/// `Raw`, a MIME message of our own ([`crate::mime`]).
+/// What SES sends: `Simple` (SES builds the MIME message) for a mail without attachments or
+/// extra headers, else `Raw`, a MIME message of our own ([`crate::mime`]). Extra headers that
+/// could add headers of their own are refused, and nothing is sent.
 fn email_content(from: &str, mail: &Mail) -> Result<EmailContent, BatonError> {
-    if mail.attachments.is_empty() {
+    if let Some(problem) = crate::mime::header_problem(&mail.headers) {
+        return Err(BatonError::invalid(format!("mail to {} not sent: {problem}", mail.to)));
+    }
+    if mail.attachments.is_empty() && mail.headers.is_empty() {
         let message = Message::builder()
             .subject(content(&mail.subject)?)
             .body(

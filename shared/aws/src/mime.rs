@@ -1,4 +1,4 @@
-//! A [`Mail`] with attachments as a MIME message (RFC 2045–2049), for SES's raw content.
+//! A [`Mail`] with attachments or extra headers as a MIME message (RFC 2045–2049), for SES's raw content.
 //!
 //! ```text
 //! multipart/mixed
@@ -30,6 +30,11 @@ pub fn message(from: &str, mail: &Mail, date: DateTime<Utc>, token: &str) -> Str
     header(&mut out, "To", &single_line(&mail.to));
     header(&mut out, "Subject", &subject(&mail.subject));
     header(&mut out, "Date", &date.to_rfc2822());
+    for (name, value) in &mail.headers {
+        // The mailer refuses bad ones first ([`header_problem`]); dropping control characters
+        // here as well keeps any caller from starting a header of its own.
+        header(&mut out, &single_line(name), &single_line(value));
+    }
     header(&mut out, "MIME-Version", "1.0");
     header(
         &mut out,
@@ -61,6 +66,31 @@ pub fn message(from: &str, mail: &Mail, date: DateTime<Utc>, token: &str) -> Str
     }
     out.push_str(&format!("\r\n--{mixed}--\r\n"));
     out
+}
+
+/// Header fields a mail's extra headers may not set: the ones [`message`] writes itself, and
+/// recipients, which must all go through the SES destination.
+const RESERVED_HEADERS: [&str; 8] = ["from", "to", "cc", "bcc", "subject", "date", "mime-version", "sender"];
+
+/// What is wrong with a mail's extra headers, if anything: a name that is not a plain field
+/// name, one Baton writes itself (or `Content-*`), or a value with CR, LF or other control
+/// characters or non-ASCII text (which could start a header of its own, or need encoding).
+pub fn header_problem(headers: &[(String, String)]) -> Option<String> {
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b) && b != b':') {
+            return Some(format!("'{}' is not a mail header name", single_line(name)));
+        }
+        if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("content-") {
+            return Some(format!("the {name} header is Baton's own and cannot be set"));
+        }
+        if !value.bytes().all(|b| (32..=126).contains(&b) || b == b'\t') {
+            return Some(format!(
+                "the {name} header's value holds CR, LF, another control character or non-ASCII text"
+            ));
+        }
+    }
+    None
 }
 
 fn header(out: &mut String, name: &str, value: &str) {
@@ -161,6 +191,7 @@ mod tests {
                 content_type: "text/calendar; charset=UTF-8".into(),
                 content: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
             }],
+            headers: Vec::new(),
         }
     }
 
@@ -275,6 +306,45 @@ mod tests {
             out.starts_with("Content-Type: text/calendar; method=REQUEST; name=\"x.ics\"\r\n"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn extra_headers_go_in_the_head() {
+        let link = "<https://baton.example.com/subscriptions/unsubscribe?id=a&token=b>";
+        let with = Mail {
+            attachments: Vec::new(),
+            headers: vec![
+                ("List-Unsubscribe".into(), link.into()),
+                ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
+            ],
+            ..mail()
+        };
+        assert_eq!(header_problem(&with.headers), None);
+        let text = message("baton@example.com", &with, date(), "abc");
+        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        assert!(head.contains(&format!("\r\nList-Unsubscribe: {link}\r\n")), "{head}");
+        assert!(
+            head.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"),
+            "{head}"
+        );
+    }
+
+    #[test]
+    fn extra_headers_that_could_add_headers_are_refused() {
+        let bad = |name: &str, value: &str| header_problem(&[(name.to_string(), value.to_string())]);
+        assert!(bad("List-Unsubscribe", "<x>\r\nBcc: x@example.com").is_some_and(|p| p.contains("CR, LF")));
+        assert!(bad("List-Unsubscribe", "<x>\nBcc: x@example.com").is_some());
+        assert!(bad("X-Evil\r\nBcc", "x").is_some_and(|p| p.contains("not a mail header name")));
+        assert!(bad("Bcc", "x@example.com").is_some_and(|p| p.contains("Baton's own")));
+        assert!(bad("Content-Type", "text/plain").is_some());
+        assert!(bad("X-Note", "déjà").is_some());
+        // Even unchecked, the message keeps them on one line.
+        let sneaky = Mail {
+            headers: vec![("X-Note".into(), "a\r\nBcc: x@example.com".into())],
+            ..mail()
+        };
+        let text = message("baton@example.com", &sneaky, date(), "abc");
+        assert!(!text.contains("\r\nBcc:"), "{text}");
     }
 
     #[test]

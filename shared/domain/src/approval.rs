@@ -196,7 +196,7 @@ pub fn token_from_bytes(bytes: &[u8; 32]) -> String {
 }
 
 /// Compares two strings in time independent of where they differ.
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -22,6 +22,7 @@ pub mod redact;
 pub mod redeploy;
 pub mod release;
 pub mod search;
+pub mod subscription;
 pub mod version;
 pub mod web;
 pub mod webhook;

@@ -12,6 +12,7 @@ use crate::human_time;
 
 mod confirmation;
 mod failure;
+pub mod subscription;
 
 pub(crate) use failure::failure_reason;
 pub use failure::{FailureLinks, failure_question};
@@ -246,6 +247,7 @@ pub fn deployment_scheduled(s: &Scheduled<'_>) -> Mail {
             content_type: crate::ics::CONTENT_TYPE.to_string(),
             content: invitation.into_bytes(),
         }],
+        headers: Vec::new(),
     }
 }
 

@@ -8,6 +8,7 @@ mod feed;
 mod overview;
 mod release;
 mod search;
+pub mod subscribe;
 
 pub use deploy_again::{DeployAgain, RedeployTarget};
 pub use feed::{feed, feed_with};

@@ -279,6 +279,7 @@ async fn a_mail_with_an_ics_invitation_arrives_with_it_and_one_without_arrives_a
             content_type: ics::CONTENT_TYPE.into(),
             content: invitation.clone().into_bytes(),
         }],
+        headers: Vec::new(),
     };
     mailer.send("baton@example.com", &scheduled).await?;
     let plain = Mail {
@@ -287,6 +288,7 @@ async fn a_mail_with_an_ics_invitation_arrives_with_it_and_one_without_arrives_a
         text: format!("Plain as before: {link}\n"),
         html: "<p>Plain as before</p>".into(),
         attachments: Vec::new(),
+        headers: Vec::new(),
     };
     mailer.send("baton@example.com", &plain).await?;
 

@@ -15,6 +15,8 @@
 //! | Sign-in link, API token | see [`access`] | | |
 //! | Search index entry ([`search`]) | `SEARCH#<term>` | `<registered_at>#<component>#<version>` | |
 //!
+//! Subscriptions and notice markers: see `subscriptions.rs`.
+//!
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.
 
@@ -28,6 +30,7 @@ mod lifecycle;
 pub mod search;
 pub mod status;
 mod store;
+mod subscriptions;
 mod transact;
 mod webhooks;
 

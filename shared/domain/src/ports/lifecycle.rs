@@ -107,6 +107,9 @@ pub struct Mail {
     pub html: String,
     /// Files sent along, such as an `.ics` invitation; none for most mails.
     pub attachments: Vec<Attachment>,
+    /// Extra header fields, e.g. `List-Unsubscribe`; none for most mails. A value holding CR
+    /// or LF is refused by the mailer (it could start a header of its own).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Mail {
@@ -118,6 +121,7 @@ impl Mail {
             text,
             html,
             attachments: Vec::new(),
+            headers: Vec::new(),
         }
     }
 }

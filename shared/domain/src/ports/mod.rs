@@ -6,10 +6,12 @@ mod announce;
 mod lifecycle;
 pub mod search;
 pub mod status;
+mod subscriptions;
 
 pub use access::AccessStore;
 pub use announce::*;
 pub use lifecycle::*;
+pub use subscriptions::SubscriptionStore;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -43,6 +43,7 @@ pub fn overview_page(view: &StatusView, zone: Tz) -> String {
                 (recent(&view.recent_releases, clock))
                 (delivery(&view.delivery, clock))
                 (rejected(&view.rejected_packages, clock))
+                (super::subscribe::overview_form(view))
                 (footer("/api/status", clock))
             }
         },

@@ -63,6 +63,7 @@ pub fn release_page_with(detail: &ReleaseDetail, again: &DeployAgain, now: DateT
                 (contents(detail))
                 (deployments(&detail.deployments, clock))
                 (super::deploy_again::section(&s.id, s.number, again))
+                (super::subscribe::release_form(detail))
                 (timeline(detail, clock))
                 (facts(detail))
                 (footer(&format!("/api/releases/{}", s.id), clock))
