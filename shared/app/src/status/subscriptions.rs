@@ -151,6 +151,12 @@ where
                 "There is no release {release}; subscribe from the page of a release that exists."
             )));
         }
+        // A page for signed-in viewers only tells nothing by mail to anyone else: the same
+        // answer, and no mail, as sign-in gives an outsider.
+        if !config.access.is_public() && !baton_domain::access::may_sign_in(&config, &address) {
+            tracing::info!("subscription asked by an address that may not read; nothing sent");
+            return Ok(html_response(200, pages::check_mail_page(&scope.describe())));
+        }
         let (confirm_token, unsubscribe_token) = (new_token()?, new_token()?);
         let pending = Subscription::pending(&address, scope, Utc::now(), &confirm_token, &unsubscribe_token);
         if self.store.put_pending(&pending).await? {
