@@ -46,6 +46,9 @@ pub struct BatonConfig {
     /// internal links hidden).
     #[serde(default)]
     pub access: crate::access::AccessConfig,
+    /// How a new release waits for newer packages before anyone is asked (default: 30 s).
+    #[serde(default)]
+    pub release: release::ReleaseConfig,
 }
 
 fn default_timezone() -> String {
@@ -490,6 +493,7 @@ fn is_environment_name(name: &str) -> bool {
 }
 
 pub mod limits;
+pub mod release;
 mod validate;
 
 #[cfg(test)]
