@@ -3,6 +3,8 @@
 //!
 //! - `prepare` `{releaseId}`: the plan the state machine iterates: environments in lifecycle
 //!   order with their approval TTL, each with the deploy waves (backend first);
+//! - `settled` `{releaseId}`: after the settle window, `Baton.Superseded` if a newer release was
+//!   made meanwhile (`lifecycle/settle.rs`);
 //! - `acquire-lease` `{releaseId, environment, waitsLeft, freezeDeadline}`: `{"acquired": bool,
 //!   "frozen": bool, "until", ...}`; one deployment per environment at a time, none during a
 //!   freeze (see `lifecycle/lease.rs`);
@@ -48,6 +50,7 @@ mod lease;
 mod prepare;
 mod record;
 mod redeploys;
+mod settle;
 
 use finish::readable_cause;
 
@@ -321,6 +324,7 @@ where
                 Ok(json!({ "askAgain": env }))
             }
             "finish" => self.finish(&step, &config).await,
+            "settled" => self.settled(&step, &config).await,
             "await-freeze" => {
                 let env = Self::environment(&step, &config)?;
                 self.await_freeze(env, &step, &config).await

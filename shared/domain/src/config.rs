@@ -49,6 +49,9 @@ pub struct BatonConfig {
     /// Who else is told what happens to releases (webhooks).
     #[serde(default, skip_serializing_if = "notifications::NotificationsConfig::is_empty")]
     pub notifications: notifications::NotificationsConfig,
+    /// How a new release waits for newer packages before anyone is asked (default: 30 s).
+    #[serde(default)]
+    pub release: release::ReleaseConfig,
 }
 
 fn default_timezone() -> String {
@@ -494,6 +497,7 @@ fn is_environment_name(name: &str) -> bool {
 
 pub mod limits;
 pub mod notifications;
+pub mod release;
 mod validate;
 
 #[cfg(test)]

@@ -69,6 +69,9 @@ fn derive(all: &BTreeMap<String, Value>) -> Result<StepCosts> {
     let iteration = 2; // MapIterationStarted, MapIterationSucceeded
     let per_execution = 2 // ExecutionStarted, ExecutionSucceeded or Failed
         + sum(&["Prepare", "Environments", "Released", "Done"])?
+        // The settle window, and the ending of a release superseded within it (counted besides
+        // the others: an upper bound).
+        + sum(&["Settle?", "Settle", "Settled", "SettleSuperseded"])?
         // At most one of the other endings.
         + [sum(&["Stopped"])?, sum(&["Failed", "FailedStop"])?, sum(&["DeploymentFailed"])?]
             .into_iter()

@@ -60,6 +60,8 @@ where
             "pollSeconds": config.workflow.poll_seconds, "leaseWaitSeconds": config.workflow.lease_wait_seconds,
             "leaseWaits": config.lease_waits(), "freezeWaits": baton_domain::freeze::MAX_FREEZE_WAITS,
             "failureQuestions": guided_failure::MAX_QUESTIONS,
+            // A redeploy puts back what was approved before: nothing to collect.
+            "settleSeconds": if redeploy.is_some() { 0 } else { config.release.settle_seconds },
         }))
     }
 }

@@ -40,7 +40,7 @@ const RETRY_WAITS: [u64; 5] = [0, 2, 6, 14, 30];
 /// History events of one pass of each part of the state machine, retries included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepCosts {
-    /// Once per execution: preparing, the environments' map, the final steps.
+    /// Once per execution: preparing, the settle window, the environments' map, the final steps.
     pub per_execution: u64,
     /// Once per environment and round (pre-flight, approval, lease, re-plan, checks), besides
     /// what depends on the components.
@@ -68,7 +68,7 @@ pub struct StepCosts {
 
 /// The costs of `infra/statemachine/release.asl.json`.
 pub const STEP_COSTS: StepCosts = StepCosts {
-    per_execution: 70,
+    per_execution: 100,
     per_round: 180,
     per_component_round: 50,
     per_deployment: 120,
@@ -177,7 +177,7 @@ impl BatonConfig {
             events,
             lease_wait_events,
             poll_events,
-            duration: approval_time + rollouts + lease + freeze_time + question_time,
+            duration: self.release.settle() + approval_time + rollouts + lease + freeze_time + question_time,
             approval_time,
             freeze_time,
         }

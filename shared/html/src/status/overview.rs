@@ -178,6 +178,7 @@ fn step_label(w: &WaitingOn) -> &'static str {
         WaitingOn::Decision { .. } => "needs a decision",
         WaitingOn::Scheduled { .. } => "scheduled",
         WaitingOn::Starting => "starting",
+        WaitingOn::Collecting { .. } => "collecting",
         WaitingOn::NextStep { .. } => "moving on",
     }
 }
@@ -197,6 +198,7 @@ fn since(w: &WaitingOn, clock: Clock) -> Markup {
             @if let Some(expires) = expires_at { "; the request lapses " (time_at(*expires, clock)) }
         },
         WaitingOn::Freeze { until, .. } => html! { ", until " (time_at(*until, clock)) },
+        WaitingOn::Collecting { until } => html! { " until " (time_at(*until, clock)) },
         WaitingOn::Scheduled { at, .. } => html! { ": " (time_at(*at, clock)) },
         WaitingOn::Decision {
             expires_at: Some(until),

@@ -259,7 +259,13 @@ impl StatusView {
             .map(|(id, number, status)| {
                 let mine: Vec<&PendingSignOff> =
                     live_sign_offs.iter().copied().filter(|s| s.release_id == id).collect();
-                let waiting_on = waiting_on(config, now, &id, status, &mine, &looked.environments, looked);
+                let waiting_on = match waiting_on(config, now, &id, status, &mine, &looked.environments, looked) {
+                    WaitingOn::Starting => match page.releases.iter().find(|r| r.id == id) {
+                        Some(release) => super::words::starting(config, release, now),
+                        None => WaitingOn::Starting,
+                    },
+                    other => other,
+                };
                 InFlightView {
                     summary: waiting_on.summary(),
                     release: id,

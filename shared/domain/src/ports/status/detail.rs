@@ -193,7 +193,7 @@ impl ReleaseDetail {
                     .nth(1)
                     .map(|e| e.name.clone()),
             },
-            _ if release.status == ReleaseStatus::Created => WaitingOn::Starting,
+            _ if release.status == ReleaseStatus::Created => super::words::starting(config, release, now),
             _ => WaitingOn::NextStep {
                 environment: config.environments.first().map(|e| e.name.clone()),
             },

@@ -213,6 +213,12 @@ pub enum WaitingOn {
     },
     /// Its workflow, starting.
     Starting,
+    /// Its settle window (`release.settle_seconds`): it waits for the rest of a burst of
+    /// pushes before anyone is asked; a newer release within it replaces it.
+    Collecting {
+        /// When the window ends.
+        until: DateTime<Utc>,
+    },
     /// Baton's next step (a moment between two steps).
     NextStep {
         /// The environment it moves on to, if known.

@@ -24,6 +24,18 @@ pub fn outcome(status: ReleaseStatus) -> &'static str {
     }
 }
 
+/// What a starting release waits on: its settle window while that lasts (`Collecting`).
+pub fn starting(
+    config: &crate::BatonConfig,
+    release: &crate::Release,
+    now: chrono::DateTime<chrono::Utc>,
+) -> WaitingOn {
+    match config.release.collecting_until(release.created_at, now) {
+        Some(until) if release.status == ReleaseStatus::Created => WaitingOn::Collecting { until },
+        _ => WaitingOn::Starting,
+    }
+}
+
 /// Whether a release with this status is still on its way.
 pub fn in_flight(status: ReleaseStatus) -> bool {
     matches!(
@@ -79,6 +91,7 @@ impl WaitingOn {
                 ..
             } => decision_words(&format!("Deploying to {environment}"), reason, approvers),
             WaitingOn::Starting => "Starting its workflow".to_string(),
+            WaitingOn::Collecting { .. } => "Collecting packages".to_string(),
             WaitingOn::NextStep {
                 environment: Some(environment),
             } => format!("Moving on to {environment}"),
