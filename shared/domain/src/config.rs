@@ -46,6 +46,9 @@ pub struct BatonConfig {
     /// internal links hidden).
     #[serde(default)]
     pub access: crate::access::AccessConfig,
+    /// How the parts of the product call each other, for the status page's drawing.
+    #[serde(default)]
+    pub stack: stack::StackConfig,
 }
 
 fn default_timezone() -> String {
@@ -490,6 +493,7 @@ fn is_environment_name(name: &str) -> bool {
 }
 
 pub mod limits;
+pub mod stack;
 mod validate;
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ impl BatonConfig {
         for (field, message) in self.access.problems() {
             problem(format!("access.{field}"), &message);
         }
+        for (field, message) in self.stack.problems() {
+            problem(format!("stack.{field}"), &message);
+        }
         if self.timezone.parse::<chrono_tz::Tz>().is_err() {
             problem(
                 "timezone".into(),
