@@ -6,6 +6,7 @@
 mod deploy_again;
 mod feed;
 mod overview;
+mod pictures;
 mod release;
 
 pub use deploy_again::{DeployAgain, RedeployTarget};
