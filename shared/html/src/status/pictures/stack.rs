@@ -234,7 +234,9 @@ fn drawing(env: &EnvironmentView, stack: &Stack, n: usize) -> Markup {
                 @let (x, y, w) = boxes[i];
                 @let (fill, stroke) = p.tone.colours();
                 rect x=(x) y=(y) width=(w) height=(BOX_HEIGHT) rx="6" fill=(fill) stroke=(stroke) stroke-width="2" {}
-                text x=(x + w / 2) y=(y + 18) text-anchor="middle" font-size="13" font-weight="600" fill="#1a1a1a" { (p.name) }
+                // A box without a version (the browser) has its name in the middle.
+                @let name_y = if p.version.is_some() || p.coming.is_some() { y + 18 } else { y + 27 };
+                text x=(x + w / 2) y=(name_y) text-anchor="middle" font-size="13" font-weight="600" fill="#1a1a1a" { (p.name) }
                 text x=(x + w / 2) y=(y + 35) text-anchor="middle" font-size="11" fill=(stroke) {
                     @if let Some(v) = &p.version { (v) }
                     @if !p.tone.word().is_empty() && p.tone != Tone::Healthy { " · " (p.tone.word()) }
