@@ -52,6 +52,9 @@ pub struct BatonConfig {
     /// How a new release waits for newer packages before anyone is asked (default: 30 s).
     #[serde(default)]
     pub release: release::ReleaseConfig,
+    /// How the parts of the product call each other, for the status page's drawing.
+    #[serde(default)]
+    pub stack: stack::StackConfig,
 }
 
 fn default_timezone() -> String {
@@ -498,6 +501,7 @@ fn is_environment_name(name: &str) -> bool {
 pub mod limits;
 pub mod notifications;
 pub mod release;
+pub mod stack;
 mod validate;
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ ol.timeline li{display:grid;grid-template-columns:7.5rem 1fr;gap:.5rem;padding:.
 ul.notes{padding-left:1.2rem}ul.notes li{margin:.4rem 0}ul.notes p{margin:.1rem 0}.note{white-space:pre-wrap}\
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dl.facts dt{color:#4a5160}dl.facts dd{margin:0}\
 footer{margin-top:2rem;border-top:1px solid #d8dce3}\
+svg.picture{display:block;width:100%;max-width:26rem;height:auto;margin:.4rem auto}\
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
 @media (max-width:40rem){main{padding:1rem}ol.timeline li{grid-template-columns:1fr;gap:0}dl.facts{grid-template-columns:1fr}}";
 

@@ -6,6 +6,7 @@
 mod deploy_again;
 mod feed;
 mod overview;
+mod pictures;
 mod release;
 mod search;
 pub mod subscribe;

@@ -483,8 +483,17 @@ async fn a_browser_shows_the_overview_and_a_release_page_in_plain_words() -> Res
     h.status_journey().await?;
     let base = &h.stack.http_url;
 
-    let overview = visible_text(&chromium.dump_dom(&format!("{base}/")).await?);
+    let overview_dom = chromium.dump_dom(&format!("{base}/")).await?;
+    // The pictures: a drawing per environment and three trend charts, each an image with words.
+    assert_eq!(overview_dom.matches("<svg").count(), 2 + 3, "{overview_dom}");
+    assert_eq!(overview_dom.matches("role=\"img\"").count(), 2 + 3, "{overview_dom}");
+    let overview = visible_text(&overview_dom);
     for words in [
+        "The stack",
+        "The stack in TEST",
+        "Browser calls web; web calls patient-api; patient-api calls admissions-api.",
+        "Trends, last 12 weeks",
+        "Deployments to production",
         "Release status",
         "Live now",
         "TEST Release 2",
@@ -518,7 +527,6 @@ async fn a_browser_shows_the_overview_and_a_release_page_in_plain_words() -> Res
         "Release notes",
         "Patient Portal home page",
         "Deployments",
-        "Open the site",
         "Timeline",
         "Signed off for TEST by the release manager",
         "“tested on the preview”",
@@ -534,9 +542,9 @@ async fn a_browser_shows_the_overview_and_a_release_page_in_plain_words() -> Res
         chromium
             .screenshot(&format!("{base}/releases/rel-1"), "status-release-released")
             .await?,
-        // A phone: the same page, one column.
+        // A phone: the same page, one column, the pictures scaled to its width.
         chromium
-            .screenshot_at(&format!("{base}/"), "status-overview-phone", (390, 1800))
+            .screenshot_at(&format!("{base}/"), "status-overview-phone", (390, 4800))
             .await?,
     ];
     for shot in &shots {

@@ -40,7 +40,10 @@ fn every_semantic_problem_is_reported_with_its_field() {
         .replace("sender: baton@example.com", "sender: nobody")
         .replace("approval_ttl: 72h", "approval_ttl: soon")
         .replace("target: cloudhub-eu-west-1 }\n      PROD", "target: '' }\n      PROD")
-        .replace("cab@example.com", "cab");
+        .replace(
+            "approvers: [release-manager@example.com, cab@example.com]",
+            "approvers: [release-manager@example.com, cab]",
+        );
     let err = BatonConfig::from_yaml(&text).unwrap_err();
     let mut got = paths(err.clone());
     got.sort();

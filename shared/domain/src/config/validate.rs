@@ -33,6 +33,9 @@ impl BatonConfig {
         for (field, message) in self.release.problems() {
             problem(format!("release.{field}"), &message);
         }
+        for (field, message) in self.stack.problems() {
+            problem(format!("stack.{field}"), &message);
+        }
         if self.timezone.parse::<chrono_tz::Tz>().is_err() {
             problem(
                 "timezone".into(),

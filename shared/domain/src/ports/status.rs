@@ -11,12 +11,14 @@ mod detail;
 mod figures;
 mod package_verdict;
 mod requests;
+mod trends;
 mod view;
 mod words;
 
 pub use build::overview_lookup;
 pub use figures::{DeliveryFigures, DurationFigure, FIGURES_WINDOW_DAYS};
 pub use package_verdict::{PackageRecord, PackageVerdictView, REFUSALS_PER_VERSION, RegisteredPackage};
+pub use trends::{TREND_WEEKS, Trends, WeekTrend};
 pub use view::*;
 pub use words::{event_summary, in_flight, outcome};
 

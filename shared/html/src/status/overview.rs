@@ -38,10 +38,12 @@ pub fn overview_page(view: &StatusView, zone: Tz) -> String {
             div.status {
                 (header("Release status", subtitle, clock, false))
                 (super::search_box(""))
+                (super::pictures::stack_drawings(view))
                 (live_now(&view.environments, clock))
                 (in_flight(&view.in_flight, clock))
                 (recent(&view.recent_releases, clock))
                 (delivery(&view.delivery, clock))
+                (super::pictures::trend_charts(&view.trends, clock))
                 (rejected(&view.rejected_packages, clock))
                 (super::subscribe::overview_form(view))
                 (footer("/api/status", clock))

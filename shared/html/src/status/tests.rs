@@ -89,6 +89,12 @@ fn view(markup: &str) -> StatusView {
             change_failure_rate: None,
             approval_wait: None,
         },
+        trends: baton_domain::ports::status::Trends {
+            production: "PROD".into(),
+            weeks: vec![],
+            weeks_known: 0,
+        },
+        depends_on: BTreeMap::new(),
     }
 }
 

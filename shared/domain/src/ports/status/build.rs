@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::figures::{DeliveryFigures, FigureInputs};
 use super::requests;
+use super::trends::Trends;
 use super::view::*;
 use super::words::{in_flight, outcome};
 use super::{DeploymentKey, EnvironmentNow, LookedUp, Lookup, PendingSignOff, ReleasePage};
@@ -291,14 +292,15 @@ impl StatusView {
             .iter()
             .map(|e| e.state.environment.clone())
             .collect();
-        let delivery = DeliveryFigures::compute(&FigureInputs {
+        let inputs = FigureInputs {
             environments: &environments,
             releases: &page.releases,
             more_exist: page.next_before.is_some(),
             deployments: &looked.deployments,
             packages: &looked.packages,
             now,
-        });
+        };
+        let delivery = DeliveryFigures::compute(&inputs);
         StatusView {
             generated_at: now,
             environments: looked
@@ -310,6 +312,8 @@ impl StatusView {
             recent_releases,
             rejected_packages: rejected.iter().map(RejectedView::of).collect(),
             delivery,
+            trends: Trends::compute(&inputs),
+            depends_on: config.stack.depends_on.clone(),
         }
     }
 }

@@ -71,9 +71,9 @@ pub(crate) struct FigureInputs<'a> {
 }
 
 /// Per release and environment: (first start, last successful finish).
-type Spans<'a> = BTreeMap<(&'a ReleaseId, &'a str), (DateTime<Utc>, Option<DateTime<Utc>>)>;
+pub(super) type Spans<'a> = BTreeMap<(&'a ReleaseId, &'a str), (DateTime<Utc>, Option<DateTime<Utc>>)>;
 
-fn spans(deployments: &[ComponentDeployment]) -> Spans<'_> {
+pub(super) fn spans(deployments: &[ComponentDeployment]) -> Spans<'_> {
     let mut spans: Spans = BTreeMap::new();
     for d in deployments {
         let entry = spans
@@ -87,7 +87,7 @@ fn spans(deployments: &[ComponentDeployment]) -> Spans<'_> {
     spans
 }
 
-fn median(mut samples: Vec<i64>) -> Option<DurationFigure> {
+pub(super) fn median(mut samples: Vec<i64>) -> Option<DurationFigure> {
     if samples.is_empty() {
         return None;
     }
@@ -102,6 +102,35 @@ fn median(mut samples: Vec<i64>) -> Option<DurationFigure> {
         median_seconds,
         samples: n,
     })
+}
+
+/// Seconds from each changed package's upload to the release going live in production at `live_at`.
+pub(super) fn lead_times_of(release: &Release, live_at: DateTime<Utc>, packages: &[Package]) -> Vec<i64> {
+    release
+        .changes
+        .iter()
+        .filter_map(|change| {
+            packages
+                .iter()
+                .find(|p| p.component == change.component && p.version == change.to)
+        })
+        .map(|p| (live_at - p.registered_at).num_seconds().max(0))
+        .collect()
+}
+
+/// Per environment the release was deployed to: when its deployment started, and the seconds
+/// it had waited since it was ready there (created, or live in the previous environment).
+pub(super) fn waits_of(release: &Release, environments: &[String], spans: &Spans) -> Vec<(DateTime<Utc>, i64)> {
+    let mut waits = Vec::new();
+    let mut ready = Some(release.created_at);
+    for env in environments {
+        let span = spans.get(&(&release.id, env.as_str()));
+        if let (Some(ready_at), Some((started, _))) = (ready, span) {
+            waits.push((*started, (*started - ready_at).num_seconds().max(0)));
+        }
+        ready = span.and_then(|(_, finished)| *finished);
+    }
+    waits
 }
 
 impl DeliveryFigures {
@@ -132,24 +161,13 @@ impl DeliveryFigures {
             }
             if let Some((_, Some(live_at))) = spans.get(&(&release.id, production.as_str())) {
                 deployments_to_production += 1;
-                for change in &release.changes {
-                    let uploaded = input
-                        .packages
-                        .iter()
-                        .find(|p| p.component == change.component && p.version == change.to);
-                    if let Some(p) = uploaded {
-                        lead_times.push((*live_at - p.registered_at).num_seconds().max(0));
-                    }
-                }
+                lead_times.extend(lead_times_of(release, *live_at, input.packages));
             }
-            let mut ready = Some(release.created_at);
-            for env in input.environments {
-                let span = spans.get(&(&release.id, env.as_str()));
-                if let (Some(ready_at), Some((started, _))) = (ready, span) {
-                    waits.push((*started - ready_at).num_seconds().max(0));
-                }
-                ready = span.and_then(|(_, finished)| *finished);
-            }
+            waits.extend(
+                waits_of(release, input.environments, &spans)
+                    .into_iter()
+                    .map(|(_, wait)| wait),
+            );
         }
         let days = ((input.now - since).num_seconds() as f64 / 86_400.0).max(1.0);
         DeliveryFigures {

@@ -10,6 +10,7 @@ use crate::release::{ComponentChange, ReleaseNote, ReleaseStatus, Snapshot};
 use crate::version::Version;
 
 mod requests;
+mod trends;
 
 fn config() -> BatonConfig {
     BatonConfig::from_yaml(include_str!("../../../../../infra/config/baton.local.yaml")).unwrap()

@@ -32,6 +32,11 @@ pub struct StatusView {
     pub rejected_packages: Vec<RejectedView>,
     /// Delivery figures over a recent window.
     pub delivery: DeliveryFigures,
+    /// The same, week by week, for the small charts.
+    pub trends: super::trends::Trends,
+    /// How the parts of the product call each other (`stack.depends_on` in `baton.yaml`): a
+    /// component or CloudHub application to the names it calls.
+    pub depends_on: BTreeMap<String, Vec<String>>,
 }
 
 /// What runs in one environment.
