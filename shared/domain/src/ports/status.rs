@@ -10,6 +10,7 @@ mod build;
 mod detail;
 mod figures;
 mod package_verdict;
+mod progress;
 mod requests;
 mod view;
 mod words;
@@ -17,6 +18,7 @@ mod words;
 pub use build::overview_lookup;
 pub use figures::{DeliveryFigures, DurationFigure, FIGURES_WINDOW_DAYS};
 pub use package_verdict::{PackageRecord, PackageVerdictView, REFUSALS_PER_VERSION, RegisteredPackage};
+pub use progress::{LastChanges, changed_in, failure_words, live_in, standing_words};
 pub use view::*;
 pub use words::{in_flight, outcome};
 
@@ -48,6 +50,8 @@ pub struct ReleasePage {
     pub releases: Vec<Release>,
     /// Pass as `before` to read the next (older) page; `None` on the last page.
     pub next_before: Option<u64>,
+    /// The releases' last changes, as their records keep them (absent: none recorded).
+    pub changes: std::collections::BTreeMap<ReleaseId, LastChanges>,
 }
 
 /// Everything recorded under one release: the release, its timeline and its deployments.

@@ -16,3 +16,4 @@ mod package_verdict;
 mod status_detail;
 mod status_figures;
 mod status_overview;
+mod status_progress;

@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 
 use super::figures::{DeliveryFigures, FigureInputs};
+use super::progress::{LastChanges, live_in, standing_words};
 use super::requests;
 use super::view::*;
 use super::words::{in_flight, outcome};
 use super::{DeploymentKey, EnvironmentNow, LookedUp, Lookup, PendingSignOff, ReleasePage};
 use crate::config::BatonConfig;
-use crate::deployment::{DeployStatus, EnvironmentState};
+use crate::deployment::{ComponentDeployment, DeployStatus, EnvironmentState};
 use crate::package::RejectedPackage;
 use crate::release::{PackageRef, Release, ReleaseId, ReleaseStatus};
 
@@ -50,7 +51,8 @@ pub fn overview_lookup(config: &BatonConfig, releases: &[Release]) -> Lookup {
 }
 
 impl ReleaseSummary {
-    /// The summary of a release.
+    /// The summary of a release on its own: changed last when it was created, where it is live
+    /// not known ([`ReleaseSummary::of_in`] knows both).
     pub fn of(release: &Release) -> ReleaseSummary {
         ReleaseSummary {
             id: release.id.clone(),
@@ -58,6 +60,8 @@ impl ReleaseSummary {
             status: release.status,
             outcome: outcome(release.status).to_string(),
             created_at: release.created_at,
+            changed_at: release.created_at,
+            live_in: None,
             versions: release
                 .snapshot
                 .iter()
@@ -77,11 +81,36 @@ impl ReleaseSummary {
     }
 }
 
+impl ReleaseSummary {
+    /// The summary of a release of `page`, with its last change, and (given the environments
+    /// as they are now and the release's deployments) where it is live now and, once finished,
+    /// where it stands in words.
+    pub fn of_in(
+        release: &Release,
+        page: &ReleasePage,
+        now: Option<(&[EnvironmentNow], &[ComponentDeployment])>,
+    ) -> ReleaseSummary {
+        let mut summary = ReleaseSummary::of(release);
+        summary.changed_at = LastChanges::changed_at(page.changes.get(&release.id), release);
+        if let Some((environments, deployments)) = now {
+            summary.live_in = Some(live_in(&release.id, environments));
+            if !in_flight(release.status) {
+                summary.outcome = standing_words(release, environments, deployments);
+            }
+        }
+        summary
+    }
+}
+
 impl ReleaseListView {
     /// One page of the release list.
     pub fn of(page: &ReleasePage) -> ReleaseListView {
         ReleaseListView {
-            releases: page.releases.iter().map(ReleaseSummary::of).collect(),
+            releases: page
+                .releases
+                .iter()
+                .map(|r| ReleaseSummary::of_in(r, page, None))
+                .collect(),
             next_before: page.next_before,
         }
     }
@@ -273,7 +302,7 @@ impl StatusView {
             .releases
             .iter()
             .map(|r| {
-                let mut summary = ReleaseSummary::of(r);
+                let mut summary = ReleaseSummary::of_in(r, page, Some((&looked.environments, &looked.deployments)));
                 if let Some(f) = in_flight.iter().find(|f| f.release == r.id) {
                     summary.outcome = f.summary.clone();
                 }

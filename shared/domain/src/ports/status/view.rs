@@ -233,6 +233,13 @@ pub struct ReleaseSummary {
     pub outcome: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (a sign-off, a deployment, an outcome...): its creation if nothing
+    /// happened to it since.
+    pub changed_at: DateTime<Utc>,
+    /// The environments where it is live now, in lifecycle order. Absent where the
+    /// environments are not read (`/api/releases`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_in: Option<Vec<String>>,
     /// Component to version.
     pub versions: BTreeMap<String, String>,
     /// What changed since the previous release.
