@@ -9,7 +9,7 @@ mod overview;
 mod release;
 
 pub use deploy_again::{DeployAgain, RedeployTarget};
-pub use feed::{feed, feed_with};
+pub use feed::{Feed, FeedEntry, feed, feed_of, feed_with};
 pub use overview::overview_page;
 pub use release::{release_page, release_page_with};
 

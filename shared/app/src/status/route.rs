@@ -37,11 +37,24 @@ impl BadRequest {
 /// The routes, parsed.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Route {
-    Overview { json: bool },
-    Release { id: ReleaseId, json: bool },
+    Overview {
+        json: bool,
+    },
+    Release {
+        id: ReleaseId,
+        json: bool,
+    },
     Releases,
     Feed,
-    Package { component: String, version: String },
+    /// `/feed/{env}.xml`: the releases' progress in one environment (checked against the
+    /// configuration by the handler).
+    EnvironmentFeed {
+        environment: String,
+    },
+    Package {
+        component: String,
+        version: String,
+    },
 }
 
 /// The number in `rel-12` (or just `12`): canonical digits only, at most 12 of them.
@@ -76,6 +89,16 @@ pub(super) fn route(path: &str) -> Result<Route, BadRequest> {
         "/api/releases" => return Ok(Route::Releases),
         "/feed.xml" => return Ok(Route::Feed),
         _ => {}
+    }
+    if let Some(env) = path.strip_prefix("/feed/").and_then(|rest| rest.strip_suffix(".xml")) {
+        if env.is_empty() || env.len() > 64 || env.contains('/') {
+            return Err(BadRequest::not_found(
+                "Environment feeds are at /feed/{environment}.xml, e.g. /feed/PROD.xml.",
+            ));
+        }
+        return Ok(Route::EnvironmentFeed {
+            environment: env.to_string(),
+        });
     }
     if let Some(rest) = path.strip_prefix("/api/packages/") {
         return package_route(rest);

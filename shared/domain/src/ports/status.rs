@@ -18,7 +18,7 @@ mod words;
 pub use build::overview_lookup;
 pub use figures::{DeliveryFigures, DurationFigure, FIGURES_WINDOW_DAYS};
 pub use package_verdict::{PackageRecord, PackageVerdictView, REFUSALS_PER_VERSION, RegisteredPackage};
-pub use progress::{LastChanges, changed_in, failure_words, live_in, standing_words};
+pub use progress::{LastChanges, changed_in, environment_words, failure_words, live_in, standing_words};
 pub use view::*;
 pub use words::{in_flight, outcome};
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::EnvironmentNow;
-use super::words::outcome;
+use super::words::{event_summary, outcome};
 use crate::deployment::{ComponentDeployment, DeployStatus};
 use crate::ports::ReleaseEvent;
 use crate::release::{Release, ReleaseId, ReleaseStatus};
@@ -156,4 +156,27 @@ pub fn standing_words(
         status => parts.push(lowercased(outcome(status))),
     }
     capitalised(&parts.join("; "))
+}
+
+/// Where a release stands in one environment, in a sentence: live there now, live there
+/// before and replaced (by which release), or its last step there in words (`last`, the
+/// release's last event there).
+pub fn environment_words(
+    release: &ReleaseId,
+    env: &str,
+    last: Option<&ReleaseEvent>,
+    environments: &[EnvironmentNow],
+) -> String {
+    let current = environments
+        .iter()
+        .find(|e| e.state.environment == env)
+        .and_then(|e| e.state.current.as_ref());
+    match (current, last) {
+        (Some(now), _) if &now.release_id == release => format!("Live in {env}"),
+        (Some(now), Some(event)) if event.kind == "live" => {
+            format!("Was live in {env} (now release {})", now.number)
+        }
+        (_, Some(event)) => crate::redact::internals(&event_summary(event)),
+        (_, None) => format!("Not in {env} yet"),
+    }
 }
