@@ -10,5 +10,5 @@ pub mod mail;
 pub mod status;
 pub mod time;
 
-pub use layout::{SECURITY_HEADERS, content_security_policy, page};
+pub use layout::{SECURITY_HEADERS, content_security_policy, page, refreshing_page};
 pub use time::human_time;

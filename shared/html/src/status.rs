@@ -107,6 +107,21 @@ fn status_label(status: ReleaseStatus) -> &'static str {
     }
 }
 
+/// A listed release's badge: where it is live now (not where it once was), and a failure
+/// that changed nothing said as such.
+fn summary_label(r: &baton_domain::ports::status::ReleaseSummary) -> String {
+    let failed_unchanged = r.outcome.to_lowercase().contains("failed before any change");
+    match (&r.live_in, r.status) {
+        _ if failed_unchanged => "Failed before any change".to_string(),
+        (Some(_), ReleaseStatus::Released) if r.outcome.starts_with("Live in every environment") => {
+            status_label(r.status).to_string()
+        }
+        (Some(live), ReleaseStatus::Released) if live.is_empty() => "No longer live".to_string(),
+        (Some(live), ReleaseStatus::Released) => format!("Live in {}", live.join(" and ")),
+        _ => status_label(r.status).to_string(),
+    }
+}
+
 /// `Release 12` for `rel-12` (the id itself if it is not of that form).
 fn release_name(id: &ReleaseId) -> String {
     format!("Release {}", id.number_text())

@@ -8,8 +8,8 @@ use baton_domain::ports::status::{
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
-use super::{badge, duration_words, footer, header, release_name, safe_url, status_label, time_at, time_with_age};
-use crate::page;
+use super::{badge, duration_words, footer, header, release_name, safe_url, summary_label, time_at, time_with_age};
+use crate::refreshing_page;
 use crate::time::Clock;
 
 /// The overview page, as of the view's `generated_at`, with times in `zone`.
@@ -32,7 +32,8 @@ pub fn overview_page(view: &StatusView, zone: Tz) -> String {
             },
         }
     };
-    page(
+    // It tells live progress: it reloads itself (no script needed).
+    refreshing_page(
         "Release status",
         html! {
             div.status {
@@ -79,8 +80,8 @@ fn component_rows(components: &[ComponentView]) -> Markup {
                     @let apps: Vec<(String, String)> = c.cloudhub_applications.iter().map(|a| (a.name.clone(), a.change.clone())).collect();
                     tr {
                         th scope="row" { (c.component) }
-                        td { strong { (c.version) } }
-                        td { (component_links(c.pages_url.as_deref(), &apps)) }
+                        td data-label="Version" { strong { (c.version) } }
+                        td data-label="Where" { (component_links(c.pages_url.as_deref(), &apps)) }
                     }
                 }
             }
@@ -223,10 +224,10 @@ fn recent(releases: &[ReleaseSummary], clock: Clock) -> Markup {
                             @for r in releases {
                                 tr {
                                     th.nowrap scope="row" { a href=(r.url) { "Release " (r.number) } }
-                                    td.nowrap { (time_at(r.created_at, clock)) }
-                                    td { (changes_text(r)) }
-                                    td {
-                                        (badge(r.status, status_label(r.status)))
+                                    td.nowrap data-label="Created" { (time_at(r.created_at, clock)) }
+                                    td data-label="What changed" { (changes_text(r)) }
+                                    td data-label="Where it stands" {
+                                        (badge(r.status, &summary_label(r)))
                                         @if in_flight_words(r) { br; span.small { (r.outcome) } }
                                     }
                                 }
@@ -316,9 +317,9 @@ fn rejected(items: &[RejectedView], clock: Clock) -> Markup {
                         tbody {
                             @for r in items {
                                 tr {
-                                    td.nowrap { (time_at(r.rejected_at, clock)) }
-                                    td.key { (r.object_key) }
-                                    td.bad-text { (r.reason) }
+                                    td.nowrap data-label="When" { (time_at(r.rejected_at, clock)) }
+                                    td.key data-label="Package" { (r.object_key) }
+                                    td.bad-text data-label="Why" { (r.reason) }
                                 }
                             }
                         }

@@ -390,3 +390,5 @@ fn an_environment_name_in_the_section_is_escaped() {
     assert!(!page.contains("<b>"), "{page}");
     assert!(page.contains("value=\"&lt;b&gt;&quot;X\""), "{page}");
 }
+
+mod progress;

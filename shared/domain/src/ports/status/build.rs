@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::figures::{DeliveryFigures, FigureInputs};
-use super::progress::{LastChanges, live_in, standing_words};
+use super::progress::{LastChanges, environment_words, live_in, standing_words};
 use super::requests;
 use super::view::*;
 use super::words::{in_flight, outcome};
@@ -82,21 +82,30 @@ impl ReleaseSummary {
 }
 
 impl ReleaseSummary {
-    /// The summary of a release of `page`, with its last change, and (given the environments
-    /// as they are now and the release's deployments) where it is live now and, once finished,
-    /// where it stands in words.
+    /// The summary of a release of `page`, with its last change (and, on its way, that step in
+    /// words), and (given the environments as they are now and the release's deployments)
+    /// where it is live now and, once finished, where it stands in words.
     pub fn of_in(
         release: &Release,
         page: &ReleasePage,
         now: Option<(&[EnvironmentNow], &[ComponentDeployment])>,
     ) -> ReleaseSummary {
         let mut summary = ReleaseSummary::of(release);
-        summary.changed_at = LastChanges::changed_at(page.changes.get(&release.id), release);
-        if let Some((environments, deployments)) = now {
+        let changes = page.changes.get(&release.id);
+        summary.changed_at = LastChanges::changed_at(changes, release);
+        let (environments, deployments) = now.unwrap_or((&[], &[]));
+        if now.is_some() {
             summary.live_in = Some(live_in(&release.id, environments));
-            if !in_flight(release.status) {
+        }
+        if !in_flight(release.status) {
+            if now.is_some() {
                 summary.outcome = standing_words(release, environments, deployments);
             }
+        } else if let Some(last) = changes.and_then(|c| c.last.as_ref())
+            && let Some(env) = &last.environment
+        {
+            // On its way: its latest step, e.g. `Sign-off for PROD asked of rm@example.com`.
+            summary.outcome = environment_words(&release.id, env, Some(last), environments);
         }
         summary
     }
