@@ -58,7 +58,10 @@ async fn after_a_real_journey_the_api_answers_in_its_documented_shapes() -> Resu
         ["TEST", "PROD"]
     );
     let (test, prod) = (&envs[0], &envs[1]);
-    assert_eq!(keys(test), vec!["deploying", "live", "name", "pending", "previous"]);
+    assert_eq!(
+        keys(test),
+        vec!["deploying", "display_name", "live", "name", "pending", "previous"]
+    );
     assert_eq!(
         test["pending"],
         serde_json::json!([]),

@@ -226,6 +226,7 @@ impl BatonConfig {
             }
         }
 
+        problems.extend(self.display_name_problems());
         // Only a configuration whose fields are each valid has a worst case worth computing.
         if problems.is_empty() {
             problems.extend(

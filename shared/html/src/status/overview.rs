@@ -79,7 +79,7 @@ fn component_rows(components: &[ComponentView]) -> Markup {
                 @for c in components {
                     @let apps: Vec<(String, String)> = c.cloudhub_applications.iter().map(|a| (a.name.clone(), a.change.clone())).collect();
                     tr {
-                        th scope="row" { (c.component) }
+                        th scope="row" { (c.display_name) }
                         td data-label="Version" { strong { (c.version) } }
                         td data-label="Where" { (component_links(c.pages_url.as_deref(), &apps)) }
                     }
@@ -92,7 +92,7 @@ fn component_rows(components: &[ComponentView]) -> Markup {
 fn environment_card(env: &EnvironmentView, clock: Clock) -> Markup {
     html! {
         article.card.env aria-labelledby={ "env-" (env.name) } {
-            h3 id={ "env-" (env.name) } { (env.name) }
+            h3 id={ "env-" (env.name) } { (env.display_name) }
             @match &env.live {
                 Some(live) => {
                     p.big { a href={ "/releases/" (live.release) } { "Release " (live.number) } }

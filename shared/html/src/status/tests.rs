@@ -46,6 +46,7 @@ fn view(markup: &str) -> StatusView {
         generated_at: now(),
         environments: vec![EnvironmentView {
             name: "TEST".into(),
+            display_name: "Test".into(),
             live: None,
             previous: None,
             deploying: None,

@@ -156,11 +156,12 @@ fn environment_view(config: &BatonConfig, now: &EnvironmentNow, beside: &[&Pendi
     };
     EnvironmentView {
         name: environment.clone(),
+        display_name: config.environment_label(environment).to_string(),
         live: current.as_ref().map(|live| {
             let mut components: Vec<ComponentView> = live
                 .components
                 .iter()
-                .map(|(name, c)| ComponentView::of(name, c))
+                .map(|(name, c)| ComponentView::of(name, config.component_label(name), c))
                 .collect();
             components.sort_by_key(|c| order(&c.component));
             LiveView {

@@ -39,6 +39,8 @@ pub struct StatusView {
 pub struct EnvironmentView {
     /// Environment name, e.g. `TEST`.
     pub name: String,
+    /// What people read for it: its configured `display_name`, or the name.
+    pub display_name: String,
     /// The live release, if any.
     pub live: Option<LiveView>,
     /// The release live before it (the rollback target), if any.
@@ -114,6 +116,8 @@ pub struct PreviousView {
 pub struct ComponentView {
     /// Component name.
     pub component: String,
+    /// What people read for it: its configured `display_name`, or the name.
+    pub display_name: String,
     /// Version.
     pub version: String,
     /// The Cloudflare Pages deployment's URL (web components).
@@ -307,10 +311,11 @@ pub(crate) fn platform_links(detail: Option<&PlatformDetail>) -> (Option<String>
 
 impl ComponentView {
     /// The view of a live component.
-    pub(crate) fn of(name: &str, live: &LiveComponent) -> ComponentView {
+    pub(crate) fn of(name: &str, display_name: &str, live: &LiveComponent) -> ComponentView {
         let (pages_url, cloudhub_applications) = platform_links(live.detail.as_ref());
         ComponentView {
             component: name.to_string(),
+            display_name: display_name.to_string(),
             version: live.package.version.to_string(),
             pages_url,
             cloudhub_applications,
