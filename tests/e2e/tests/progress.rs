@@ -75,7 +75,26 @@ async fn the_feed_s_updated_moves_with_the_release_and_each_environment_has_its_
     // Signed off and deployed: the entry moves forward and says where it stands now.
     h.approve_from_mail(1, "TEST", "looks good").await?;
     h.wait_live("TEST", 1).await?;
-    h.approval_links(1, "PROD").await?;
+    let prod_links = h.approval_links(1, "PROD").await?;
+    // The PROD request carries the TEST evidence: since when, by whom, the TEST site; the
+    // personal link stays the mail's first link.
+    let prod_mail = h.wait_for_mails("Approve release 1 for PROD?", 1).await?.remove(0);
+    ensure!(prod_mail.text.contains("In TEST: live since "), "{}", prod_mail.text);
+    ensure!(
+        prod_mail
+            .text
+            .contains("signed off there by release-manager@example.com"),
+        "{}",
+        prod_mail.text
+    );
+    ensure!(prod_mail.text.contains("Try it there: http"), "{}", prod_mail.text);
+    ensure!(prod_mail.links[0].contains("/approvals/"), "{:?}", prod_mail.links);
+    let page = h.open(&prod_links[0].1).await?;
+    ensure!(
+        page.status == 200 && page.body.contains("In TEST: </strong>live since"),
+        "{}",
+        page.body
+    );
     let feed = h.get("/feed.xml").await?;
     let later = entry(&feed.body, "/releases/rel-1").context(feed.body.clone())?;
     ensure!(updated(later)? > asked_at, "<updated> moved: {later}");

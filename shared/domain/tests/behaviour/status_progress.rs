@@ -267,3 +267,32 @@ fn a_release_s_last_change_is_its_last_recorded_event_or_its_creation() {
     assert!(json["releases"][0].get("live_in").is_none(), "{json}");
     assert_eq!(json["releases"][0]["changed_at"], "2026-03-02T10:35:00Z");
 }
+
+#[test]
+fn the_evidence_for_prod_is_the_release_live_in_test_now() {
+    use baton_domain::approval::evidence::{Evidence, previous_environment};
+    let config = local();
+    assert_eq!(previous_environment(&config, "PROD"), Some("TEST"));
+    assert_eq!(previous_environment(&config, "TEST"), None);
+    let test: baton_domain::deployment::EnvironmentState = from_json(serde_json::json!({
+        "environment": "TEST",
+        "current": {
+            "release_id": "rel-4", "number": 4, "since": at(30), "approved_by": "rm@example.com",
+            "components": {
+                "state": { "package": { "component": "state", "version": "1.0.4", "sha256": "s", "object_key": "k" }, "detail": null },
+                "web": {
+                    "package": { "component": "web", "version": "1.0.4", "sha256": "w", "object_key": "k" },
+                    "detail": { "platform": "pages", "deployment_id": "d", "url": "https://4.preview.pages.dev", "stage": "deploy: success", "environment": "preview" },
+                },
+            },
+        },
+        "previous": null,
+    }));
+    let e = Evidence::of(&ReleaseId::from_number(4), &test).expect("live in TEST");
+    assert_eq!(e.environment, "TEST");
+    assert_eq!(e.since, at(30));
+    assert_eq!(e.approved_by.as_deref(), Some("rm@example.com"));
+    assert_eq!(e.site_url.as_deref(), Some("https://4.preview.pages.dev"));
+    // Release 5 is not what runs in TEST: no evidence to claim.
+    assert_eq!(Evidence::of(&ReleaseId::from_number(5), &test), None);
+}

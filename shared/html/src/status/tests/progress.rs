@@ -114,3 +114,30 @@ fn a_feed_entry_is_updated_when_its_release_last_changed() {
     );
     assert!(xml.contains("<title>Release 4: Live in TEST</title>"), "{xml}");
 }
+
+#[test]
+fn the_prod_request_carries_the_test_evidence_and_the_answers_link_to_the_release() {
+    use baton_domain::approval::evidence::Evidence;
+    let e = Evidence {
+        environment: "TEST".into(),
+        since: now(),
+        approved_by: Some("rm@example.com".into()),
+        site_url: Some("https://abc.preview.pages.dev".into()),
+    };
+    let text = crate::approval::evidence_text(&e, chrono_tz::UTC);
+    assert!(text.starts_with("In TEST: live since "), "{text}");
+    assert!(text.contains("signed off there by rm@example.com"), "{text}");
+    assert!(text.ends_with("Try it there: https://abc.preview.pages.dev"), "{text}");
+    let banner = crate::approval::evidence(&e, chrono_tz::UTC).into_string();
+    assert!(banner.contains("href=\"https://abc.preview.pages.dev\""), "{banner}");
+    // A site URL that is not a web URL is never a link.
+    let odd = Evidence {
+        site_url: Some("javascript:alert(1)".into()),
+        ..e
+    };
+    assert!(
+        !crate::approval::evidence(&odd, chrono_tz::UTC)
+            .into_string()
+            .contains("href")
+    );
+}
