@@ -11,8 +11,10 @@ use maud::{Markup, html};
 use crate::{human_time, page};
 
 mod controls;
+mod evidence;
 
 pub use controls::{freeze_overridden_page, freeze_override_page, held_page, lifted_page};
+pub use evidence::{evidence, evidence_text};
 
 /// What the approval page shows.
 pub struct ApprovalView<'a> {
@@ -117,34 +119,6 @@ pub fn notes(notes: &[ReleaseNote]) -> Markup {
 /// The page a GET of the link shows. It decides nothing: only the form's POST does. A
 /// redeploy's confirmation (`approval.redeploy`) asks `Roll PROD back to release 5?`, says who
 /// asked and why, and its buttons read Confirm and Cancel (posting `approve` and `reject`).
-/// The release's record in the environment before, in a sentence: `In TEST: live since
-/// <time>, signed off by <who>. Try it: <url>`.
-pub fn evidence_text(e: &Evidence, zone: Tz) -> String {
-    let mut text = format!("In {}: live since {}", e.environment, human_time(e.since, zone));
-    if let Some(who) = &e.approved_by {
-        text.push_str(&format!(", signed off there by {who}"));
-    }
-    text.push('.');
-    if let Some(url) = &e.site_url {
-        text.push_str(&format!(" Try it there: {url}"));
-    }
-    text
-}
-
-/// [`evidence_text`] as a banner, the site a link (only web URLs become links).
-pub fn evidence(e: &Evidence, zone: Tz) -> Markup {
-    html! {
-        div.banner.ok role="note" {
-            strong { "In " (e.environment) ": " } "live since " (human_time(e.since, zone))
-            @if let Some(who) = &e.approved_by { ", signed off there by " (who) }
-            "."
-            @if let Some(url) = e.site_url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
-                " " a href=(url) { "Try it in " (e.environment) }
-            }
-        }
-    }
-}
-
 /// [`approval_page_with`] without the record of the environment before.
 pub fn approval_page(v: &ApprovalView) -> String {
     approval_page_with(v, None)
