@@ -290,7 +290,7 @@ fn delivery(d: &DeliveryFigures, clock: Clock) -> Markup {
                         Some(rate) => html! { (format!("{:.0}", rate * 100.0)) " %" },
                         None => none("nothing deployed yet"),
                     },
-                    html! { (d.failed_releases) " of " (d.deployed_releases) " deployed " (plural(d.deployed_releases, "release", "releases")) " failed or were rolled back." }))
+                    html! { (d.failed_releases) " of " (d.deployed_releases) " " (plural(d.deployed_releases, "release", "releases")) " deployed to " (d.production) " failed there (failures caught before " (d.production) " do not count)." }))
                 (figure("Waiting for sign-off", match d.approval_wait {
                         Some(w) => html! { (duration_words(w.median_seconds)) },
                         None => none("not measured yet"),
