@@ -8,9 +8,10 @@
 
 use async_trait::async_trait;
 use baton_domain::approval::delivery::{Decision, DecisionQueue, DeliveryRecords};
+use baton_domain::approval::evidence::{Evidence, previous_environment};
 use baton_domain::approval::schedule::chosen_time;
 use baton_domain::approval::{Approval, ApprovalStatus, GateRules, LinkProblem, SignOff};
-use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseStore, TaskCallbacks};
+use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Mailer, ReleaseStore, TaskCallbacks};
 use baton_domain::{BatonConfig, BatonError, Release};
 use baton_html::approval as pages;
 use chrono::Utc;
@@ -41,7 +42,7 @@ pub struct Approve<C, S, M, T, Q> {
 impl<C, S, M, T, Q> Approve<C, S, M, T, Q>
 where
     C: ConfigSource,
-    S: ReleaseStore + ApprovalStore + DeliveryRecords,
+    S: ReleaseStore + ApprovalStore + DeliveryRecords + DeploymentStore,
     M: Mailer,
     T: TaskCallbacks,
     Q: DecisionQueue,
@@ -115,7 +116,14 @@ where
                             required: rules.required,
                             zone: config.zone(),
                         };
-                        Ok(html_response(200, pages::approval_page(&view)))
+                        // The record of the environment before, for a release's own sign-off.
+                        let evidence = match previous_environment(&config, &approval.environment) {
+                            Some(before) if approval.redeploy.is_none() => {
+                                Evidence::of(&release.id, &self.store.environment_state(before).await?)
+                            }
+                            _ => None,
+                        };
+                        Ok(html_response(200, pages::approval_page_with(&view, evidence.as_ref())))
                     }
                     Err(problem) => Ok(self.problem(&problem, &approval, &public_url, config.zone())),
                 }
@@ -165,7 +173,7 @@ where
             {
                 // The same person's decision was recorded but the workflow has not had it yet
                 // (Step Functions failing, or a crash in between): pass it on now.
-                return self.pass_on(&approval, &token).await;
+                return self.pass_on(&approval, &token, public_url).await;
             }
             Err(problem) => return Ok(self.problem(&problem, &approval, public_url, config.zone())),
         };
@@ -311,7 +319,7 @@ where
             .approval(&approval.id)
             .await?
             .ok_or_else(|| BatonError::internal("an approval vanished after its decision"))?;
-        let answer = self.pass_on(&decided, &token).await?;
+        let answer = self.pass_on(&decided, &token, public_url).await?;
         // Everyone asked hears of the decision; a deployment for later comes with an invitation
         // for its time.
         let scheduled_at = decided.deploy_at().filter(|_| approved);
@@ -343,10 +351,13 @@ where
     /// Passes a recorded decision to the workflow: a few tries inline, then the decisions
     /// queue. The approver hears that it is recorded whatever Step Functions does; only a
     /// request that had closed gets another answer (it came too late).
-    async fn pass_on(&self, approval: &Approval, token: &str) -> Result<Value, BatonError> {
+    async fn pass_on(&self, approval: &Approval, token: &str, public_url: &str) -> Result<Value, BatonError> {
         let approved = approval.status == ApprovalStatus::Approved;
         match deliver_inline(&self.store, &self.callbacks, approval).await {
-            Ok(Delivery::Delivered) => Ok(html_response(200, pages::decided_page(approval, approved))),
+            Ok(Delivery::Delivered) => Ok(html_response(
+                200,
+                pages::decided_page_with(approval, approved, Some(public_url)),
+            )),
             Ok(Delivery::TooLate) => Ok(html_response(410, pages::too_late_page(approval, approved))),
             Err(undelivered) => {
                 tracing::warn!(release = %approval.release_id, environment = %approval.environment, error = %undelivered, "decision not delivered inline; queued");
@@ -392,7 +403,7 @@ fn not_entitled(rules: &GateRules, approval: &Approval, approver: &str) -> Optio
 impl<C, S, M, T, Q> Function for Approve<C, S, M, T, Q>
 where
     C: ConfigSource,
-    S: ReleaseStore + ApprovalStore + DeliveryRecords,
+    S: ReleaseStore + ApprovalStore + DeliveryRecords + DeploymentStore,
     M: Mailer,
     T: TaskCallbacks,
     Q: DecisionQueue,

@@ -8,6 +8,7 @@
 
 use async_trait::async_trait;
 use baton_domain::approval::delivery::{APPROVERS_UNREACHABLE, DeliveryRecords, UNREACHABLE_WORDS};
+use baton_domain::approval::evidence::{Evidence, previous_environment};
 use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, NewRequest};
 use baton_domain::config::SupersedePolicy;
 use baton_domain::plan::EnvironmentPlan;
@@ -280,9 +281,17 @@ where
             self.supersede(&approval).await?;
         }
         let mut unreached = Vec::new();
+        let evidence = self.evidence(&config, &release, &approval).await?;
         for approver in approval.approvers.iter().filter(|a| !approval.mailed.contains(a)) {
             let link = crate::links::personal_link(&self.store, &id, approver, &config.public_url).await?;
-            let mail = baton_html::mail::approval_request(&approval, &release, approver, &link, config.zone());
+            let mail = baton_html::mail::approval_request_with(
+                &approval,
+                &release,
+                approver,
+                &link,
+                config.zone(),
+                evidence.as_ref(),
+            );
             // The mailer has retried already; a mail still refused leaves the request open
             // (the approver may yet be reached) and is shown, not thrown at the workflow.
             match self.mailer.send(&config.mail.sender, &mail).await {
@@ -293,6 +302,23 @@ where
         self.note_unreached(&approval, &unreached).await?;
         tracing::info!(release = %release.id, environment = %env.name, approval = %id, "approval requested");
         Ok(json!({ "approvalId": id }))
+    }
+
+    /// The release's record in the environment before the one asked (live there since when,
+    /// signed off by whom, its site there), for a release's own sign-off: one read of that
+    /// environment's state, none for the first environment or a redeploy's confirmation.
+    async fn evidence(
+        &self,
+        config: &baton_domain::BatonConfig,
+        release: &Release,
+        approval: &Approval,
+    ) -> Result<Option<Evidence>, BatonError> {
+        let before = match previous_environment(config, &approval.environment) {
+            Some(env) if approval.redeploy.is_none() && approval.failure.is_none() => env,
+            _ => return Ok(None),
+        };
+        let state = self.store.environment_state(before).await?;
+        Ok(Evidence::of(&release.id, &state))
     }
 
     /// The redeploy this request is, checked: only a redeploy's execution may ask for a

@@ -9,7 +9,8 @@
 //! | `GET /api/releases/{id}` | one release as JSON ([`ReleaseDetail`]) |
 //! | `GET /api/packages/{component}/{version}` | Baton's verdict on that version's uploads ([`PackageVerdictView`]) |
 //! | `GET /api/search?q=`, `GET /search?q=` | where a change (version, commit, ticket id, word) is now, in every environment (`status/search.rs`) |
-//! | `GET /feed.xml` | an Atom feed of recent releases, with each one's notes since what was live per environment |
+//! | `GET /feed.xml` | an Atom feed of recent releases, with each one's notes since what was live per environment; an entry says where its release is live now and is updated when the release last changed |
+//! | `GET /feed/{env}.xml` | the same for one environment: the releases that got there, where each stands there, updated when it last changed there (404 naming the feeds for an unknown environment) |
 //!
 //! Who may read is `access.viewers` ([`access`]): in `public` mode anyone reads, with people's
 //! addresses, build URLs, object keys and preview URLs taken out (people appear as their role);
@@ -69,7 +70,8 @@ use baton_domain::access::public::Redactor;
 use baton_domain::ports::ConfigSource;
 use baton_domain::ports::status::{
     LookedUp, Lookup, OVERVIEW_REJECTIONS, OVERVIEW_RELEASES, PENDING_PER_ENVIRONMENT, PackageVerdictView,
-    ReleaseDetail, ReleaseListView, ReleaseRecord, StatusReads, StatusView, overview_lookup,
+    ReleaseDetail, ReleaseListView, ReleaseRecord, ReleaseSummary, StatusReads, StatusView, environment_words,
+    overview_lookup,
 };
 use baton_domain::redeploy;
 use baton_domain::{BatonConfig, BatonError, ReleaseId};
@@ -169,28 +171,15 @@ where
     }
 
     /// What a release's page offers to deploy again: each environment, in lifecycle order,
-    /// the release was deployed to before, with the release live there now. One batched read
-    /// of those environments, made only when there is one.
-    async fn deploy_again(
-        &self,
-        config: &BatonConfig,
-        record: &ReleaseRecord,
-    ) -> Result<pages::DeployAgain, BatonError> {
+    /// the release was deployed to before, with the release live there now (from `looked`,
+    /// the environments as the page read them).
+    fn deploy_again(config: &BatonConfig, record: &ReleaseRecord, looked: &LookedUp) -> pages::DeployAgain {
         let eligible: Vec<String> = config
             .environment_names()
             .into_iter()
             .filter(|env| redeploy::eligible(&record.events, env))
             .map(str::to_string)
             .collect();
-        let looked = if eligible.is_empty() {
-            LookedUp::default()
-        } else {
-            let lookup = Lookup {
-                environments: eligible.clone(),
-                ..Default::default()
-            };
-            self.store.look_up(&lookup).await?
-        };
         let live = |env: &str| {
             looked
                 .environments
@@ -199,7 +188,7 @@ where
                 .and_then(|e| e.state.current.as_ref())
                 .map(|c| c.number)
         };
-        Ok(pages::DeployAgain {
+        pages::DeployAgain {
             public_url: config.public_url.clone(),
             targets: eligible
                 .iter()
@@ -208,7 +197,89 @@ where
                     live: live(env),
                 })
                 .collect(),
-        })
+        }
+    }
+
+    /// The Atom feed of recent releases, or of their progress in `environment`: each entry
+    /// says where its release stands now (from the environments' states, read in one batch
+    /// with the releases' deployments) and is updated when the release last changed (there).
+    async fn feed(
+        &self,
+        config: &BatonConfig,
+        environment: Option<&str>,
+        public: Option<&Redactor>,
+    ) -> Result<String, BatonError> {
+        let mut page = self.store.releases(FEED_RELEASES, None).await?;
+        let ids: Vec<ReleaseId> = page.releases.iter().map(|r| r.id.clone()).collect();
+        let all: Vec<String> = config.environment_names().iter().map(|e| e.to_string()).collect();
+        let environments: Vec<String> = match environment {
+            Some(env) => vec![env.to_string()],
+            None => all.clone(),
+        };
+        let mut notes = self.store.environment_notes(&ids, &environments).await?;
+        if let Some(redactor) = public {
+            for release in &mut page.releases {
+                redactor.notes(&mut release.notes);
+            }
+            for (_, _, env_notes) in &mut notes {
+                redactor.notes(env_notes);
+            }
+        }
+        let lookup = Lookup {
+            packages: Vec::new(),
+            ..overview_lookup(config, &page.releases)
+        };
+        let looked = self.store.look_up(&lookup).await?;
+        let now = (looked.environments.as_slice(), looked.deployments.as_slice());
+        let base = config.public_url.trim_end_matches('/');
+        // A sign-off whose mails could not be sent is told to subscribers too.
+        let mut warnings = Vec::new();
+        for env in &environments {
+            for pending in self.store.pending_sign_offs(env, PENDING_PER_ENVIRONMENT).await? {
+                if let Some(reason) = pending.mail_failure {
+                    warnings.push((
+                        pending.release_id,
+                        format!(
+                            "Baton {} for {env}: {}",
+                            baton_domain::approval::delivery::UNREACHABLE_WORDS,
+                            baton_domain::redact::internals(&reason)
+                        ),
+                    ));
+                }
+            }
+        }
+        let entries = page
+            .releases
+            .iter()
+            .filter_map(|release| {
+                let mut summary = ReleaseSummary::of_in(release, &page, Some(now));
+                let Some(env) = environment else {
+                    return Some(pages::FeedEntry {
+                        release,
+                        updated: summary.changed_at,
+                        summary,
+                    });
+                };
+                // An environment's feed holds the releases that got there: asked, signed off,
+                // deployed or refused there.
+                let last = page.changes.get(&release.id)?.environments.get(env)?;
+                summary.outcome = environment_words(&release.id, env, Some(last), &looked.environments);
+                Some(pages::FeedEntry {
+                    release,
+                    updated: last.at,
+                    summary,
+                })
+            })
+            .collect();
+        Ok(pages::feed_of(&pages::Feed {
+            entries,
+            environment_notes: &notes,
+            environments: &environments,
+            environment,
+            base_url: base,
+            now: Utc::now(),
+            warnings: &warnings,
+        }))
     }
 
     async fn answer(
@@ -245,14 +316,21 @@ where
                     ))));
                 };
                 let now = Utc::now();
-                let mut detail = ReleaseDetail::build(config, &record, now);
+                // Every environment as it is now, in one batch read: where the release is live,
+                // and what its page offers to deploy again.
+                let lookup = Lookup {
+                    environments: config.environment_names().into_iter().map(str::to_string).collect(),
+                    ..Default::default()
+                };
+                let looked = self.store.look_up(&lookup).await?;
+                let mut detail = ReleaseDetail::build(config, &record, now).live_now(&record, &looked.environments);
                 if let Some(redactor) = public {
                     redactor.release(&mut detail);
                 }
                 if json {
                     json_answer(200, &to_json(&detail)?)
                 } else {
-                    let again = self.deploy_again(config, &record).await?;
+                    let again = Self::deploy_again(config, &record, &looked);
                     html_response(200, pages::release_page_with(&detail, &again, now, config.zone()))
                 }
             }
@@ -281,48 +359,21 @@ where
                 }
             }
             Route::Search { json } => return self.search(config, request, json).await,
-            Route::Feed => {
-                let mut page = self.store.releases(FEED_RELEASES, None).await?;
-                let ids: Vec<ReleaseId> = page.releases.iter().map(|r| r.id.clone()).collect();
-                let environments: Vec<String> = config.environment_names().iter().map(|e| e.to_string()).collect();
-                let mut notes = self.store.environment_notes(&ids, &environments).await?;
-                if let Some(redactor) = public {
-                    for release in &mut page.releases {
-                        redactor.notes(&mut release.notes);
-                    }
-                    for (_, _, env_notes) in &mut notes {
-                        redactor.notes(env_notes);
-                    }
+            Route::Feed => feed_answer(self.feed(config, None, public).await?),
+            Route::EnvironmentFeed { environment } => {
+                if config.environment(&environment).is_none() {
+                    let known: Vec<String> = config
+                        .environment_names()
+                        .iter()
+                        .map(|e| format!("/feed/{e}.xml"))
+                        .collect();
+                    return Ok(Err(BadRequest::not_found(format!(
+                        "There is no environment '{}'. The environments' feeds are {}.",
+                        environment.chars().take(40).collect::<String>(),
+                        known.join(", ")
+                    ))));
                 }
-                let base = config.public_url.trim_end_matches('/');
-                // A sign-off whose mails could not be sent is told to subscribers too.
-                let mut warnings = Vec::new();
-                for env in &environments {
-                    for pending in self
-                        .store
-                        .pending_sign_offs(env, baton_domain::ports::status::PENDING_PER_ENVIRONMENT)
-                        .await?
-                    {
-                        if let Some(reason) = pending.mail_failure {
-                            warnings.push((
-                                pending.release_id,
-                                format!(
-                                    "Baton {} for {env}: {}",
-                                    baton_domain::approval::delivery::UNREACHABLE_WORDS,
-                                    baton_domain::redact::internals(&reason)
-                                ),
-                            ));
-                        }
-                    }
-                }
-                feed_answer(pages::feed_with(
-                    &page.releases,
-                    &notes,
-                    &environments,
-                    base,
-                    Utc::now(),
-                    &warnings,
-                ))
+                feed_answer(self.feed(config, Some(&environment), public).await?)
             }
         }))
     }

@@ -10,6 +10,7 @@ use crate::release::ReleaseId;
 use crate::version::Version;
 
 pub mod delivery;
+pub mod evidence;
 pub mod freeze_override;
 mod gate;
 pub mod guided_failure;

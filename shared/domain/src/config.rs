@@ -159,6 +159,9 @@ impl fmt::Display for ComponentKind {
 pub struct ComponentConfig {
     /// Name used in package keys (`packages/<name>/<version>/<file>`).
     pub name: String,
+    /// What people read for it, e.g. `Patient Portal` (see [`display`]); the name if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
     /// What the package is.
     pub kind: ComponentKind,
     /// Deploy wave: lower waves deploy first. Defaults by kind (state 1, web 2).
@@ -282,6 +285,10 @@ pub enum OnFailure {
 pub struct EnvironmentConfig {
     /// Name, e.g. `TEST` or `PROD`.
     pub name: String,
+    /// What people read for it, e.g. `Test (patients' preview)` (see [`display`]); the name if
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
     /// Who may approve; each gets a personal link.
     pub approvers: Vec<String>,
     /// How long an approval request stays open, e.g. `24h`, `30m`, `90s`.
@@ -498,6 +505,7 @@ fn is_environment_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+pub mod display;
 pub mod limits;
 pub mod notifications;
 pub mod release;

@@ -1,6 +1,7 @@
 //! The approval page an emailed link opens, and the answers to a decision.
 
 use baton_domain::Release;
+use baton_domain::approval::evidence::Evidence;
 use baton_domain::approval::{Approval, ApprovalStatus, LinkProblem};
 use baton_domain::redeploy::action_words;
 use baton_domain::release::ReleaseNote;
@@ -10,8 +11,10 @@ use maud::{Markup, html};
 use crate::{human_time, page};
 
 mod controls;
+mod evidence;
 
 pub use controls::{freeze_overridden_page, freeze_override_page, held_page, lifted_page};
+pub use evidence::{evidence, evidence_text};
 
 /// What the approval page shows.
 pub struct ApprovalView<'a> {
@@ -116,7 +119,13 @@ pub fn notes(notes: &[ReleaseNote]) -> Markup {
 /// The page a GET of the link shows. It decides nothing: only the form's POST does. A
 /// redeploy's confirmation (`approval.redeploy`) asks `Roll PROD back to release 5?`, says who
 /// asked and why, and its buttons read Confirm and Cancel (posting `approve` and `reject`).
+/// [`approval_page_with`] without the record of the environment before.
 pub fn approval_page(v: &ApprovalView) -> String {
+    approval_page_with(v, None)
+}
+
+/// The approval page, with the release's record in the environment before (`evidence`).
+pub fn approval_page_with(v: &ApprovalView, evidence_before: Option<&Evidence>) -> String {
     let a = v.approval;
     let (title, approve, reject) = match &a.redeploy {
         Some(r) => (
@@ -160,6 +169,7 @@ pub fn approval_page(v: &ApprovalView) -> String {
                     ". Baton deploys once " (v.required) " approvers have signed off."
                 }
             }
+            @if let Some(e) = evidence_before { (evidence(e, v.zone)) }
             div.card {
                 h2 { "What changes in " (a.environment) }
                 (changes(a))
@@ -241,6 +251,12 @@ fn decision_title(approval: &Approval, approved: bool) -> String {
 
 /// The page after a decision was recorded and the workflow has it.
 pub fn decided_page(approval: &Approval, approved: bool) -> String {
+    decided_page_with(approval, approved, None)
+}
+
+/// [`decided_page`] linking to the release's page under `public_url` (Baton's base URL), where
+/// its progress shows.
+pub fn decided_page_with(approval: &Approval, approved: bool, public_url: Option<&str>) -> String {
     let title = decision_title(approval, approved);
     let text = if approved {
         "Your decision is recorded and the workflow has it: Baton is deploying the release now. You will find its progress on the status page."
@@ -251,6 +267,9 @@ pub fn decided_page(approval: &Approval, approved: bool) -> String {
         &title,
         html! {
             div.banner.(if approved { "ok" } else { "bad" }) { h1 { (title) } p { (text) } }
+            @if let Some(base) = public_url {
+                p { a href={ (base.trim_end_matches('/')) "/releases/" (approval.release_id) } { "Follow release " (approval.number) " on the status page" } }
+            }
         },
     )
 }

@@ -40,7 +40,11 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}dl.fa
 footer{margin-top:2rem;border-top:1px solid #d8dce3}\
 svg.picture{display:block;width:100%;max-width:26rem;height:auto;margin:.4rem auto}\
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}\
-@media (max-width:40rem){main{padding:1rem}ol.timeline li{grid-template-columns:1fr;gap:0}dl.facts{grid-template-columns:1fr}}";
+@media (max-width:40rem){main{padding:1rem}ol.timeline li{grid-template-columns:1fr;gap:0}dl.facts{grid-template-columns:1fr}}\
+@media (max-width:30rem){table thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\
+table,tbody,tr,th,td{display:block;width:auto}tr{border-bottom:1px solid #d8dce3;padding:.3rem 0}th,td{border:0;padding:.15rem .5rem}\
+td[data-label]::before{content:attr(data-label) \": \";font-weight:600;color:#4a5160}.nowrap,.app{white-space:normal}\
+a,td,dd,.key{overflow-wrap:anywhere}.scroll{overflow-x:visible}main{padding:.75rem}}";
 
 /// Headers every Baton page carries: no caching, no referrer (links hold tokens), no framing.
 pub const SECURITY_HEADERS: [(&str, &str); 4] = [
@@ -61,11 +65,26 @@ pub fn content_security_policy() -> String {
 
 /// A whole page around `body`.
 pub fn page(title: &str, body: Markup) -> String {
+    page_with(title, body, None)
+}
+
+/// Seconds between reloads of a page that shows live progress (the status overview and a
+/// release's page): a `<meta http-equiv="refresh">`, which needs no script, so the CSP stays
+/// as strict. Never on a form or a form's answer: a reload would lose what was typed.
+pub const REFRESH_SECONDS: u32 = 30;
+
+/// A page that reloads itself every [`REFRESH_SECONDS`].
+pub fn refreshing_page(title: &str, body: Markup) -> String {
+    page_with(title, body, Some(REFRESH_SECONDS))
+}
+
+fn page_with(title: &str, body: Markup, refresh: Option<u32>) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
+                @if let Some(seconds) = refresh { meta http-equiv="refresh" content=(seconds); }
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="referrer" content="no-referrer";
                 title { (title) " · Baton" }

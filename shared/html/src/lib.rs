@@ -12,5 +12,5 @@ pub mod status;
 pub mod time;
 pub mod webhooks;
 
-pub use layout::{SECURITY_HEADERS, content_security_policy, page};
+pub use layout::{SECURITY_HEADERS, content_security_policy, page, refreshing_page};
 pub use time::human_time;

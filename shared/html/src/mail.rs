@@ -3,6 +3,7 @@
 
 use baton_domain::Release;
 use baton_domain::approval::Approval;
+use baton_domain::approval::evidence::Evidence;
 use baton_domain::ports::Mail;
 use chrono_tz::Tz;
 use maud::html;
@@ -42,6 +43,19 @@ fn changes_text(approval: &Approval) -> String {
 /// `Confirm: Roll PROD back to release 5?`: who asked and why, that nothing changes until they
 /// confirm, the link, what changes and the plan.
 pub fn approval_request(approval: &Approval, release: &Release, approver: &str, link: &str, zone: Tz) -> Mail {
+    approval_request_with(approval, release, approver, link, zone, None)
+}
+
+/// [`approval_request`] with the release's record in the environment before (`evidence`):
+/// live there since when, signed off by whom, and its site there.
+pub fn approval_request_with(
+    approval: &Approval,
+    release: &Release,
+    approver: &str,
+    link: &str,
+    zone: Tz,
+    evidence: Option<&Evidence>,
+) -> Mail {
     if let Some(redeploy) = &approval.redeploy {
         return confirmation::mail(approval, redeploy, approver, link, zone);
     }
@@ -71,8 +85,13 @@ pub fn approval_request(approval: &Approval, release: &Release, approver: &str, 
     text.push_str(&format!(
         "\nReview and decide: {link}\n\nOpening the link decides nothing; you approve or reject on the page.\nThis link is yours alone ({approver}) and expires {expires}.\n"
     ));
+    // After the personal link, which stays the first link of the mail.
+    if let Some(e) = evidence {
+        text.push_str(&format!("\n{}\n", crate::approval::evidence_text(e, zone)));
+    }
     let html = html! {
         p { "Release " strong { (approval.number) } " is ready for " strong { (approval.environment) } "." }
+        @if let Some(e) = evidence { (crate::approval::evidence(e, zone)) }
         h3 { "What changes in " (approval.environment) }
         (changes(approval))
         h3 { "What deploying changes in " (approval.environment) }
@@ -266,6 +285,21 @@ pub fn deployment_failed_with_retry(
     reason: &str,
     retry: Option<&str>,
 ) -> Mail {
+    // Its page is where the retry form is: the retry link without its fragment.
+    let page = retry.map(|link| link.split('#').next().unwrap_or(link));
+    deployment_failed_at(release, environment, to, outcome, reason, retry, page)
+}
+
+/// [`deployment_failed_with_retry`] linking to the release's page (`page`), retry or not.
+pub fn deployment_failed_at(
+    release: &Release,
+    environment: &str,
+    to: &str,
+    outcome: &str,
+    reason: &str,
+    retry: Option<&str>,
+    page: Option<&str>,
+) -> Mail {
     let subject = format!("Release {} {outcome} in {environment}", release.number);
     let retry_words = format!(
         "Retry this release: give your address and a reason there; Baton mails an approver of {environment} a confirmation link, and nothing changes until it is confirmed."
@@ -273,8 +307,9 @@ pub fn deployment_failed_with_retry(
     let retry_text = retry
         .map(|link| format!("Retry this release: {link}\n({retry_words})\n\n"))
         .unwrap_or_default();
+    let page_text = page.map(|p| format!("The release: {p}\n")).unwrap_or_default();
     let text = format!(
-        "{subject}.\n\nWhat happened: {reason}\n\n{retry_text}Release {} ({}).\n",
+        "{subject}.\n\nWhat happened: {reason}\n\n{retry_text}{page_text}Release {} ({}).\n",
         release.id, release.content_hash
     );
     let html = html! {
@@ -284,6 +319,7 @@ pub fn deployment_failed_with_retry(
             p { a href=(link) { "Retry this release" } }
             p { small { (retry_words) } }
         }
+        @if let Some(p) = page { p { a href=(p) { "Release " (release.number) " on the status page" } } }
         p { small { "Release " (release.id) " (" (release.content_hash) ")." } }
     }
     .into_string();

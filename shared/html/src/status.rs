@@ -12,7 +12,7 @@ mod search;
 pub mod subscribe;
 
 pub use deploy_again::{DeployAgain, RedeployTarget};
-pub use feed::{feed, feed_with};
+pub use feed::{Feed, FeedEntry, feed, feed_of, feed_with};
 pub use overview::overview_page;
 pub use release::{release_page, release_page_with};
 pub use search::{search_box, search_page};
@@ -108,6 +108,21 @@ fn status_label(status: ReleaseStatus) -> &'static str {
         ReleaseStatus::RolledBack => "Rolled back",
         ReleaseStatus::Blocked => "Blocked before sign-off",
         ReleaseStatus::Stopped => "Stopped",
+    }
+}
+
+/// A listed release's badge: where it is live now (not where it once was), and a failure
+/// that changed nothing said as such.
+fn summary_label(r: &baton_domain::ports::status::ReleaseSummary) -> String {
+    let failed_unchanged = r.outcome.to_lowercase().contains("failed before any change");
+    match (&r.live_in, r.status) {
+        _ if failed_unchanged => "Failed before any change".to_string(),
+        (Some(_), ReleaseStatus::Released) if r.outcome.starts_with("Live in every environment") => {
+            status_label(r.status).to_string()
+        }
+        (Some(live), ReleaseStatus::Released) if live.is_empty() => "No longer live".to_string(),
+        (Some(live), ReleaseStatus::Released) => format!("Live in {}", live.join(" and ")),
+        _ => status_label(r.status).to_string(),
     }
 }
 

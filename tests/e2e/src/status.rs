@@ -4,7 +4,7 @@
 
 mod browser;
 
-pub use browser::{Chromium, screenshots_dir, shown, visible_text};
+pub use browser::{Chromium, Widths, screenshots_dir, shown, visible_text};
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -61,7 +61,10 @@ async fn after_a_real_journey_the_api_answers_in_its_documented_shapes() -> Resu
         ["TEST", "PROD"]
     );
     let (test, prod) = (&envs[0], &envs[1]);
-    assert_eq!(keys(test), vec!["deploying", "live", "name", "pending", "previous"]);
+    assert_eq!(
+        keys(test),
+        vec!["deploying", "display_name", "live", "name", "pending", "previous"]
+    );
     assert_eq!(
         test["pending"],
         serde_json::json!([]),
@@ -127,9 +130,11 @@ async fn after_a_real_journey_the_api_answers_in_its_documented_shapes() -> Resu
     assert_eq!(
         keys(one),
         vec![
+            "changed_at",
             "changes",
             "created_at",
             "id",
+            "live_in",
             "number",
             "outcome",
             "status",
@@ -138,7 +143,9 @@ async fn after_a_real_journey_the_api_answers_in_its_documented_shapes() -> Resu
         ]
     );
     assert_eq!(one["status"], "released");
-    assert_eq!(one["outcome"], "Live in every environment");
+    // Where it is live now: TEST has moved on to release 2.
+    assert_eq!(one["outcome"], "Live in PROD; was live in TEST (now release 2)");
+    assert_eq!(one["live_in"], serde_json::json!(["PROD"]));
     assert_eq!(one["url"], "/releases/rel-1");
     assert_eq!(one["versions"]["web"], "1.0.0");
     assert_eq!(recent[1]["changes"][0]["from"], Value::Null);
@@ -163,7 +170,8 @@ async fn after_a_real_journey_the_api_answers_in_its_documented_shapes() -> Resu
     assert_eq!(d["production"], "PROD");
     assert_eq!(d["releases"], 2);
     assert_eq!(d["deployments_to_production"], 1);
-    assert_eq!(d["deployed_releases"], 2);
+    // Only production deployments count toward the change failure rate: release 1's.
+    assert_eq!(d["deployed_releases"], 1);
     assert_eq!(d["failed_releases"], 0);
     assert_eq!(d["change_failure_rate"], 0.0);
     assert!(d["lead_time"]["median_seconds"].as_i64().is_some(), "{d}");
@@ -205,7 +213,7 @@ async fn after_a_real_journey_the_api_answers_in_its_documented_shapes() -> Resu
     ] {
         assert!(detail.get(field).is_some(), "release detail lacks {field}: {detail}");
     }
-    assert_eq!(detail["headline"], "Live in every environment");
+    assert_eq!(detail["headline"], "Live in PROD; was live in TEST (now release 2)");
     assert_eq!(detail["waiting_on"], Value::Null);
     let progress: Vec<(String, String)> = detail["environments"]
         .as_array()
@@ -367,22 +375,23 @@ async fn a_page_costs_the_same_few_requests_with_5000_releases_as_with_a_handful
         assert!(total <= 6, "{many_path} made {total} requests: {b:?}");
     }
     // Exactly: the overview is four queries (releases, TEST and PROD sign-offs, refused uploads)
-    // and one batch read; a release or a list is one query.
+    // and one batch read; a list is one query.
     let overview = BTreeMap::from([("BatchGetItem".to_string(), 1), ("Query".to_string(), 4)]);
     assert_eq!(many["/"], overview);
     assert_eq!(many["/api/status"], overview);
     let one_query = BTreeMap::from([("Query".to_string(), 1)]);
-    for path in [
-        "/api/releases",
-        "/api/releases/rel-1",
-        "/releases/rel-1",
-        "/api/packages/web/1.0.0",
-    ] {
+    for path in ["/api/releases", "/api/packages/web/1.0.0"] {
         assert_eq!(many[path], one_query, "{path}");
     }
+    // A release: its partition, then the environments in one batch read (where it is live now).
+    let release = BTreeMap::from([("BatchGetItem".to_string(), 1), ("Query".to_string(), 1)]);
+    for path in ["/api/releases/rel-1", "/releases/rel-1"] {
+        assert_eq!(many[path], release, "{path}");
+    }
     // The feed: its releases, TEST's and PROD's sign-offs (a request whose mails failed is told
-    // to subscribers), then the releases' notes per environment in one batch read.
-    let feed = BTreeMap::from([("BatchGetItem".to_string(), 1), ("Query".to_string(), 3)]);
+    // to subscribers), the releases' notes per environment in one batch read, and the
+    // environments with the releases' deployments in another (where each is live now).
+    let feed = BTreeMap::from([("BatchGetItem".to_string(), 2), ("Query".to_string(), 3)]);
     assert_eq!(many["/feed.xml"], feed);
     let verdict = h.get_json("/api/packages/web/1.0.0").await?;
     assert_eq!(verdict["verdict"], "registered");
@@ -506,7 +515,8 @@ async fn a_browser_shows_the_overview_and_a_release_page_in_plain_words() -> Res
         "Waiting for sign-off for PROD by the release manager or CAB since",
         "Recent releases",
         "Release 1",
-        "Live everywhere",
+        // Its badge is where it is live now: TEST has moved on to release 2.
+        "Live in PROD Live in PROD; was live in TEST (now release 2)",
         "Deployment frequency",
         "Lead time",
         "Change failure rate",
@@ -519,7 +529,7 @@ async fn a_browser_shows_the_overview_and_a_release_page_in_plain_words() -> Res
     let release = visible_text(&chromium.dump_dom(&format!("{base}/releases/rel-1")).await?);
     for words in [
         "Release 1",
-        "Live in every environment",
+        "Live in PROD; was live in TEST (now release 2)",
         "Where it stands",
         "TEST Live in TEST",
         "PROD Live in PROD",
@@ -551,6 +561,31 @@ async fn a_browser_shows_the_overview_and_a_release_page_in_plain_words() -> Res
         let size = std::fs::metadata(shot)?.len();
         assert!(size > 10_000, "{} is only {size} bytes", shown(shot));
         eprintln!("screenshot: {}", shown(shot));
+    }
+    // At 390 px (a phone) every column of every table is readable without scrolling sideways:
+    // nothing is wider than the window, and no table or cell overflows its box.
+    for path in ["/", "/releases/rel-1", "/releases/rel-2"] {
+        let phone = chromium
+            .screenshot_at(
+                &format!("{base}{path}"),
+                &format!("status-phone{}", path.replace('/', "-")),
+                (390, 1800),
+            )
+            .await?;
+        eprintln!("screenshot: {}", shown(&phone));
+        let html = h.get(path).await?.body;
+        let widths = chromium.widths(&html, 390).await?;
+        assert!(
+            widths.document <= 390,
+            "{path} is {} px wide at 390: {widths:?}",
+            widths.document
+        );
+        assert_eq!(widths.overflow, 0, "{path} overflows at 390 px: {widths:?}");
+        // The page refreshes itself, without script.
+        assert!(
+            html.contains("<meta http-equiv=\"refresh\" content=\"30\">") || path != "/",
+            "{path}"
+        );
     }
     assert!(screenshots_dir().ends_with("target/screenshots"));
     Ok(())

@@ -6,7 +6,7 @@
 use baton_domain::approval::delivery::{DecisionQueue, DeliveryRecords};
 use baton_domain::approval::guided_failure::FailureChoice;
 use baton_domain::approval::{Approval, GateRules, LinkProblem, SignOff};
-use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseStore, TaskCallbacks};
+use baton_domain::ports::{ApprovalStore, ConfigSource, DeploymentStore, Mailer, ReleaseStore, TaskCallbacks};
 use baton_domain::{BatonConfig, BatonError};
 use baton_html::approval as pages;
 use baton_html::failure_page;
@@ -21,7 +21,7 @@ use crate::http::{HttpRequest, html_response};
 impl<C, S, M, T, Q> Approve<C, S, M, T, Q>
 where
     C: ConfigSource,
-    S: ReleaseStore + ApprovalStore + DeliveryRecords,
+    S: ReleaseStore + ApprovalStore + DeliveryRecords + DeploymentStore,
     M: Mailer,
     T: TaskCallbacks,
     Q: DecisionQueue,

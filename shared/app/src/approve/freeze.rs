@@ -7,7 +7,9 @@ use baton_domain::approval::Approval;
 use baton_domain::approval::GateRules;
 use baton_domain::approval::delivery::{DecisionQueue, DeliveryRecords};
 use baton_domain::approval::freeze_override::{FREEZE_OVERRIDE, FreezeOverride};
-use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseEvent, ReleaseStore, TaskCallbacks};
+use baton_domain::ports::{
+    ApprovalStore, ConfigSource, DeploymentStore, Mailer, ReleaseEvent, ReleaseStore, TaskCallbacks,
+};
 use baton_domain::{BatonConfig, BatonError};
 use baton_html::approval as pages;
 use chrono::Utc;
@@ -21,7 +23,7 @@ use baton_domain::approval::hold::MAX_REASON;
 impl<C, S, M, T, Q> Approve<C, S, M, T, Q>
 where
     C: ConfigSource,
-    S: ReleaseStore + ApprovalStore + DeliveryRecords,
+    S: ReleaseStore + ApprovalStore + DeliveryRecords + DeploymentStore,
     M: Mailer,
     T: TaskCallbacks,
     Q: DecisionQueue,

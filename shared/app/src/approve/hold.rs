@@ -6,7 +6,9 @@
 use baton_domain::approval::Approval;
 use baton_domain::approval::delivery::{DecisionQueue, DeliveryRecords, HoldChange};
 use baton_domain::approval::hold::hold_from_form;
-use baton_domain::ports::{ApprovalStore, ConfigSource, Mailer, ReleaseEvent, ReleaseStore, TaskCallbacks};
+use baton_domain::ports::{
+    ApprovalStore, ConfigSource, DeploymentStore, Mailer, ReleaseEvent, ReleaseStore, TaskCallbacks,
+};
 use baton_domain::{BatonConfig, BatonError};
 use baton_html::approval as pages;
 use chrono::Utc;
@@ -25,7 +27,7 @@ pub const HOLD_ENDED: &str = "hold-ended";
 impl<C, S, M, T, Q> Approve<C, S, M, T, Q>
 where
     C: ConfigSource,
-    S: ReleaseStore + ApprovalStore + DeliveryRecords,
+    S: ReleaseStore + ApprovalStore + DeliveryRecords + DeploymentStore,
     M: Mailer,
     T: TaskCallbacks,
     Q: DecisionQueue,

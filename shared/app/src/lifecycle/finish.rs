@@ -132,14 +132,16 @@ where
                 }
                 _ => None,
             };
+            let page = format!("{}/releases/{}", config.public_url.trim_end_matches('/'), release.id);
             for to in managers {
-                let mail = baton_html::mail::deployment_failed_with_retry(
+                let mail = baton_html::mail::deployment_failed_at(
                     &release,
                     env_name,
                     &to,
                     words,
                     &reason,
                     retry.as_deref(),
+                    Some(&page),
                 );
                 self.mailer.send(&config.mail.sender, &mail).await?;
             }

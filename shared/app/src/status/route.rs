@@ -46,6 +46,11 @@ pub(super) enum Route {
     },
     Releases,
     Feed,
+    /// `/feed/{env}.xml`: the releases' progress in one environment (checked against the
+    /// configuration by the handler).
+    EnvironmentFeed {
+        environment: String,
+    },
     Package {
         component: String,
         version: String,
@@ -96,6 +101,16 @@ pub(super) fn route(path: &str) -> Result<Route, BadRequest> {
         "/api/search" => return Ok(Route::Search { json: true }),
         "/search" => return Ok(Route::Search { json: false }),
         _ => {}
+    }
+    if let Some(env) = path.strip_prefix("/feed/").and_then(|rest| rest.strip_suffix(".xml")) {
+        if env.is_empty() || env.len() > 64 || env.contains('/') {
+            return Err(BadRequest::not_found(
+                "Environment feeds are at /feed/{environment}.xml, e.g. /feed/PROD.xml.",
+            ));
+        }
+        return Ok(Route::EnvironmentFeed {
+            environment: env.to_string(),
+        });
     }
     if let Some(rest) = path.strip_prefix("/api/packages/") {
         return package_route(rest);

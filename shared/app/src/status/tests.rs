@@ -58,7 +58,11 @@ impl StatusReads for Memory {
         let more = releases.len() > limit;
         releases.truncate(limit);
         let next_before = releases.last().filter(|_| more).map(|r| r.number);
-        Ok(ReleasePage { releases, next_before })
+        Ok(ReleasePage {
+            releases,
+            next_before,
+            ..Default::default()
+        })
     }
     async fn release_record(&self, id: &ReleaseId) -> Result<Option<ReleaseRecord>, BatonError> {
         self.note("release_record")?;

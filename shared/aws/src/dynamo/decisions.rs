@@ -79,7 +79,11 @@ impl DynamoStore {
             TransactWriteItem::builder().update(update).build(),
             event_put(self.table(), event)?,
         ];
-        Ok(self.transact_items(items, what).await?.is_ok())
+        let written = self.transact_items(items, what).await?.is_ok();
+        if written {
+            self.note_change(event).await?;
+        }
+        Ok(written)
     }
 }
 

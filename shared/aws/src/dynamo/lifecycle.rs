@@ -69,7 +69,7 @@ impl Timeline for DynamoStore {
             .send()
             .await
             .map_err(|e| sdk_error("appending a release event", e))?;
-        Ok(())
+        self.note_change(event).await
     }
 
     async fn set_release_status(&self, release: &ReleaseId, status: ReleaseStatus) -> Result<(), BatonError> {

@@ -7,7 +7,7 @@
 //! | Package | `PACKAGE#<component>` | `VERSION#<version>` | `PACKAGES` / `<registered_at>#<component>#<version>` |
 //! | Component head | `HEAD` | `<component>` | |
 //! | Release cursor (the counter) | `COUNTER` | `RELEASE` | |
-//! | Release | `RELEASE#<id>` | `RELEASE` | `RELEASES` / `<number, 12 digits>` |
+//! | Release (with its last changes, `progress.rs`) | `RELEASE#<id>` | `RELEASE` | `RELEASES` / `<number, 12 digits>` |
 //! | Release event | `RELEASE#<id>` | `EVENT#<time>#<kind>` | |
 //! | A release's notes for an environment | `RELEASE#<id>` | `NOTES#<environment>` | |
 //! | Rejected package | `PACKAGE#<component>` | `VERSION#<version>#REFUSED#<etag>#<key hash>` | `REJECTED` / `<rejected_at>#<key>` |
@@ -27,6 +27,7 @@ mod history;
 mod items;
 mod leases;
 mod lifecycle;
+mod progress;
 pub mod search;
 pub mod status;
 mod store;

@@ -10,7 +10,7 @@
 //! | one version's package and refused uploads | Query `pk = PACKAGE#<component>`, `sk` in that version's range, `Limit` |
 //! | environment states, leases, deployments, packages | BatchGetItem, 100 keys a request |
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -27,6 +27,7 @@ use chrono::Utc;
 
 use super::history::{EnvironmentNotesItem, NOTES_PREFIX};
 use super::items::{Item, PackageItem, RejectedItem, ReleaseItem, from_item, key, s, to_item, version_range};
+use super::progress::last_changes;
 use super::store::DynamoStore;
 use crate::errors::sdk_error;
 
@@ -175,12 +176,20 @@ impl StatusReads for DynamoStore {
         let (items, more) = self
             .newest_in_index("RELEASES", before.map(number_key), limit, None)
             .await?;
-        let releases = items
-            .into_iter()
-            .map(from_item::<Release>)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut releases = Vec::with_capacity(items.len());
+        let mut changes = BTreeMap::new();
+        for item in items {
+            let kept = last_changes(&item)?;
+            let release = from_item::<Release>(item)?;
+            changes.insert(release.id.clone(), kept);
+            releases.push(release);
+        }
         let next_before = releases.last().filter(|_| more).map(|r| r.number);
-        Ok(ReleasePage { releases, next_before })
+        Ok(ReleasePage {
+            releases,
+            next_before,
+            changes,
+        })
     }
 
     async fn release_record(&self, id: &ReleaseId) -> Result<Option<ReleaseRecord>, BatonError> {

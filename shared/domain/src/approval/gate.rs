@@ -356,6 +356,7 @@ mod tests {
     fn a_redeploy_needs_one_confirmation_from_a_current_approver() {
         let env = crate::config::EnvironmentConfig {
             name: "PROD".into(),
+            display_name: None,
             approvers: vec!["rm@example.com".into(), "cab@example.com".into()],
             approval_ttl: "24h".into(),
             on_newer_release: Default::default(),

@@ -236,6 +236,7 @@ impl BatonConfig {
         }
 
         problems.extend(self.notifications.problems());
+        problems.extend(self.display_name_problems());
         // Only a configuration whose fields are each valid has a worst case worth computing.
         if problems.is_empty() {
             problems.extend(

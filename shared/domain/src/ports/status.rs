@@ -10,6 +10,7 @@ mod build;
 mod detail;
 mod figures;
 mod package_verdict;
+mod progress;
 mod requests;
 mod trends;
 mod view;
@@ -18,6 +19,7 @@ mod words;
 pub use build::overview_lookup;
 pub use figures::{DeliveryFigures, DurationFigure, FIGURES_WINDOW_DAYS};
 pub use package_verdict::{PackageRecord, PackageVerdictView, REFUSALS_PER_VERSION, RegisteredPackage};
+pub use progress::{LastChanges, changed_in, environment_words, failure_words, live_in, standing_words};
 pub use trends::{TREND_WEEKS, Trends, WeekTrend};
 pub use view::*;
 pub use words::{event_summary, in_flight, outcome};
@@ -50,6 +52,8 @@ pub struct ReleasePage {
     pub releases: Vec<Release>,
     /// Pass as `before` to read the next (older) page; `None` on the last page.
     pub next_before: Option<u64>,
+    /// The releases' last changes, as their records keep them (absent: none recorded).
+    pub changes: std::collections::BTreeMap<ReleaseId, LastChanges>,
 }
 
 /// Everything recorded under one release: the release, its timeline and its deployments.

@@ -12,7 +12,9 @@ mod approval_rules;
 
 mod config_defaults;
 mod config_validation;
+mod display_names;
 mod package_verdict;
 mod status_detail;
 mod status_figures;
 mod status_overview;
+mod status_progress;

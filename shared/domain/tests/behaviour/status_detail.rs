@@ -48,12 +48,10 @@ fn each_step_in_an_environment_reads_as_a_sentence_about_it() {
             Progress::Superseded,
             "Replaced by a newer release before TEST",
         ),
-        ("failed", Progress::Failed, "Deployment to TEST failed"),
-        (
-            "rolledback",
-            Progress::RolledBack,
-            "Deployment to TEST failed and was rolled back",
-        ),
+        // No component of it went live in TEST (no deployment record says so): nothing was
+        // changed, so nothing was rolled back.
+        ("failed", Progress::Failed, "Failed before any change in TEST"),
+        ("rolledback", Progress::RolledBack, "Failed before any change in TEST"),
     ];
     for (kind, progress, words) in cases {
         let d = detail("failed", vec![ev(kind, "TEST", 3)]);

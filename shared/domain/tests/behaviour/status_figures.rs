@@ -50,7 +50,11 @@ fn figures(
     let next_before = more_exist.then(|| releases.last().map_or(1, |r| r.number));
     StatusView::build(
         &local(),
-        &ReleasePage { releases, next_before },
+        &ReleasePage {
+            releases,
+            next_before,
+            ..Default::default()
+        },
         &[],
         &[],
         &LookedUp {
@@ -122,9 +126,10 @@ fn the_figures_count_releases_deployments_failures_lead_times_and_sign_off_waits
             samples: 2
         })
     );
-    // Releases 5, 4 and 2 were deployed somewhere; 5 failed and 4 was rolled back.
-    assert_eq!((d.deployed_releases, d.failed_releases), (3, 2));
-    assert_eq!(d.change_failure_rate, Some(2.0 / 3.0));
+    // Releases 5 and 2 were deployed to PROD and 5 failed there; release 4's rollback in TEST
+    // is not a failed change in production.
+    assert_eq!((d.deployed_releases, d.failed_releases), (2, 1));
+    assert_eq!(d.change_failure_rate, Some(0.5));
     // Waits: 3 and 15 (release 5), 5 (release 4), 10 and 30 minutes (release 2).
     assert_eq!(
         d.approval_wait,

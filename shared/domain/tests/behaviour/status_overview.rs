@@ -58,6 +58,7 @@ fn page(releases: Vec<Release>) -> ReleasePage {
     ReleasePage {
         releases,
         next_before: None,
+        ..Default::default()
     }
 }
 
@@ -434,6 +435,7 @@ fn a_release_in_a_list_shows_its_versions_changes_and_page() {
     let list = ReleaseListView::of(&ReleasePage {
         releases: vec![release(4, "released", at(7)), release(3, "failed", at(1))],
         next_before: Some(3),
+        ..Default::default()
     });
     assert_eq!(list.next_before, Some(3));
     let numbers: Vec<(u64, &str)> = list.releases.iter().map(|r| (r.number, r.outcome.as_str())).collect();

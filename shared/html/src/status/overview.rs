@@ -8,8 +8,8 @@ use baton_domain::ports::status::{
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
-use super::{badge, duration_words, footer, header, release_name, safe_url, status_label, time_at, time_with_age};
-use crate::page;
+use super::{badge, duration_words, footer, header, release_name, safe_url, summary_label, time_at, time_with_age};
+use crate::refreshing_page;
 use crate::time::Clock;
 
 /// The overview page, as of the view's `generated_at`, with times in `zone`.
@@ -32,7 +32,8 @@ pub fn overview_page(view: &StatusView, zone: Tz) -> String {
             },
         }
     };
-    page(
+    // It tells live progress: it reloads itself (no script needed).
+    refreshing_page(
         "Release status",
         html! {
             div.status {
@@ -82,9 +83,9 @@ fn component_rows(components: &[ComponentView]) -> Markup {
                 @for c in components {
                     @let apps: Vec<(String, String)> = c.cloudhub_applications.iter().map(|a| (a.name.clone(), a.change.clone())).collect();
                     tr {
-                        th scope="row" { (c.component) }
-                        td { strong { (c.version) } }
-                        td { (component_links(c.pages_url.as_deref(), &apps)) }
+                        th scope="row" { (c.display_name) }
+                        td data-label="Version" { strong { (c.version) } }
+                        td data-label="Where" { (component_links(c.pages_url.as_deref(), &apps)) }
                     }
                 }
             }
@@ -95,7 +96,7 @@ fn component_rows(components: &[ComponentView]) -> Markup {
 fn environment_card(env: &EnvironmentView, clock: Clock) -> Markup {
     html! {
         article.card.env aria-labelledby={ "env-" (env.name) } {
-            h3 id={ "env-" (env.name) } { (env.name) }
+            h3 id={ "env-" (env.name) } { (env.display_name) }
             @match &env.live {
                 Some(live) => {
                     p.big { a href={ "/releases/" (live.release) } { "Release " (live.number) } }
@@ -229,10 +230,10 @@ fn recent(releases: &[ReleaseSummary], clock: Clock) -> Markup {
                             @for r in releases {
                                 tr {
                                     th.nowrap scope="row" { a href=(r.url) { "Release " (r.number) } }
-                                    td.nowrap { (time_at(r.created_at, clock)) }
-                                    td { (changes_text(r)) }
-                                    td {
-                                        (badge(r.status, status_label(r.status)))
+                                    td.nowrap data-label="Created" { (time_at(r.created_at, clock)) }
+                                    td data-label="What changed" { (changes_text(r)) }
+                                    td data-label="Where it stands" {
+                                        (badge(r.status, &summary_label(r)))
                                         @if in_flight_words(r) { br; span.small { (r.outcome) } }
                                     }
                                 }
@@ -295,7 +296,7 @@ fn delivery(d: &DeliveryFigures, clock: Clock) -> Markup {
                         Some(rate) => html! { (format!("{:.0}", rate * 100.0)) " %" },
                         None => none("nothing deployed yet"),
                     },
-                    html! { (d.failed_releases) " of " (d.deployed_releases) " deployed " (plural(d.deployed_releases, "release", "releases")) " failed or were rolled back." }))
+                    html! { (d.failed_releases) " of " (d.deployed_releases) " " (plural(d.deployed_releases, "release", "releases")) " deployed to " (d.production) " failed there (failures caught before " (d.production) " do not count)." }))
                 (figure("Waiting for sign-off", match d.approval_wait {
                         Some(w) => html! { (duration_words(w.median_seconds)) },
                         None => none("not measured yet"),
@@ -322,9 +323,9 @@ fn rejected(items: &[RejectedView], clock: Clock) -> Markup {
                         tbody {
                             @for r in items {
                                 tr {
-                                    td.nowrap { (time_at(r.rejected_at, clock)) }
-                                    td.key { (r.object_key) }
-                                    td.bad-text { (r.reason) }
+                                    td.nowrap data-label="When" { (time_at(r.rejected_at, clock)) }
+                                    td.key data-label="Package" { (r.object_key) }
+                                    td.bad-text data-label="Why" { (r.reason) }
                                 }
                             }
                         }

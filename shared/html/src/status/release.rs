@@ -10,8 +10,8 @@ use maud::{Markup, html};
 use super::deploy_again::DeployAgain;
 use super::overview::{changes_text, component_links};
 use super::{footer, header, release_name, safe_url, time_at, time_with_age};
-use crate::page;
 use crate::time::Clock;
+use crate::{page, refreshing_page};
 
 /// The release page, as of `now`, with times in `zone`, without its "Deploy again" section.
 pub fn release_page(detail: &ReleaseDetail, now: DateTime<Utc>, zone: Tz) -> String {
@@ -25,6 +25,13 @@ pub fn release_page_with(detail: &ReleaseDetail, again: &DeployAgain, now: DateT
     let s = &detail.summary;
     let title = format!("Release {}", s.number);
     let subtitle = html! { "Created " (time_with_age(s.created_at, clock)) ". " (changes_text(s)) };
+    // It tells live progress, so it reloads itself; not while it offers the "Deploy again"
+    // form, where a reload would wipe a reason being typed.
+    let page = if again.targets.is_empty() {
+        refreshing_page
+    } else {
+        page
+    };
     page(
         &title,
         html! {
@@ -128,8 +135,8 @@ fn contents(detail: &ReleaseDetail) -> Markup {
                             @let change = detail.summary.changes.iter().find(|c| c.component == p.component);
                             tr {
                                 th scope="row" { (p.component) }
-                                td { strong { (p.version) } }
-                                td {
+                                td data-label="Version" { strong { (p.version) } }
+                                td data-label="Change" {
                                     @match change {
                                         Some(c) => @match &c.from {
                                             Some(from) => { "updated from " (from) },
@@ -216,16 +223,16 @@ fn deployments(items: &[DeploymentView], clock: Clock) -> Markup {
                                 @let apps: Vec<(String, String)> = d.cloudhub_applications.iter().map(|a| (a.name.clone(), a.change.clone())).collect();
                                 tr {
                                     th scope="row" { (d.environment) }
-                                    td { (d.component) " " (d.version) }
-                                    td {
+                                    td data-label="Component" { (d.component) " " (d.version) }
+                                    td data-label="Result" {
                                         span class={ "badge " (tone) } { (words) }
                                         @if let Some(e) = &d.error { br; span.bad-text.small { (e) } }
                                     }
-                                    td.nowrap {
+                                    td.nowrap data-label="Finished" {
                                         @if d.status == DeployStatus::InProgress { span.muted { "still running" } }
                                         @else { (time_at(d.updated_at, clock)) }
                                     }
-                                    td { (component_links(d.pages_url.as_deref(), &apps)) }
+                                    td data-label="Where" { (component_links(d.pages_url.as_deref(), &apps)) }
                                 }
                             }
                         }

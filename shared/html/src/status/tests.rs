@@ -46,6 +46,7 @@ fn view(markup: &str) -> StatusView {
         generated_at: now(),
         environments: vec![EnvironmentView {
             name: "TEST".into(),
+            display_name: "Test".into(),
             live: None,
             previous: None,
             deploying: None,
@@ -71,6 +72,8 @@ fn view(markup: &str) -> StatusView {
             status: ReleaseStatus::AwaitingApproval,
             outcome: "Waiting for sign-off".into(),
             created_at: now(),
+            changed_at: now(),
+            live_in: Some(vec![]),
             versions: BTreeMap::from([("web".into(), markup.into())]),
             changes: vec![],
             url: "/releases/rel-3".into(),
@@ -297,6 +300,8 @@ fn detail(number: u64) -> baton_domain::ports::status::ReleaseDetail {
             status: ReleaseStatus::Released,
             outcome: "Live everywhere".into(),
             created_at: now(),
+            changed_at: now(),
+            live_in: None,
             versions: BTreeMap::new(),
             changes: vec![],
             url: format!("/releases/rel-{number}"),
@@ -392,3 +397,5 @@ fn an_environment_name_in_the_section_is_escaped() {
     assert!(!page.contains("<b>"), "{page}");
     assert!(page.contains("value=\"&lt;b&gt;&quot;X\""), "{page}");
 }
+
+mod progress;

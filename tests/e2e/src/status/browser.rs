@@ -107,6 +107,76 @@ impl Chromium {
     }
 }
 
+/// How a page lays out in a window `width` pixels wide: the document's scroll width, and the
+/// widest overflow of any table, table cell or scroll box (what a reader would have to scroll
+/// sideways to see), with which element it is.
+#[derive(Debug)]
+pub struct Widths {
+    /// `document.documentElement.scrollWidth`.
+    pub document: u32,
+    /// The largest `scrollWidth - clientWidth` of a table, cell, scroll box or `main`.
+    pub overflow: u32,
+    /// The element with that overflow, e.g. `TD.key`.
+    pub overflow_at: String,
+}
+
+/// Measures the page in a file copy: the pages' CSP lets no script run (rightly), so the
+/// measuring script runs in a copy of the same markup and stylesheet, in an iframe exactly as
+/// wide as asked (headless Chromium's own window is at least 500 px wide), and writes what it
+/// measured onto the outer document, which is what `--dump-dom` prints.
+const MEASURE: &str = "<script>(function(){var worst=0,what='';\
+document.querySelectorAll('main,table,.scroll,td,th').forEach(function(e){\
+if(e.closest('thead')||e.closest('.sr-only'))return;var o=e.scrollWidth-e.clientWidth;\
+if(o>worst){worst=o;what=e.tagName+'.'+e.className;}});\
+var b=parent.document.body;b.setAttribute('data-document-width',document.documentElement.scrollWidth);\
+b.setAttribute('data-viewport-width',window.innerWidth);\
+b.setAttribute('data-overflow',worst);b.setAttribute('data-overflow-at',what);})();</script>";
+
+impl Chromium {
+    /// Lays `html` (a whole page as Baton serves it) out `width` pixels wide and measures it.
+    pub async fn widths(&self, html: &str, width: u32) -> Result<Widths> {
+        let file = std::env::temp_dir().join(format!(
+            "baton-measure-{}-{}.html",
+            std::process::id(),
+            PROFILES.fetch_add(1, Ordering::SeqCst)
+        ));
+        let page = html
+            .replacen("</body>", &format!("{MEASURE}</body>"), 1)
+            .replace('&', "&amp;")
+            .replace('"', "&quot;");
+        let outer = format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\"><iframe style=\"border:0\" width=\"{width}\" height=\"1800\" srcdoc=\"{page}\"></iframe></body></html>"
+        );
+        std::fs::write(&file, outer)?;
+        let dom = self
+            .run(vec![
+                "--window-size=1280,1800".into(),
+                "--dump-dom".into(),
+                format!("file://{}", file.display()),
+            ])
+            .await;
+        let _ = std::fs::remove_file(&file);
+        let dom = dom?;
+        let attribute = |name: &str| -> Result<String> {
+            let start = dom
+                .find(&format!("{name}=\""))
+                .map(|at| at + name.len() + 2)
+                .ok_or_else(|| anyhow!("the measuring script did not run: no {name} in {dom}"))?;
+            let end = dom[start..].find('"').ok_or_else(|| anyhow!("unclosed {name}"))?;
+            Ok(dom[start..start + end].to_string())
+        };
+        let viewport: u32 = attribute("data-viewport-width")?.parse()?;
+        if viewport != width {
+            bail!("the page was laid out {viewport} px wide, not {width}");
+        }
+        Ok(Widths {
+            document: attribute("data-document-width")?.parse()?,
+            overflow: attribute("data-overflow")?.parse()?,
+            overflow_at: attribute("data-overflow-at")?,
+        })
+    }
+}
+
 /// `target/screenshots` of this workspace (or of `CARGO_TARGET_DIR`).
 pub fn screenshots_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")

@@ -75,20 +75,21 @@ async fn only_environments_it_was_deployed_to_are_offered() {
 }
 
 #[tokio::test]
-async fn a_release_never_deployed_offers_nothing_and_reads_nothing_more() {
+async fn a_release_never_deployed_offers_nothing_and_reads_only_the_environments_more() {
     // Release 5 was only approved for TEST (the store's own event), never deployed.
     let status = handler(with_releases(5));
     let (code, page) = get(&status, "/releases/rel-5").await;
     assert_eq!(code, 200);
     assert!(!page.contains("Deploy again"), "{page}");
     assert!(!page.contains("/redeploys"), "{page}");
-    assert_eq!(*status.store.calls.lock().unwrap(), vec!["release_record"]);
+    // The environments are read once, for where the release is live now.
+    assert_eq!(*status.store.calls.lock().unwrap(), vec!["release_record", "look_up"]);
 }
 
 #[tokio::test]
-async fn the_json_of_a_release_reads_no_environment() {
+async fn the_json_of_a_release_reads_the_environments_once_for_where_it_is_live() {
     let status = handler(store(&["TEST", "PROD"], &[("PROD", 7)]));
     let (code, body) = get(&status, "/api/releases/rel-5").await;
     assert_eq!(code, 200, "{body}");
-    assert_eq!(*status.store.calls.lock().unwrap(), vec!["release_record"]);
+    assert_eq!(*status.store.calls.lock().unwrap(), vec!["release_record", "look_up"]);
 }

@@ -4,13 +4,14 @@
 use chrono::{DateTime, Utc};
 
 use super::figures::{DeliveryFigures, FigureInputs};
+use super::progress::{LastChanges, environment_words, live_in, standing_words};
 use super::requests;
 use super::trends::Trends;
 use super::view::*;
 use super::words::{in_flight, outcome};
 use super::{DeploymentKey, EnvironmentNow, LookedUp, Lookup, PendingSignOff, ReleasePage};
 use crate::config::BatonConfig;
-use crate::deployment::{DeployStatus, EnvironmentState};
+use crate::deployment::{ComponentDeployment, DeployStatus, EnvironmentState};
 use crate::package::RejectedPackage;
 use crate::release::{PackageRef, Release, ReleaseId, ReleaseStatus};
 
@@ -51,7 +52,8 @@ pub fn overview_lookup(config: &BatonConfig, releases: &[Release]) -> Lookup {
 }
 
 impl ReleaseSummary {
-    /// The summary of a release.
+    /// The summary of a release on its own: changed last when it was created, where it is live
+    /// not known ([`ReleaseSummary::of_in`] knows both).
     pub fn of(release: &Release) -> ReleaseSummary {
         ReleaseSummary {
             id: release.id.clone(),
@@ -59,6 +61,8 @@ impl ReleaseSummary {
             status: release.status,
             outcome: outcome(release.status).to_string(),
             created_at: release.created_at,
+            changed_at: release.created_at,
+            live_in: None,
             versions: release
                 .snapshot
                 .iter()
@@ -78,11 +82,45 @@ impl ReleaseSummary {
     }
 }
 
+impl ReleaseSummary {
+    /// The summary of a release of `page`, with its last change (and, on its way, that step in
+    /// words), and (given the environments as they are now and the release's deployments)
+    /// where it is live now and, once finished, where it stands in words.
+    pub fn of_in(
+        release: &Release,
+        page: &ReleasePage,
+        now: Option<(&[EnvironmentNow], &[ComponentDeployment])>,
+    ) -> ReleaseSummary {
+        let mut summary = ReleaseSummary::of(release);
+        let changes = page.changes.get(&release.id);
+        summary.changed_at = LastChanges::changed_at(changes, release);
+        let (environments, deployments) = now.unwrap_or((&[], &[]));
+        if now.is_some() {
+            summary.live_in = Some(live_in(&release.id, environments));
+        }
+        if !in_flight(release.status) {
+            if now.is_some() {
+                summary.outcome = standing_words(release, environments, deployments);
+            }
+        } else if let Some(last) = changes.and_then(|c| c.last.as_ref())
+            && let Some(env) = &last.environment
+        {
+            // On its way: its latest step, e.g. `Sign-off for PROD asked of rm@example.com`.
+            summary.outcome = environment_words(&release.id, env, Some(last), environments);
+        }
+        summary
+    }
+}
+
 impl ReleaseListView {
     /// One page of the release list.
     pub fn of(page: &ReleasePage) -> ReleaseListView {
         ReleaseListView {
-            releases: page.releases.iter().map(ReleaseSummary::of).collect(),
+            releases: page
+                .releases
+                .iter()
+                .map(|r| ReleaseSummary::of_in(r, page, None))
+                .collect(),
             next_before: page.next_before,
         }
     }
@@ -119,11 +157,12 @@ fn environment_view(config: &BatonConfig, now: &EnvironmentNow, beside: &[&Pendi
     };
     EnvironmentView {
         name: environment.clone(),
+        display_name: config.environment_label(environment).to_string(),
         live: current.as_ref().map(|live| {
             let mut components: Vec<ComponentView> = live
                 .components
                 .iter()
-                .map(|(name, c)| ComponentView::of(name, c))
+                .map(|(name, c)| ComponentView::of(name, config.component_label(name), c))
                 .collect();
             components.sort_by_key(|c| order(&c.component));
             LiveView {
@@ -280,7 +319,7 @@ impl StatusView {
             .releases
             .iter()
             .map(|r| {
-                let mut summary = ReleaseSummary::of(r);
+                let mut summary = ReleaseSummary::of_in(r, page, Some((&looked.environments, &looked.deployments)));
                 if let Some(f) = in_flight.iter().find(|f| f.release == r.id) {
                     summary.outcome = f.summary.clone();
                 }

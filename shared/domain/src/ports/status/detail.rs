@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ReleaseRecord;
+use super::progress::{changed_in, failure_words, live_in, standing_words};
 use super::view::*;
 use super::words::{decision_comment, event_summary, in_flight};
+use super::{EnvironmentNow, ReleaseRecord};
 use crate::approval::schedule::{SCHEDULED, scheduled_time};
 use crate::config::BatonConfig;
 use crate::ports::ReleaseEvent;
@@ -122,11 +123,23 @@ impl ReleaseDetail {
             .iter()
             .map(|env| {
                 let (progress, since) = progress(&events, &env.name);
+                let summary = match progress {
+                    // "Rolled back" only when something was changed there and put back.
+                    Progress::RolledBack | Progress::Failed => {
+                        let changed = changed_in(&release.id, &env.name, &record.deployments);
+                        let status = match progress {
+                            Progress::RolledBack => ReleaseStatus::RolledBack,
+                            _ => ReleaseStatus::Failed,
+                        };
+                        sentence(&failure_words(status, Some(&env.name), changed))
+                    }
+                    _ => progress_words(progress, &env.name),
+                };
                 ProgressView {
                     environment: env.name.clone(),
                     progress,
                     since,
-                    summary: progress_words(progress, &env.name),
+                    summary,
                 }
             })
             .collect();
@@ -199,6 +212,9 @@ impl ReleaseDetail {
             },
         });
         let mut summary = ReleaseSummary::of(release);
+        summary.changed_at = events
+            .last()
+            .map_or(release.created_at, |e| e.at.max(release.created_at));
         let headline = match &waiting_on {
             Some(w) => w.summary(),
             None => summary.outcome.clone(),
@@ -285,6 +301,29 @@ impl ReleaseDetail {
                 })
                 .collect(),
         }
+    }
+}
+
+/// The text with its first letter capitalised.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+impl ReleaseDetail {
+    /// The page told with the environments as they are now (every environment, in lifecycle
+    /// order): where the release is live, and, once it is finished, a headline that says so
+    /// rather than where it once was.
+    pub fn live_now(mut self, record: &ReleaseRecord, environments: &[EnvironmentNow]) -> ReleaseDetail {
+        self.summary.live_in = Some(live_in(&record.release.id, environments));
+        if self.waiting_on.is_none() {
+            self.headline = standing_words(&record.release, environments, &record.deployments);
+            self.summary.outcome = self.headline.clone();
+        }
+        self
     }
 }
 

@@ -1,6 +1,7 @@
 //! Delivery figures over a fixed recent window: how often releases reach production, how long
 //! a change takes from upload to production, how often a deployment fails, and how long
-//! releases wait for sign-off. Computed from the recent releases' own records only, so their
+//! releases wait for sign-off. The change failure rate counts production deployments only.
+//! Computed from the recent releases' own records only, so their
 //! cost never grows with history.
 
 use std::collections::BTreeMap;
@@ -10,7 +11,7 @@ use serde::Serialize;
 
 use crate::deployment::{ComponentDeployment, DeployStatus};
 use crate::package::Package;
-use crate::release::{Release, ReleaseId, ReleaseStatus};
+use crate::release::{Release, ReleaseId};
 
 /// The figures' window: releases created in the last this many days (and among the recent
 /// releases the overview reads).
@@ -43,9 +44,10 @@ pub struct DeliveryFigures {
     pub per_week: f64,
     /// Median time from a package's upload to its release being live in production.
     pub lead_time: Option<DurationFigure>,
-    /// Releases of the period that were deployed somewhere.
+    /// Releases of the period whose deployment to production started (deployments elsewhere
+    /// do not count).
     pub deployed_releases: usize,
-    /// Of those, how many failed (rolled back or stopped).
+    /// Of those, how many failed in production (a component failed or was rolled back there).
     pub failed_releases: usize,
     /// `failed_releases / deployed_releases`, from 0 to 1; `null` if nothing was deployed.
     pub change_failure_rate: Option<f64>,
@@ -153,9 +155,16 @@ impl DeliveryFigures {
         let mut deployed_releases = 0;
         let mut failed_releases = 0;
         for release in &releases {
-            if spans.keys().any(|(id, _)| *id == &release.id) {
+            // DORA's change failure rate is about production: a failure caught in TEST is the
+            // lifecycle working, not a failed change.
+            if spans.contains_key(&(&release.id, production.as_str())) {
                 deployed_releases += 1;
-                if matches!(release.status, ReleaseStatus::Failed | ReleaseStatus::RolledBack) {
+                let failed_there = input.deployments.iter().any(|d| {
+                    d.release_id == release.id
+                        && d.environment == production
+                        && matches!(d.status, DeployStatus::Failed | DeployStatus::RolledBack)
+                });
+                if failed_there {
                     failed_releases += 1;
                 }
             }

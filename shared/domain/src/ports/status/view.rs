@@ -44,6 +44,8 @@ pub struct StatusView {
 pub struct EnvironmentView {
     /// Environment name, e.g. `TEST`.
     pub name: String,
+    /// What people read for it: its configured `display_name`, or the name.
+    pub display_name: String,
     /// The live release, if any.
     pub live: Option<LiveView>,
     /// The release live before it (the rollback target), if any.
@@ -119,6 +121,8 @@ pub struct PreviousView {
 pub struct ComponentView {
     /// Component name.
     pub component: String,
+    /// What people read for it: its configured `display_name`, or the name.
+    pub display_name: String,
     /// Version.
     pub version: String,
     /// The Cloudflare Pages deployment's URL (web components).
@@ -244,6 +248,13 @@ pub struct ReleaseSummary {
     pub outcome: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last changed (a sign-off, a deployment, an outcome...): its creation if nothing
+    /// happened to it since.
+    pub changed_at: DateTime<Utc>,
+    /// The environments where it is live now, in lifecycle order. Absent where the
+    /// environments are not read (`/api/releases`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_in: Option<Vec<String>>,
     /// Component to version.
     pub versions: BTreeMap<String, String>,
     /// What changed since the previous release.
@@ -311,10 +322,11 @@ pub(crate) fn platform_links(detail: Option<&PlatformDetail>) -> (Option<String>
 
 impl ComponentView {
     /// The view of a live component.
-    pub(crate) fn of(name: &str, live: &LiveComponent) -> ComponentView {
+    pub(crate) fn of(name: &str, display_name: &str, live: &LiveComponent) -> ComponentView {
         let (pages_url, cloudhub_applications) = platform_links(live.detail.as_ref());
         ComponentView {
             component: name.to_string(),
+            display_name: display_name.to_string(),
             version: live.package.version.to_string(),
             pages_url,
             cloudhub_applications,

@@ -21,6 +21,7 @@ fn now() -> DateTime<Utc> {
 fn env(name: &str, web: &str, state: &str, deploying: Option<u64>) -> EnvironmentView {
     EnvironmentView {
         name: name.into(),
+        display_name: name.into(),
         live: Some(LiveView {
             release: ReleaseId::from_number(1),
             number: 1,
@@ -29,12 +30,14 @@ fn env(name: &str, web: &str, state: &str, deploying: Option<u64>) -> Environmen
             components: vec![
                 ComponentView {
                     component: web.into(),
+                    display_name: web.into(),
                     version: "1.0.1".into(),
                     pages_url: Some("https://abc.pages.dev".into()),
                     cloudhub_applications: vec![],
                 },
                 ComponentView {
                     component: "state".into(),
+                    display_name: "state".into(),
                     version: "2.0.0".into(),
                     pages_url: None,
                     cloudhub_applications: vec![
@@ -66,6 +69,8 @@ fn summary(number: u64, web: &str, state: &str) -> ReleaseSummary {
         versions: BTreeMap::from([("web".into(), web.into()), ("state".into(), state.into())]),
         changes: vec![],
         url: format!("/releases/rel-{number}"),
+        changed_at: now(),
+        live_in: None,
     }
 }
 

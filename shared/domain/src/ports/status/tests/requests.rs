@@ -46,6 +46,7 @@ fn a_failure_question_is_a_decision_about_the_failed_deployment() {
     let page = ReleasePage {
         releases: vec![release(2, ReleaseStatus::Deploying, t0())],
         next_before: None,
+        ..Default::default()
     };
     let reason = "disk full in arn:aws:s3:::baton-artefacts (quota).";
     let looked = envs(environment("TEST", Some(1), Some(2)), environment("PROD", None, None));
@@ -80,6 +81,7 @@ fn a_redeploy_confirmation_stands_beside_its_environment_never_in_flight() {
         let page = ReleasePage {
             releases,
             next_before: None,
+            ..Default::default()
         };
         let view = StatusView::build(
             &config(),
@@ -112,6 +114,7 @@ fn a_release_in_flight_waits_on_its_own_requests_not_on_a_redeploy_of_it() {
     let page = ReleasePage {
         releases: vec![release(7, ReleaseStatus::AwaitingApproval, t0())],
         next_before: None,
+        ..Default::default()
     };
     let looked = envs(environment("TEST", Some(7), None), environment("PROD", Some(6), None));
     let view = StatusView::build(
@@ -137,6 +140,7 @@ fn a_failed_redeploy_s_question_stands_beside_its_environment() {
     let page = ReleasePage {
         releases: vec![release(5, ReleaseStatus::Released, t0())],
         next_before: None,
+        ..Default::default()
     };
     let view = StatusView::build(&config(), &page, &[question(5, "PROD", "timeout")], &[], &looked, t0());
     assert!(view.in_flight.is_empty());

@@ -23,6 +23,7 @@ fn trends_put_each_production_deployment_and_wait_in_its_week() {
             release(1, ReleaseStatus::Released, one),
         ],
         next_before: None,
+        ..Default::default()
     };
     let looked = looked(
         vec![
@@ -65,6 +66,7 @@ fn trends_say_which_weeks_the_releases_read_do_not_reach() {
     let page = ReleasePage {
         releases: vec![release(9, ReleaseStatus::Released, now - Duration::days(20))],
         next_before: Some(9),
+        ..Default::default()
     };
     let trends = StatusView::build(&config(), &page, &[], &[], &looked(vec![], vec![]), now).trends;
     assert_eq!(trends.weeks_known, 3);
@@ -80,6 +82,7 @@ fn deployments_outside_the_twelve_weeks_are_left_out() {
     let page = ReleasePage {
         releases: vec![release(1, ReleaseStatus::Released, old)],
         next_before: None,
+        ..Default::default()
     };
     let looked = looked(vec![deployment(1, "PROD", "web", old, 1)], vec![]);
     let trends = StatusView::build(&config(), &page, &[], &[], &looked, now).trends;
@@ -98,6 +101,7 @@ fn the_stack_drawing_gets_its_links_from_the_configuration() {
     let page = ReleasePage {
         releases: vec![],
         next_before: None,
+        ..Default::default()
     };
     let view = StatusView::build(&config, &page, &[], &[], &looked(vec![], vec![]), t0());
     assert_eq!(view.depends_on["web"], ["patient-api"]);
