@@ -275,3 +275,113 @@ async fn in_public_mode_no_address_link_or_key_appears_anywhere() -> Result<()> 
     assert_eq!(h.mails().len(), before);
     Ok(())
 }
+
+/// The mail to `to` whose subject contains `subject`, waited for.
+async fn mail_to(h: &Harness, to: &str, subject: &str) -> Result<baton_local::outbox::SentMail> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(mail) = h
+            .mails()
+            .into_iter()
+            .find(|m| m.to.iter().any(|t| t == to) && m.subject.contains(subject))
+        {
+            return Ok(mail);
+        }
+        if std::time::Instant::now() > deadline {
+            let sent: Vec<(Vec<String>, String)> = h.mails().into_iter().map(|m| (m.to, m.subject)).collect();
+            bail!("no mail to {to} about '{subject}'; sent: {sent:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The "done when": a business user at @example-health.org signs in, finds ADM-142,
+/// subscribes, and gets a mail when it is live in PROD; an outsider sees nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_business_user_signs_in_finds_adm_142_subscribes_and_hears_it_is_live_in_prod() -> Result<()> {
+    let h = Harness::start_with(listed_stack()).await?;
+    h.release_samples("1.0.0", 1).await?;
+    h.approve_from_mail(1, "TEST", "").await?;
+    h.approve_from_mail(1, "PROD", "").await?;
+    h.wait_for_status(1, "released", Duration::from_secs(120)).await?;
+    let notes = [
+        ("commit", "c0ffee1d2e"),
+        ("notes", "Admissions form: clearer errors (ADM-142)"),
+    ];
+    h.upload("packages/web/1.1.0/site.zip", baton_e2e::sample_site("1.1.0"), &notes)
+        .await?;
+    baton_local::demo::wait_for_release(&h.stack, 2, Duration::from_secs(90)).await?;
+
+    // The outsider: nothing, not even whether ADM-142 exists.
+    for path in ["/search?q=ADM-142", "/api/search?q=ADM-142"] {
+        let (status, body) = get(&h, path, None, None).await?;
+        assert_eq!(status, 401, "{path}");
+        assert!(!body.contains("1.1.0") && !body.contains("ADM-142"), "{path}: {body}");
+    }
+
+    // The business user signs in and finds it.
+    let nurse = h.sign_in("nurse@example-health.org").await?;
+    let (status, answer) = get(&h, "/api/search?q=ADM-142", Some(&nurse), None).await?;
+    assert_eq!(status, 200, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer)?;
+    assert_eq!(answer["results"][0]["component"], "web", "{answer}");
+    assert_eq!(answer["results"][0]["version"], "1.1.0", "{answer}");
+    let (_, page) = get(&h, "/search?q=ADM-142", Some(&nurse), None).await?;
+    assert!(page.contains("ADM-142") && page.contains("Signed in as"), "{page}");
+
+    // Subscribes to PROD (double opt-in); an outsider asking the same gets the same page, no mail.
+    let subscribe = |email: &'static str| {
+        let url = format!("{}/subscriptions", h.stack.http_url);
+        async move {
+            let answer = client()
+                .post(url)
+                .form(&[("email", email), ("environment", "PROD")])
+                .send()
+                .await?;
+            Ok::<_, anyhow::Error>((answer.status().as_u16(), answer.text().await?))
+        }
+    };
+    let before = h.mails().len();
+    let insider = subscribe("nurse@example-health.org").await?;
+    let outsider = subscribe("eve@outsider.example").await?;
+    assert_eq!(insider, outsider, "the same page for everyone");
+    let confirm = mail_to(&h, "nurse@example-health.org", "Confirm your Baton subscription").await?;
+    let link = confirm
+        .links
+        .iter()
+        .find(|l| l.contains("/subscriptions/confirm?"))
+        .context("a confirmation link")?;
+    let url = reqwest::Url::parse(link)?;
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let (id, token) = (param("id"), param("token"));
+    let confirmed = client()
+        .post(format!("{}/subscriptions/confirm", h.stack.http_url))
+        .form(&[("id", id.as_str()), ("token", token.as_str())])
+        .send()
+        .await?;
+    assert_eq!(confirmed.status(), 200);
+
+    // Release 2 goes to TEST and PROD; the subscriber hears once it is live in PROD.
+    h.approve_from_mail(2, "TEST", "").await?;
+    h.approve_from_mail(2, "PROD", "").await?;
+    let live = mail_to(&h, "nurse@example-health.org", "Release 2 is live in PROD").await?;
+    assert!(
+        live.headers.iter().any(|(n, _)| n == "List-Unsubscribe"),
+        "{:?}",
+        live.headers
+    );
+    let to_outsider: Vec<String> = h
+        .mails()
+        .into_iter()
+        .skip(before)
+        .flat_map(|m| m.to)
+        .filter(|to| to.contains("outsider"))
+        .collect();
+    assert!(to_outsider.is_empty(), "{to_outsider:?}");
+    Ok(())
+}

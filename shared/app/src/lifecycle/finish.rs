@@ -107,7 +107,16 @@ where
                 .and_then(|e| config.environment(e))
                 .map(|e| e.approvers.clone())
                 .unwrap_or_default();
+            // "Rolled back" only when something was changed there and put back (DORA's and a
+            // person's reading): a failure before any change changed nothing to put back.
+            let changed = match env {
+                Some(env) if status == ReleaseStatus::RolledBack => {
+                    self.changed_anything(&release.id, env, config).await?
+                }
+                _ => true,
+            };
             let (words, reason) = match status {
+                ReleaseStatus::RolledBack if !changed => ("failed before any change", reason.clone()),
                 ReleaseStatus::RolledBack => ("failed and was rolled back", reason.clone()),
                 ReleaseStatus::Blocked => (
                     "is blocked before sign-off",
@@ -158,4 +167,21 @@ pub(super) fn readable_cause(cause: &str) -> String {
         .ok()
         .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_string))
         .unwrap_or_else(|| cause.to_string())
+}
+
+impl<C, S, M> Lifecycle<C, S, M>
+where
+    S: DeploymentStore,
+{
+    /// Whether `release` changed anything in `env`: one read per configured component (only on
+    /// the failure path).
+    async fn changed_anything(&self, release: &ReleaseId, env: &str, config: &BatonConfig) -> Result<bool, BatonError> {
+        let mut deployments = Vec::new();
+        for component in &config.components {
+            if let Some(d) = self.store.deployment(release, env, &component.name).await? {
+                deployments.push(d);
+            }
+        }
+        Ok(baton_domain::ports::status::changed_in(release, env, &deployments))
+    }
 }
