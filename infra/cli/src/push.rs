@@ -239,7 +239,10 @@ fn refusal<'a>(answer: &'a Value, upload: &Upload, etag: Option<&str>) -> Option
         .into_iter()
         .flatten()
         .find(|r| {
-            r["object_key"].as_str() == Some(upload.key.as_str())
+            // A public Baton hides object keys (`(hidden)`): the verdict's route already names the
+            // component and version, and the ETag tells this push's upload apart.
+            let key = r["object_key"].as_str();
+            (key == Some(upload.key.as_str()) || key == Some(baton_domain::access::public::HIDDEN))
                 && etag.is_none_or(|e| r["etag"].as_str().map(|t| t.trim_matches('"')) == Some(e))
         })
         .map(|r| r["reason"].as_str().unwrap_or("no reason recorded"))

@@ -15,7 +15,13 @@ const NOTES: &str = "Admissions form, \"v2\" ready\nNouveau : formulaire d'admis
 
 /// Runs `baton` with `args` against the stack, as CI would.
 async fn baton(h: &Harness, args: &[&str]) -> Result<Output> {
+    baton_as(h, None, args).await
+}
+
+/// Runs `baton` with `args`, with `BATON_TOKEN` set to `token` if given.
+async fn baton_as(h: &Harness, token: Option<&str>, args: &[&str]) -> Result<Output> {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let token = token.unwrap_or_default().to_string();
     let (api, bucket, endpoint) = (
         h.stack.http_url.clone(),
         h.stack.bucket.clone(),
@@ -30,6 +36,7 @@ async fn baton(h: &Harness, args: &[&str]) -> Result<Output> {
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             .env("AWS_REGION", "eu-west-1")
+            .env("BATON_TOKEN", token)
             .env_remove("AWS_PROFILE")
             .output()
     })
@@ -158,8 +165,13 @@ async fn push_gives_ci_a_verdict_and_an_exit_code() -> Result<()> {
     assert!(stderr.contains("publish a new version"), "{}", said(&out));
     assert!(stderr.contains(reason), "{}", said(&out));
 
-    // The notes arrive intact on the status API, the approval mail and the approval page.
-    let detail: serde_json::Value = reqwest::get(format!("{}/api/releases/rel-1", h.stack.http_url))
+    // The notes arrive intact on the status API (as a signed-in viewer sees it: the public's
+    // page hides build URLs), the approval mail and the approval page.
+    let cookie = h.sign_in("release-manager@example.com").await?;
+    let detail: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/api/releases/rel-1", h.stack.http_url))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
         .await?
         .json()
         .await?;
@@ -207,9 +219,27 @@ async fn push_gives_ci_a_verdict_and_an_exit_code() -> Result<()> {
         "{}",
         said(&out)
     );
+    // The public page hides object keys; with a viewer's token (BATON_TOKEN) they are shown.
     assert!(
-        stdout.contains("packages/web/1.0.1/site.zip"),
+        !stdout.contains("packages/web/1.0.1/site.zip") && stdout.contains("(hidden)"),
+        "{}",
+        said(&out)
+    );
+    let token = h.api_token(&cookie, "terminal").await?;
+    let out = baton_as(&h, Some(&token), &["status"]).await?;
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("packages/web/1.0.1/site.zip"),
         "the refused upload is listed: {}",
+        said(&out)
+    );
+    // A token that is not one of ours: refused, and baton says what to do.
+    let forged = format!("baton_{}", "A".repeat(43));
+    let out = baton_as(&h, Some(&forged), &["status"]).await?;
+    assert_ne!(code(&out), 0, "{}", said(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("BATON_TOKEN"),
+        "{}",
         said(&out)
     );
     let out = baton(&h, &["releases", "--json"]).await?;

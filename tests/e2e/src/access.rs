@@ -101,4 +101,28 @@ impl Harness {
         }
         Ok(set.split(';').next().unwrap_or_default().to_string())
     }
+
+    /// Makes an API token named `name` on the account page of the viewer whose session is
+    /// `cookie`, as they would, and answers it.
+    pub async fn api_token(&self, cookie: &str, name: &str) -> Result<String> {
+        let base = &self.stack.http_url;
+        let account = client()
+            .get(format!("{base}/account"))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await?
+            .text()
+            .await?;
+        let guard = hidden(&account, "guard").context("the account page's form guard")?;
+        let made = client()
+            .post(format!("{base}/account/tokens"))
+            .header(reqwest::header::COOKIE, cookie)
+            .form(&[("name", name), ("guard", guard.as_str())])
+            .send()
+            .await?
+            .text()
+            .await?;
+        let start = made.find("baton_").context("the new token on the page")?;
+        Ok(made[start..start + 49].to_string())
+    }
 }
