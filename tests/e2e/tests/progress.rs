@@ -132,3 +132,50 @@ async fn the_feed_s_updated_moves_with_the_release_and_each_environment_has_its_
     );
     Ok(())
 }
+
+/// `display_name` on components and environments: what business users read on the overview
+/// and a release's page, while the JSON keeps the ids and adds the names beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn display_names_are_what_business_users_read() -> Result<()> {
+    let options = baton_e2e::config_with(|text| {
+        text.replace(
+            "    kind: web                     #",
+            "    display_name: Patient Portal\n    kind: web                     #",
+        )
+        .replace(
+            "    kind: state                   #",
+            "    display_name: Patient & Admissions APIs\n    kind: state                   #",
+        )
+        .replace("  - name: TEST\n", "  - name: TEST\n    display_name: Test (preview)\n")
+    });
+    let h = Harness::start_with(options).await?;
+    h.release_samples("1.0.0", 1).await?;
+    h.approve_from_mail(1, "TEST", "").await?;
+    h.wait_live("TEST", 1).await?;
+
+    let overview = h.get("/").await?.body;
+    for name in ["Patient Portal", "Patient &amp; Admissions APIs", "Test (preview)"] {
+        ensure!(overview.contains(name), "the overview lacks {name}: {overview}");
+    }
+    let page = h.get("/releases/rel-1").await?.body;
+    for name in ["Patient Portal", "Patient &amp; Admissions APIs", "Test (preview)"] {
+        ensure!(page.contains(name), "the release page lacks {name}: {page}");
+    }
+    let status = h.get_json("/api/status").await?;
+    let test = &status["environments"][0];
+    ensure!(
+        test["name"] == "TEST" && test["display_name"] == "Test (preview)",
+        "{test}"
+    );
+    let detail = h.get_json("/api/releases/rel-1").await?;
+    let web = detail["packages"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["component"] == "web"))
+        .context("web in the release")?;
+    ensure!(web["display_name"] == "Patient Portal", "{web}");
+    ensure!(
+        detail["environments"][0]["display_name"] == "Test (preview)",
+        "{detail}"
+    );
+    Ok(())
+}

@@ -112,7 +112,7 @@ fn steps(environments: &[ProgressView], clock: Clock) -> Markup {
             ol.steps {
                 @for p in environments {
                     li class={ "card step is-" (progress_tone(p.progress)) } {
-                        h3 { (p.environment) }
+                        h3 { (p.display_name) }
                         p { strong { (p.summary) } }
                         @if let Some(at) = p.since { p.muted.small { (time_with_age(at, clock)) } }
                     }
@@ -134,7 +134,7 @@ fn contents(detail: &ReleaseDetail) -> Markup {
                         @for p in &detail.packages {
                             @let change = detail.summary.changes.iter().find(|c| c.component == p.component);
                             tr {
-                                th scope="row" { (p.component) }
+                                th scope="row" { (p.display_name) }
                                 td data-label="Version" { strong { (p.version) } }
                                 td data-label="Change" {
                                     @match change {

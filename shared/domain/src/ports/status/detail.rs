@@ -137,6 +137,7 @@ impl ReleaseDetail {
                 };
                 ProgressView {
                     environment: env.name.clone(),
+                    display_name: config.environment_label(&env.name).to_string(),
                     progress,
                     since,
                     summary,
@@ -232,6 +233,7 @@ impl ReleaseDetail {
             .values()
             .map(|p| PackageView {
                 component: p.component.clone(),
+                display_name: config.component_label(&p.component).to_string(),
                 version: p.version.to_string(),
                 sha256: p.sha256.clone(),
                 object_key: p.object_key.clone(),

@@ -54,6 +54,8 @@ pub struct EnvironmentNotesView {
 pub struct PackageView {
     /// Component name.
     pub component: String,
+    /// What people read for it: its configured `display_name`, or the name.
+    pub display_name: String,
     /// Version.
     pub version: String,
     /// SHA-256 of the package bytes.
@@ -110,6 +112,8 @@ pub enum Progress {
 pub struct ProgressView {
     /// Environment name.
     pub environment: String,
+    /// What people read for it: its configured `display_name`, or the name.
+    pub display_name: String,
     /// Where it stands.
     pub progress: Progress,
     /// Since when (the event that put it there).
