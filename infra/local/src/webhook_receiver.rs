@@ -2,7 +2,7 @@
 //! `Baton-Signature` with the secret `baton/webhooks/{name}` as the local stack provisions it
 //! (`infra/local/secrets.local.json`), answering 401 to a missing, forged or stale signature,
 //! and keeps every request it got, refused or not. `GET /_local/webhooks` (HTML) and
-//! `/_local/webhooks.json` show them; `POST /_local/webhooks/{name}/fail?times=N` makes the hook
+//! `/_local/webhooks.json` show them; `POST /_local/webhooks/{name}/fail?times=N[&event=E]` makes the hook
 //! answer 500 to its next N deliveries (for retry tests).
 
 use std::collections::BTreeMap;
@@ -45,7 +45,8 @@ pub struct Arrival {
 #[derive(Default)]
 struct Inner {
     arrivals: Vec<Arrival>,
-    failures: BTreeMap<String, u32>,
+    /// Per hook: how many more deliveries to fail, and of which event only (if given).
+    failures: BTreeMap<String, (u32, Option<String>)>,
 }
 
 /// The receiver's state, shared by its routes.
@@ -111,7 +112,7 @@ async fn receive(
     let (answered, refused, text) = match &check {
         Err(problem) => (401, Some(problem.to_string()), format!("refused: {problem}")),
         Ok(()) => match inner.failures.get_mut(&name) {
-            Some(n) if *n > 0 => {
+            Some((n, only)) if *n > 0 && only.as_ref().is_none_or(|e| header("baton-event").as_ref() == Some(e)) => {
                 *n -= 1;
                 (
                     500,
@@ -138,14 +139,16 @@ async fn receive(
 #[derive(Deserialize)]
 struct Times {
     times: Option<u32>,
+    /// Fail only deliveries of this event (`release.created`), so a test is not raced by others.
+    event: Option<String>,
 }
 
 async fn fail(State(receiver): State<Receiver>, UrlPath(name): UrlPath<String>, Query(q): Query<Times>) -> Response {
     let times = q.times.unwrap_or(1);
     if let Ok(mut inner) = receiver.inner.lock() {
-        inner.failures.insert(name.clone(), times);
+        inner.failures.insert(name.clone(), (times, q.event.clone()));
     }
-    axum::Json(json!({ "hook": name, "failNext": times })).into_response()
+    axum::Json(json!({ "hook": name, "failNext": times, "event": q.event })).into_response()
 }
 
 async fn list(State(receiver): State<Receiver>) -> Response {
