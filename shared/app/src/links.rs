@@ -8,9 +8,7 @@ use baton_domain::ports::ApprovalStore;
 
 /// A new link token: 256 random bits, base64url. Only its hash is ever stored.
 pub fn new_token() -> Result<String, BatonError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| BatonError::internal(format!("no randomness for a link token: {e}")))?;
-    Ok(token_from_bytes(&bytes))
+    Ok(token_from_bytes(&random_bytes()?))
 }
 
 /// Mints `approver`'s link to request `id`, keeping the token's hash on the request (a new link
@@ -21,7 +19,7 @@ pub async fn personal_link(
     approver: &str,
     public_url: &str,
 ) -> Result<String, BatonError> {
-    let token = token_from_bytes(&random_bytes()?);
+    let token = new_token()?;
     store.set_approver_token(id, approver, &token_hash(&token)).await?;
     Ok(format!(
         "{}/approvals/{id}?token={token}",

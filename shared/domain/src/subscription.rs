@@ -283,7 +283,7 @@ impl Subscription {
     /// Whether a confirmation with `token` at `now` may go ahead: `Ok(true)` to confirm,
     /// `Ok(false)` if it is confirmed already (the same answer again, nothing to do).
     pub fn check_confirm(&self, token: &str, now: DateTime<Utc>) -> Result<bool, SubscriptionLinkProblem> {
-        if !constant_time_eq(&self.confirm_hash, &token_hash(token)) {
+        if !constant_time_eq(&self.confirm_hash, token_hash(token)) {
             return Err(SubscriptionLinkProblem::Forbidden);
         }
         match self.state {
@@ -297,7 +297,7 @@ impl Subscription {
     /// Whether an unsubscribe with `token` may go ahead: `Ok(true)` to end it, `Ok(false)` if
     /// it has ended already.
     pub fn check_unsubscribe(&self, token: &str) -> Result<bool, SubscriptionLinkProblem> {
-        if !constant_time_eq(&self.unsubscribe_hash, &token_hash(token)) {
+        if !constant_time_eq(&self.unsubscribe_hash, token_hash(token)) {
             return Err(SubscriptionLinkProblem::Forbidden);
         }
         Ok(self.state != SubscriptionState::Unsubscribed)
@@ -345,7 +345,7 @@ impl NoticeMark {
         let hash = self.unsubscribe_hash.as_deref().unwrap_or_default();
         self.subscription.as_deref() == Some(subscription)
             && !hash.is_empty()
-            && constant_time_eq(hash, &token_hash(token))
+            && constant_time_eq(hash, token_hash(token))
     }
 }
 

@@ -247,12 +247,16 @@ where
         config: &BatonConfig,
         request: &HttpRequest,
     ) -> Result<Option<(String, String)>, BatonError> {
-        let Some((viewer, guard)) = self.signed_in(config, request).await? else {
+        let Some((viewer, cookie)) = self.session(config, request).await? else {
             return Ok(None);
         };
+        if !access::may_sign_in(config, &viewer) {
+            return Ok(None);
+        }
+        let key = self.key(config).await?;
         let form = request.form();
         let given = form.get("guard").map(String::as_str).unwrap_or_default();
-        Ok((given.len() == guard.len() && given == guard).then_some((viewer, guard)))
+        Ok(session::form_guard_ok(&key, &cookie, given).then(|| (viewer, session::form_guard(&key, &cookie))))
     }
 
     async fn account(

@@ -16,7 +16,7 @@ use baton_domain::ports::AccessStore;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::items::{Item, from_item, key, s, to_item};
+use super::items::{Item, from_item, key, s, to_item, value};
 use super::store::{DynamoStore, is_conditional_failure};
 use crate::errors::sdk_error;
 
@@ -54,10 +54,6 @@ fn token_key(hash: &str) -> Item {
     key(format!("TOKEN#{hash}"), "TOKEN")
 }
 
-fn at(time: DateTime<Utc>) -> Result<AttributeValue, BatonError> {
-    serde_dynamo::to_attribute_value(time).map_err(|e| BatonError::internal(e.to_string()))
-}
-
 #[async_trait]
 impl AccessStore for DynamoStore {
     async fn save_sign_in(&self, link: &SignInLink) -> Result<(), BatonError> {
@@ -90,7 +86,7 @@ impl AccessStore for DynamoStore {
             .set_key(Some(sign_in_key(hash)))
             .update_expression("SET used_at = :now")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(used_at) AND valid_until_s > :s")
-            .expression_attribute_values(":now", at(now)?)
+            .expression_attribute_values(":now", value(now)?)
             .expression_attribute_values(":s", AttributeValue::N(now.timestamp().to_string()))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
@@ -172,7 +168,7 @@ impl AccessStore for DynamoStore {
             .set_key(Some(token_key(hash)))
             .update_expression("SET revoked_at = :now")
             .condition_expression("attribute_exists(pk) AND viewer = :v AND attribute_not_exists(revoked_at)")
-            .expression_attribute_values(":now", at(now)?)
+            .expression_attribute_values(":now", value(now)?)
             .expression_attribute_values(":v", s(viewer))
             .send()
             .await;
@@ -191,7 +187,7 @@ impl AccessStore for DynamoStore {
             .set_key(Some(token_key(&token.hash)))
             .update_expression("SET last_used_at = :now")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":now", at(now)?)
+            .expression_attribute_values(":now", value(now)?)
             .send()
             .await;
         match answer {

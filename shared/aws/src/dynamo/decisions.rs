@@ -13,7 +13,7 @@ use baton_domain::approval::{ApprovalStatus, SignOff};
 use baton_domain::ports::ReleaseEvent;
 use serde::Serialize;
 
-use super::items::{Item, key, s, to_item};
+use super::items::{Item, key, s, to_item, value};
 use super::store::{DynamoStore, is_conditional_failure};
 use crate::errors::sdk_error;
 
@@ -29,10 +29,6 @@ struct EventRecord<'a> {
 
 fn approval_key(id: &str) -> Item {
     key(format!("APPROVAL#{id}"), "APPROVAL")
-}
-
-fn value(v: impl Serialize) -> Result<AttributeValue, BatonError> {
-    serde_dynamo::to_attribute_value(v).map_err(|e| BatonError::internal(e.to_string()))
 }
 
 /// An instant as a hold's end compares with it as text: RFC 3339 UTC to the second, like the

@@ -187,6 +187,11 @@ pub(crate) fn from_item<T: for<'de> Deserialize<'de>>(item: Item) -> Result<T, B
 }
 
 /// A string attribute value.
+/// Any serialisable value as an attribute, for expression values.
+pub(crate) fn value(v: impl Serialize) -> Result<AttributeValue, BatonError> {
+    serde_dynamo::to_attribute_value(v).map_err(|e| BatonError::internal(e.to_string()))
+}
+
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }

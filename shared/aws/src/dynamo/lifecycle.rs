@@ -15,7 +15,7 @@ use baton_domain::{BatonError, ReleaseId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::items::{from_item, key, release_key, s, to_item};
+use super::items::{from_item, key, release_key, s, to_item, value};
 use super::store::{DynamoStore, is_conditional_failure};
 use crate::errors::sdk_error;
 
@@ -43,10 +43,6 @@ struct ApprovalItem {
 
 fn approval_key(id: &str) -> super::items::Item {
     key(format!("APPROVAL#{id}"), "APPROVAL")
-}
-
-fn status_value(status: impl Serialize) -> Result<AttributeValue, BatonError> {
-    serde_dynamo::to_attribute_value(status).map_err(|e| BatonError::internal(e.to_string()))
 }
 
 #[async_trait]
@@ -80,7 +76,7 @@ impl Timeline for DynamoStore {
             .update_expression("SET #s = :s")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":s", status_value(status)?)
+            .expression_attribute_values(":s", value(status)?)
             .send()
             .await
             .map_err(|e| sdk_error(&format!("setting the status of {release}"), e))?;
@@ -160,7 +156,7 @@ impl ApprovalStore for DynamoStore {
             .table_name(self.table())
             .set_key(Some(approval_key(id)))
             .update_expression("SET token_hashes = :h")
-            .expression_attribute_values(":h", status_value(&hashes)?)
+            .expression_attribute_values(":h", value(&hashes)?)
             .send()
             .await
             .map_err(|e| sdk_error("storing an approval token", e))?;
@@ -181,7 +177,7 @@ impl ApprovalStore for DynamoStore {
             .condition_expression("attribute_not_exists(#w) OR #w.#t <> :t")
             .expression_attribute_names("#w", "freeze_wait")
             .expression_attribute_names("#t", "task_token")
-            .expression_attribute_values(":w", status_value(wait)?)
+            .expression_attribute_values(":w", value(wait)?)
             .expression_attribute_values(":t", AttributeValue::S(wait.task_token.clone()))
             .send()
             .await;
@@ -226,8 +222,8 @@ impl ApprovalStore for DynamoStore {
             .condition_expression("#s = :pending")
             .expression_attribute_names("#s", "status")
             .expression_attribute_names("#c", "comment")
-            .expression_attribute_values(":s", status_value(status)?)
-            .expression_attribute_values(":pending", status_value(ApprovalStatus::Pending)?)
+            .expression_attribute_values(":s", value(status)?)
+            .expression_attribute_values(":pending", value(ApprovalStatus::Pending)?)
             .expression_attribute_values(":by", s(by))
             .expression_attribute_values(":at", s(at.to_rfc3339()))
             .expression_attribute_values(":c", comment.map(s).unwrap_or(AttributeValue::Null(true)))

@@ -10,6 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::approval::constant_time_eq;
+
 /// The cookie's name.
 pub const COOKIE: &str = "baton_session";
 /// How long a session lasts.
@@ -54,7 +56,7 @@ pub fn open(key: &[u8], value: &str, now: DateTime<Utc>) -> Option<Session> {
     }
     let (body, signature) = value.rsplit_once('.')?;
     let given = URL_SAFE_NO_PAD.decode(signature).ok()?;
-    if !constant_time_eq(&given, &mac(key, body)) {
+    if !constant_time_eq(&given, mac(key, body)) {
         return None;
     }
     let mut parts = body.split('.');
@@ -107,8 +109,4 @@ pub fn cookie_value<'a>(cookies: impl IntoIterator<Item = &'a str>) -> Option<&'
         .find(|(name, _)| *name == COOKIE)
         .map(|(_, value)| value.trim())
         .filter(|v| !v.is_empty())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
