@@ -232,15 +232,16 @@ async fn prod_rolls_back_to_an_earlier_release_and_test_takes_a_release_again_ea
         confirms(&h) == 2,
         "two confirmations were mailed in all, none to the stranger"
     );
-    ensure!(h.leases_held().await?.is_empty(), "every lease given back");
-    ensure!(
-        h.executions()
+    // The "redeployed" event is written by the execution's last task; the execution itself ends
+    // a state or two later, so its status is awaited rather than read once.
+    eventually("every redeploy execution has succeeded", || async {
+        Ok(h.executions()
             .await?
             .iter()
-            .all(|(name, status)| name.starts_with("rel-") || status == "SUCCEEDED"),
-        "{:?}",
-        h.executions().await?
-    );
+            .all(|(name, status)| name.starts_with("rel-") || status == "SUCCEEDED"))
+    })
+    .await?;
+    ensure!(h.leases_held().await?.is_empty(), "every lease given back");
     Ok(())
 }
 
