@@ -3,6 +3,8 @@ use std::collections::BTreeMap;
 use chrono::{TimeZone, Utc};
 
 use super::*;
+use crate::ports::ReleaseEvent;
+use crate::release::Release;
 use crate::release::{ComponentChange, PackageRef, ReleaseStatus};
 use crate::version::Version;
 
