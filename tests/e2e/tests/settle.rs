@@ -13,6 +13,9 @@ async fn two_uploads_inside_the_settle_window_make_one_mail() -> Result<()> {
     let h = Harness::start_with(config_with(|c| c.replacen("settle_seconds: 0", "settle_seconds: 3", 1))).await?;
     // Release 1 (both components) settles, then asks TEST.
     h.release_samples("1.0.0", 1).await?;
+    // Nobody is asked while the window lasts (3 s; the release was made just now).
+    let early: Vec<String> = h.mails().into_iter().map(|m| m.subject).collect();
+    assert!(early.is_empty(), "mailed inside the settle window: {early:?}");
     h.approval_links(1, "TEST").await?;
 
     // The burst: web, then state, seconds apart. Each makes a release.
@@ -37,6 +40,14 @@ async fn two_uploads_inside_the_settle_window_make_one_mail() -> Result<()> {
             .unwrap_or_default()
             .starts_with("Collecting packages"),
         "{two:#}"
+    );
+    let page = h.get("/").await?;
+    let until = two["waiting_on"]["until"].as_str().unwrap_or_default();
+    let shown = until.get(11..19).unwrap_or("?"); // HH:MM:SS of the RFC 3339 time (UTC here)
+    assert!(
+        page.body.contains("Collecting packages until <time") && page.body.contains(&format!(">{shown}</time>")),
+        "the overview says until when, to the second ({shown}): {}",
+        page.body
     );
     h.upload(
         "packages/state/1.1.0/manifest.yaml",

@@ -201,7 +201,12 @@ fn since(w: &WaitingOn, clock: Clock) -> Markup {
             @if let Some(expires) = expires_at { "; the request lapses " (time_at(*expires, clock)) }
         },
         WaitingOn::Freeze { until, .. } => html! { ", until " (time_at(*until, clock)) },
-        WaitingOn::Collecting { until } => html! { " until " (time_at(*until, clock)) },
+        // A window of seconds: the minute alone would not say when it ends.
+        WaitingOn::Collecting { until } => html! {
+            " until " time datetime=(until.to_rfc3339()) title=(clock.exact(*until)) {
+                (until.with_timezone(&clock.zone).format("%H:%M:%S"))
+            }
+        },
         WaitingOn::Scheduled { at, .. } => html! { ": " (time_at(*at, clock)) },
         WaitingOn::Decision {
             expires_at: Some(until),
