@@ -41,13 +41,24 @@ async fn after_a_real_journey_the_api_answers_in_its_documented_shapes() -> Resu
         keys(&status),
         vec![
             "delivery",
+            "depends_on",
             "environments",
             "generated_at",
             "in_flight",
             "recent_releases",
-            "rejected_packages"
+            "rejected_packages",
+            "trends"
         ]
     );
+    // The pictures' data: twelve weeks, oldest first, and the stack as configured.
+    let weeks = status["trends"]["weeks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(weeks.len(), 12, "{status}");
+    assert_eq!(
+        weeks[11]["deployments"], 1,
+        "release 1 went live in PROD this week: {status}"
+    );
+    assert_eq!(status["trends"]["production"], "PROD");
+    assert_eq!(status["depends_on"]["patient-api"][0], "admissions-api");
     assert!(
         is_iso8601_utc(status["generated_at"].as_str().unwrap_or_default()),
         "{status}"
