@@ -40,7 +40,10 @@
 //!                     delivery: {window_days, since, releases, production,
 //!                     deployments_to_production, per_week, lead_time: {median_seconds,
 //!                     samples} | null, deployed_releases, failed_releases,
-//!                     change_failure_rate | null, approval_wait: {..} | null}}
+//!                     change_failure_rate | null, approval_wait: {..} | null},
+//!                     trends: {production, weeks_known, weeks: [{starts, known,
+//!                     deployments, lead_time: {..} | null, approval_wait: {..} | null}]},
+//!                     depends_on: {name: [names it calls]}}
 //! /api/releases      {releases: [release summary], next_before: number | null}
 //!   release summary  {id, number, status, outcome, created_at, versions: {component: version},
 //!                     changes: [{component, from | null, to}], url}
