@@ -32,7 +32,7 @@ impl NoticeMark {
         let hash = self.unsubscribe_hash.as_deref().unwrap_or_default();
         self.subscription.as_deref() == Some(subscription)
             && !hash.is_empty()
-            && constant_time_eq(hash, &token_hash(token))
+            && constant_time_eq(hash, token_hash(token))
     }
 }
 
