@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup setup-demo build up demo test lint fmt clean bench mutants
+.PHONY: setup setup-demo build up demo test fidelity lint fmt clean bench mutants
 
 setup: ## Install what test (and demo) need: python3-venv and Chromium (Debian) when missing, pinned moto into .venv
 	@tools/setup.sh test
@@ -20,7 +20,10 @@ demo: setup-demo ## Start the stack, push the sample packages, show the release
 	$(CARGO) run -q -p baton-local -- demo $(if $(filter-out 0,$(AUTO_APPROVE)),--auto-approve --exit,) $(if $(filter-out 0,$(VERBOSE)),--verbose,) $(DEMO_FLAGS)
 
 test: setup ## Unit and end-to-end tests (the e2e tests start their own stacks)
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --all-targets --exclude baton-fidelity
+
+fidelity: ## The platforms' own CLIs (pinned wrangler, anypoint-cli-v4) against the simulators; needs Node 20.3+
+	@tools/fidelity.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
