@@ -1,27 +1,11 @@
 #!/usr/bin/env bash
 # `make fidelity`: the platforms' own command-line tools judge Baton's simulators.
-# Installs Node when missing (Debian's packages), the pinned wrangler, anypoint-cli-v4 and
-# asl-validator (tests/fidelity/package-lock.json) with npm, then runs the fidelity suite
-# (`cargo test -p baton-fidelity`), which starts each simulator and runs the tools against it.
+# Installs the pinned wrangler, anypoint-cli-v4 and asl-validator (tools/npm-tools.sh), then runs
+# the fidelity suite (`cargo test -p baton-fidelity`), which starts each simulator and runs the
+# tools against it as a user would.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-# shellcheck source=tools/system-packages.sh
-. "$root/tools/system-packages.sh"
-need_debian_package "command -v node && command -v npm" nodejs "the fidelity suite's npm tools (make fidelity)"
-# wrangler 4 needs Node 20.3 or later (its package.json's engines).
-if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=3)?0:1)'; then
-  echo "error: make fidelity needs Node 20.3 or later for wrangler 4; this is Node $(node --version)." >&2
-  echo "  Install a newer nodejs package (e.g. from Debian trixie or NodeSource), then run make fidelity again." >&2
-  exit 1
-fi
-dir="$root/tests/fidelity"
-stamp="$dir/node_modules/.baton-lock.sha256"
-want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "installing the pinned wrangler, anypoint-cli-v4 and asl-validator into tests/fidelity/node_modules"
-  # The Anypoint CLI depends on puppeteer for browser logins, which the suite never uses.
-  (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" > "$stamp"
-fi
+tools/npm-tools.sh
+tools/venv.sh lint
 cargo test -p baton-fidelity "$@"

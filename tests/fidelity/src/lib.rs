@@ -60,7 +60,35 @@ impl From<Output> for Ran {
 /// Runs `tool` with `args` in `dir`, with only `PATH`, `HOME` (a fresh temporary folder, so no
 /// user configuration or cached login leaks in) and `env`; gives up after two minutes.
 pub async fn run(tool_name: &str, args: &[&str], env: &[(&str, String)], dir: &std::path::Path) -> Result<Ran> {
-    let program = tool(tool_name)?;
+    run_program(&tool(tool_name)?, args, env, dir).await
+}
+
+/// The workspace's root folder.
+pub fn workspace_dir() -> PathBuf {
+    fidelity_dir().join("..").join("..")
+}
+
+/// The path of a pinned Python tool in `.venv-tools` (`sam`, `cfn-lint`), or an error that says
+/// how to install it.
+pub fn python_tool(name: &str) -> Result<PathBuf> {
+    let path = workspace_dir().join(".venv-tools").join("bin").join(name);
+    if !path.exists() {
+        bail!(
+            "{name} is not installed at {}: run `make check-template` (it installs the pinned tools)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// As [`run`], for a program given by its path.
+pub async fn run_program(
+    program: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    dir: &std::path::Path,
+) -> Result<Ran> {
+    let tool_name = program.display().to_string();
     let home = dir.join(".home");
     std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
     let mut command = tokio::process::Command::new(&program);
