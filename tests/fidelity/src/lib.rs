@@ -91,7 +91,7 @@ pub async fn run_program(
     let tool_name = program.display().to_string();
     let home = dir.join(".home");
     std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
-    let mut command = tokio::process::Command::new(&program);
+    let mut command = tokio::process::Command::new(program);
     command
         .args(args)
         .current_dir(dir)
