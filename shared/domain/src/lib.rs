@@ -12,6 +12,7 @@ pub mod encoded_words;
 pub mod error;
 pub mod freeze;
 pub mod local_time;
+pub mod mail_quota;
 pub mod manifest;
 pub mod package;
 pub mod plan;

@@ -426,3 +426,50 @@ async fn invoke_schedule(h: &Harness) -> Result<Value> {
     }
     Ok(answer.json().await?)
 }
+
+/// The two forms anyone can use to make Baton send a mail (sign-in, subscribe) share a quota:
+/// five mails an hour per address. Past it the answer is the same page and nothing is sent, so
+/// the forms cannot flood an inbox; another address is unaffected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_forms_mail_one_address_at_most_five_times_an_hour() -> Result<()> {
+    let h = Harness::start().await?;
+    let victim = "release-manager@example.com";
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(post(&h, "/sign-in", &[("email", victim)]).await?);
+    }
+    for form in [
+        vec![("email", victim), ("environment", "TEST")],
+        vec![("email", victim), ("environment", "PROD")],
+        vec![("email", victim), ("scope", "digest")],
+        vec![("email", victim), ("scope", "component"), ("component", "web")],
+    ] {
+        answers.push(post(&h, "/subscriptions", &form).await?);
+    }
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    // The refused requests read exactly as the accepted ones of their form.
+    assert_eq!(
+        answers[2].body, answers[0].body,
+        "a sign-in past the quota answers alike"
+    );
+    let to_victim = h
+        .mails()
+        .into_iter()
+        .filter(|m| m.to.iter().any(|t| t == victim))
+        .count();
+    assert_eq!(to_victim, 5, "three sign-in links and two confirmations, then nothing");
+    assert!(
+        mails_to(&h, victim, CONFIRM_SUBJECT).len() == 2,
+        "the third and fourth subscriptions mailed nothing"
+    );
+    // Someone else still subscribes.
+    post(
+        &h,
+        "/subscriptions",
+        &[("email", "other@example.com"), ("environment", "PROD")],
+    )
+    .await?;
+    assert_eq!(mails_to(&h, "other@example.com", CONFIRM_SUBJECT).len(), 1);
+    Ok(())
+}

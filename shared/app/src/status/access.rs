@@ -21,7 +21,8 @@ use baton_domain::access::tokens::{self, ApiToken, MAX_TOKENS_PER_VIEWER, SignIn
 use baton_domain::access::{self, Audience, Refusal, session};
 use baton_domain::approval::token_hash;
 use baton_domain::config::looks_like_email;
-use baton_domain::ports::{AccessStore, Mailer, Secrets};
+use baton_domain::mail_quota::full_counter_for_mail_to;
+use baton_domain::ports::{AccessStore, MailQuotaStore, Mailer, Secrets};
 use baton_domain::{BatonConfig, BatonError};
 use baton_html::access as pages;
 use chrono::Utc;
@@ -61,7 +62,7 @@ pub struct SignIn<A, M, K> {
 
 impl<A, M, K> SignIn<A, M, K>
 where
-    A: AccessStore,
+    A: AccessStore + MailQuotaStore,
     M: Mailer,
     K: Secrets,
 {
@@ -197,8 +198,12 @@ where
                 ),
             ));
         }
-        if access::may_sign_in(config, address) {
-            let now = Utc::now();
+        let now = Utc::now();
+        if !access::may_sign_in(config, address) {
+            tracing::info!("sign-in asked for an address that may not read; no mail sent");
+        } else if let Some(full) = full_counter_for_mail_to(&self.store, address, now).await? {
+            tracing::warn!(counter = %full.counter, limit = full.limit, "sign-in asked past this hour's mail quota; no mail sent");
+        } else {
             let (token, link) = SignInLink::new(&random_bytes()?, address, now);
             self.store.save_sign_in(&link).await?;
             let url = format!(
@@ -207,8 +212,6 @@ where
             );
             let mail = pages::sign_in_mail(address, &url, config.zone(), link.expires_at);
             self.mailer.send(&config.mail.sender, &mail).await?;
-        } else {
-            tracing::info!("sign-in asked for an address that may not read; no mail sent");
         }
         Ok(html_response(200, pages::sign_in_sent_page(address)))
     }
@@ -320,7 +323,7 @@ where
 #[async_trait]
 impl<A, M, K> Gate for SignIn<A, M, K>
 where
-    A: AccessStore,
+    A: AccessStore + MailQuotaStore,
     M: Mailer,
     K: Secrets,
 {

@@ -17,8 +17,9 @@
 
 use async_trait::async_trait;
 use baton_domain::BatonError;
+use baton_domain::mail_quota::full_counter_for_mail_to;
 use baton_domain::ports::status::StatusReads;
-use baton_domain::ports::{ConfigSource, Mailer, SubscriptionStore};
+use baton_domain::ports::{ConfigSource, MailQuotaStore, Mailer, SubscriptionStore};
 use baton_domain::subscription::{
     self, PATH, Scope, Subscription, SubscriptionLinkProblem, is_notice_key, is_subscription_id, normalise_address,
 };
@@ -93,7 +94,7 @@ fn bad_request(text: &str) -> Value {
 impl<C, S, M> Subscriptions<C, S, M>
 where
     C: ConfigSource,
-    S: SubscriptionStore + StatusReads,
+    S: SubscriptionStore + StatusReads + MailQuotaStore,
     M: Mailer,
 {
     /// The handler over these adapters.
@@ -155,6 +156,12 @@ where
         // answer, and no mail, as sign-in gives an outsider.
         if !config.access.is_public() && !baton_domain::access::may_sign_in(&config, &address) {
             tracing::info!("subscription asked by an address that may not read; nothing sent");
+            return Ok(html_response(200, pages::check_mail_page(&scope.describe())));
+        }
+        // Past this hour's quota for the address (or Baton's), the same answer and no mail: the
+        // form must not become a way to flood an inbox (see mail_quota).
+        if let Some(full) = full_counter_for_mail_to(&self.store, &address, Utc::now()).await? {
+            tracing::warn!(counter = %full.counter, limit = full.limit, "subscription asked past this hour's mail quota; nothing sent");
             return Ok(html_response(200, pages::check_mail_page(&scope.describe())));
         }
         let (confirm_token, unsubscribe_token) = (new_token()?, new_token()?);
@@ -277,7 +284,7 @@ fn unsubscribed_page(subscription: &Subscription) -> String {
 impl<C, S, M> Function for Subscriptions<C, S, M>
 where
     C: ConfigSource,
-    S: SubscriptionStore + StatusReads,
+    S: SubscriptionStore + StatusReads + MailQuotaStore,
     M: Mailer,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {
@@ -334,7 +341,7 @@ fn is_scheduled(payload: &Value) -> bool {
 impl<C, S, M, G> Function for WithSubscriptions<C, S, M, G>
 where
     C: ConfigSource,
-    S: SubscriptionStore + StatusReads + baton_domain::ports::search::SearchReads,
+    S: SubscriptionStore + StatusReads + MailQuotaStore + baton_domain::ports::search::SearchReads,
     M: Mailer,
     G: super::access::Gate,
 {

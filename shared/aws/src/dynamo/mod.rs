@@ -14,6 +14,7 @@
 //! | Rejected package, key naming no component or version | `REJECTED#<key>` | `<etag>` | as above |
 //! | Sign-in link, API token | see [`access`] | | |
 //! | Search index entry ([`search`]) | `SEARCH#<term>` | `<registered_at>#<component>#<version>` | |
+//! | Unsolicited mail counter (`mail_quota.rs`) | `QUOTA#<counter>` | `HOUR#<hours since epoch>` | |
 //!
 //! Subscriptions and notice markers: see `subscriptions.rs`.
 //!
@@ -27,6 +28,7 @@ mod history;
 mod items;
 mod leases;
 mod lifecycle;
+mod mail_quota;
 mod progress;
 pub mod search;
 pub mod status;

@@ -4,6 +4,7 @@
 mod access;
 mod announce;
 mod lifecycle;
+mod mail_quota;
 pub mod search;
 pub mod status;
 mod subscriptions;
@@ -11,6 +12,7 @@ mod subscriptions;
 pub use access::AccessStore;
 pub use announce::*;
 pub use lifecycle::*;
+pub use mail_quota::MailQuotaStore;
 pub use subscriptions::SubscriptionStore;
 
 use std::collections::BTreeMap;
