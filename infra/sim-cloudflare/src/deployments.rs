@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::assets::is_asset_key;
+use crate::env_vars::redacted_vars;
 use crate::envelope::{ApiError, codes, ok, ok_page};
 use crate::projects::{QueryMap, paging};
 use crate::rules::{parse_headers, parse_redirects};
@@ -140,6 +141,7 @@ fn read_form(fields: &BTreeMap<String, Vec<u8>>, max_files: u64) -> Result<Deplo
         commit_hash: text(fields, "commit_hash")?,
         commit_message: text(fields, "commit_message")?,
         commit_dirty,
+        env_vars: Value::Null,
         manifest: files,
         header_rules,
         redirect_rules,
@@ -179,6 +181,8 @@ fn store(state: &SimState, name: &str, mut record: DeploymentRecord) -> Result<R
         .clone()
         .unwrap_or_else(|| project.production_branch.clone());
     record.production = branch == project.production_branch;
+    let environment = if record.production { "production" } else { "preview" };
+    record.env_vars = redacted_vars(&project.deployment_configs[environment]["env_vars"]);
     record.alias = branch_alias(&branch);
     tracing::info!(project = name, deployment = %record.id, branch, production = record.production, "deployment created");
     project.deployments.push(record);
@@ -362,4 +366,25 @@ pub(crate) async fn retry(
     copy.settled = false;
     copy.failure = None;
     store(&state, &name, copy)
+}
+
+/// `POST .../deployments/{id}/tails`: the simulator runs no Functions, so every deployment is a static
+/// site, and Cloudflare refuses to tail a static site with code 8000098 (its message as reported in
+/// workers-sdk#14692 and by users; wrangler prints it). [uncertain] The HTTP status is not documented;
+/// 400 is the tolerant choice, since wrangler goes by the envelope's `success`, not the status.
+pub(crate) async fn tail(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path((account, name, id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers, &account)?;
+    let world = state.world();
+    let project = world.projects.get(&name).ok_or_else(ApiError::project_not_found)?;
+    find(project, &id)?;
+    Err(ApiError::new(
+        StatusCode::BAD_REQUEST,
+        codes::STATIC_SITE_TAIL,
+        "You can not tail this deployment as it does not have a Pages Function, you cannot tail a static site. \
+         Deploy a Function to begin tailing.",
+    ))
 }

@@ -29,6 +29,8 @@ pub mod codes {
     pub const INVALID_ROLLBACK_TARGET: i64 = 8_000_020;
     /// Pages: the deployment is in use (production, or aliased without `force`) (*sim choice*).
     pub const DEPLOYMENT_IN_USE: i64 = 8_000_034;
+    /// Pages: the deployment has no Functions, so there is nothing to tail (workers-sdk#14692).
+    pub const STATIC_SITE_TAIL: i64 = 8_000_098;
     /// Invalid request headers (with an `error_chain`).
     pub const INVALID_HEADERS: i64 = 6003;
     /// Invalid format for Authorization header (chained under 6003).

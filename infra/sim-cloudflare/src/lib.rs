@@ -15,6 +15,7 @@ mod assets;
 mod auth;
 mod config;
 mod deployments;
+mod env_vars;
 mod envelope;
 mod faults;
 mod front;
@@ -78,6 +79,7 @@ pub fn router(state: SimState) -> Router {
         .route(&format!("{deployment}/history/logs"), get(deployments::logs))
         .route(&format!("{deployment}/rollback"), post(deployments::rollback))
         .route(&format!("{deployment}/retry"), post(deployments::retry))
+        .route(&format!("{deployment}/tails"), post(deployments::tail))
         .route("/client/v4/pages/assets/check-missing", post(assets::check_missing))
         .route("/client/v4/pages/assets/upload", post(assets::upload))
         .route("/client/v4/pages/assets/upsert-hashes", post(assets::upsert_hashes));

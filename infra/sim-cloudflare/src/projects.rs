@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::config::SeedProject;
+use crate::env_vars;
 use crate::envelope::{ApiError, codes, ok, ok_page, parse_json};
-use crate::state::{ProjectRef, SimState};
+use crate::state::{ProjectRef, SimState, complete_deployment_configs};
 
 /// A query string, read without axum's plain-text rejections so errors stay in the v4 envelope.
 pub(crate) type QueryMap = HashMap<String, String>;
@@ -92,6 +93,7 @@ pub(crate) async fn create_project(
     }
     let now = Utc::now();
     let configs = request.deployment_configs.unwrap_or_else(|| json!({}));
+    env_vars::validate(&configs)?;
     let project = world.add_project(&SeedProject::new(name, branch), configs, now);
     tracing::info!(project = %project.name, "project created");
     Ok(ok(state.project_json(project, now)))
@@ -109,7 +111,7 @@ pub(crate) async fn get_project(
     Ok(ok(state.project_json(project, Utc::now())))
 }
 
-/// `PATCH /accounts/{a}/pages/projects/{p}`: `production_branch` and `deployment_configs` (merged).
+/// `PATCH /accounts/{a}/pages/projects/{p}`: `production_branch`, and `deployment_configs` as a JSON merge patch.
 pub(crate) async fn update_project(
     State(state): State<SimState>,
     headers: HeaderMap,
@@ -118,6 +120,10 @@ pub(crate) async fn update_project(
 ) -> Result<Response, ApiError> {
     state.authorize(&headers, &account)?;
     let patch: Value = parse_json(&body)?;
+    let config_changes = patch.get("deployment_configs").filter(|changes| !changes.is_null());
+    if let Some(changes) = config_changes {
+        env_vars::validate(changes)?;
+    }
     let mut world = state.world();
     let project = world.projects.get_mut(&name).ok_or_else(ApiError::project_not_found)?;
     if let Some(branch) = patch.get("production_branch") {
@@ -126,19 +132,11 @@ pub(crate) async fn update_project(
             None => return Err(ApiError::invalid("production_branch must be a non-empty string.")),
         }
     }
-    if let (Some(Value::Object(changes)), Value::Object(configs)) =
-        (patch.get("deployment_configs"), &mut project.deployment_configs)
-    {
-        for (env, settings) in changes {
-            match (configs.get_mut(env), settings) {
-                (Some(Value::Object(existing)), Value::Object(new)) => {
-                    existing.extend(new.clone());
-                }
-                _ => {
-                    configs.insert(env.clone(), settings.clone());
-                }
-            }
-        }
+    if let Some(changes) = config_changes {
+        // Merged key by key, `null` deleting one (what `wrangler pages secret put/delete` rely on);
+        // both environments always exist afterwards, since wrangler dereferences them.
+        env_vars::merge_patch(&mut project.deployment_configs, changes);
+        project.deployment_configs = complete_deployment_configs(std::mem::take(&mut project.deployment_configs));
     }
     Ok(ok(state.project_json(project, Utc::now())))
 }

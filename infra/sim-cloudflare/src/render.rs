@@ -78,7 +78,7 @@ impl SimState {
                 "build_caching": false, "build_command": "", "destination_dir": "", "root_dir": "",
                 "web_analytics_tag": null, "web_analytics_token": null
             },
-            "env_vars": null,
+            "env_vars": deployment.env_vars,
             "source": null,
             "uses_functions": false,
         })
@@ -106,7 +106,7 @@ impl SimState {
             "created_on": timestamp(project.created_on),
             "latest_deployment": latest,
             "canonical_deployment": canonical,
-            "deployment_configs": project.deployment_configs,
+            "deployment_configs": crate::env_vars::redacted_configs(&project.deployment_configs),
             "build_config": {
                 "build_caching": false, "build_command": "", "destination_dir": "", "root_dir": "",
                 "web_analytics_tag": null, "web_analytics_token": null

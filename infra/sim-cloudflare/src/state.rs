@@ -73,6 +73,9 @@ pub(crate) struct DeploymentRecord {
     pub commit_hash: Option<String>,
     pub commit_message: Option<String>,
     pub commit_dirty: Option<bool>,
+    /// The environment's variables when the deployment was created, secrets without their values
+    /// (the simulator runs no Functions, so it never needs them).
+    pub env_vars: Value,
     pub manifest: BTreeMap<String, String>,
     pub header_rules: Vec<HeaderRule>,
     pub redirect_rules: Vec<RedirectRule>,
@@ -167,7 +170,7 @@ impl World {
 }
 
 /// wrangler dereferences `deployment_configs.production` and `.preview`, so both always exist.
-fn complete_deployment_configs(configs: Value) -> Value {
+pub(crate) fn complete_deployment_configs(configs: Value) -> Value {
     let mut configs = match configs {
         Value::Object(map) => map,
         _ => serde_json::Map::new(),
