@@ -90,24 +90,46 @@ pub async fn run_program(
     env: &[(&str, String)],
     dir: &std::path::Path,
 ) -> Result<Ran> {
+    run_program_with_stdin(program, args, env, dir, None).await
+}
+
+/// As [`run_program`], writing `stdin` to the program's standard input (wrangler reads a
+/// secret's value there when it is not a terminal). Without input the pipe is closed at once, so
+/// a tool that reads it sees the end rather than waiting.
+pub async fn run_program_with_stdin(
+    program: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    dir: &std::path::Path,
+    stdin: Option<&str>,
+) -> Result<Ran> {
+    use tokio::io::AsyncWriteExt;
     let tool_name = program.display().to_string();
     let home = dir.join(".home");
     std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
-    let mut command = tokio::process::Command::new(program);
-    command
+    let mut child = tokio::process::Command::new(program)
         .args(args)
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", &home)
         .env("NO_COLOR", "1")
-        .kill_on_drop(true);
-    for (key, value) in env {
-        command.env(key, value);
+        .envs(env.iter().map(|(key, value)| (key, value)))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {tool_name}"))?;
+    // Taken (and dropped at the end of this block) whether or not there is input.
+    if let (Some(mut pipe), Some(input)) = (child.stdin.take(), stdin) {
+        pipe.write_all(input.as_bytes())
+            .await
+            .with_context(|| format!("writing to {tool_name}'s stdin"))?;
     }
-    let output = tokio::time::timeout(std::time::Duration::from_secs(120), command.output())
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), child.wait_with_output())
         .await
         .with_context(|| format!("{tool_name} {args:?} did not finish within 120 s"))?
-        .with_context(|| format!("starting {}", program.display()))?;
+        .with_context(|| format!("running {tool_name}"))?;
     Ok(output.into())
 }

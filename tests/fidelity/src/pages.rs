@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use baton_sim_cloudflare::{RunningSim, SimConfig};
-use tokio::io::AsyncWriteExt;
 
 use crate::{Ran, fidelity_dir, tool};
 
@@ -62,7 +61,7 @@ impl PagesBench {
 
     /// Runs `wrangler <args>` in `dir`, with `stdin` piped in when given (as `echo value | wrangler ...`).
     pub async fn wrangler_in(&self, dir: &Path, args: &[&str], stdin: Option<&str>) -> Result<Ran> {
-        run_with_stdin("wrangler", args, &self.env(), dir, stdin).await
+        crate::run_program_with_stdin(&tool("wrangler")?, args, &self.env(), dir, stdin).await
     }
 
     /// Writes `files` (relative path, content) under `<scratch>/<name>` and returns that folder.
@@ -142,47 +141,4 @@ impl SiteAnswer {
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
     }
-}
-
-/// [`crate::run`] with standard input: wrangler reads a secret's value from stdin when it is not a
-/// terminal. Same clean environment (only `PATH`, a fresh `HOME` and `env`) and two-minute limit.
-pub async fn run_with_stdin(
-    tool_name: &str,
-    args: &[&str],
-    env: &[(&str, String)],
-    dir: &Path,
-    stdin: Option<&str>,
-) -> Result<Ran> {
-    let program = tool(tool_name)?;
-    let home = dir.join(".home");
-    std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
-    let mut command = tokio::process::Command::new(&program);
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("NO_COLOR", "1")
-        .envs(env.iter().map(|(key, value)| (key, value)))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("starting {}", program.display()))?;
-    // Taken (and dropped at the end of this block) whether or not there is input: wrangler then
-    // sees the end of its input rather than waiting for more.
-    let pipe = child.stdin.take();
-    if let (Some(mut pipe), Some(input)) = (pipe, stdin) {
-        pipe.write_all(input.as_bytes())
-            .await
-            .with_context(|| format!("writing to {tool_name}'s stdin"))?;
-    }
-    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .with_context(|| format!("{tool_name} {args:?} did not finish within 120 s"))?
-        .with_context(|| format!("running {}", program.display()))?;
-    Ok(output.into())
 }
