@@ -27,6 +27,7 @@ mod history;
 mod items;
 mod leases;
 mod lifecycle;
+mod pending;
 mod progress;
 pub mod search;
 pub mod status;
