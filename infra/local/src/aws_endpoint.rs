@@ -259,6 +259,10 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
         Err(e) => return (StatusCode::BAD_REQUEST, format!("could not read the request body: {e}")).into_response(),
     };
     let mail_body = if is_mail { Some(body.clone()) } else { None };
+    if let Some(operation) = dynamodb_operation {
+        state.faults.index_lag.observe(operation, &body);
+    }
+    let request_body = dynamodb_operation.map(|_| body.clone());
     let mut outgoing = state
         .client
         .request(parts.method.clone(), format!("{}{path}", state.moto_url))
@@ -275,11 +279,20 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
                 crate::outbox::capture(&state.outbox, mail);
             }
             let headers = answer.headers().clone();
-            let bytes = answer.bytes().await.unwrap_or_default();
+            let mut bytes = answer.bytes().await.unwrap_or_default();
+            let mut rewritten = false;
+            if let (Some(operation), Some(request), true) = (dynamodb_operation, &request_body, status.is_success())
+                && let Some(lagging) = state.faults.index_lag.filter(operation, request, &bytes)
+            {
+                bytes = lagging.into();
+                rewritten = true;
+            }
             let mut response = Response::new(Body::from(bytes));
             *response.status_mut() = status;
             for (name, value) in headers.iter() {
-                if !HOP_BY_HOP.contains(&name.as_str()) {
+                // A rewritten body no longer has moto's checksum.
+                let stale = rewritten && name.as_str() == "x-amz-crc32";
+                if !HOP_BY_HOP.contains(&name.as_str()) && !stale {
                     response.headers_mut().append(name, value.clone());
                 }
             }

@@ -96,6 +96,8 @@ impl Fault {
 pub struct FaultInjector {
     waiting: Arc<Mutex<Vec<Fault>>>,
     injected: Arc<AtomicU64>,
+    /// How late global secondary indexes show writes (none unless a test sets it).
+    pub index_lag: crate::index_lag::IndexLag,
 }
 
 impl FaultInjector {

@@ -74,45 +74,14 @@ async fn route(State(registry): State<crate::functions::FunctionSlot>, request: 
     };
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 10 * 1024 * 1024).await.unwrap_or_default();
-    let headers: Map<String, Value> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                Value::String(v.to_str().unwrap_or_default().to_string()),
-            )
-        })
-        .collect();
-    let query_parameters: Map<String, Value> = url_pairs(&query);
-    let text = String::from_utf8(body.to_vec());
-    let (body_value, base64) = match text {
-        Ok(t) => (Value::String(t), false),
-        Err(e) => (Value::String(base64_encode(e.as_bytes())), true),
-    };
-    let event = json!({
-        "version": "2.0",
-        "routeKey": format!("{} {}", route.method, route.path),
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "queryStringParameters": if query_parameters.is_empty() { Value::Null } else { Value::Object(query_parameters) },
-        "pathParameters": if params.is_empty() { Value::Null } else { Value::Object(params) },
-        "requestContext": {
-            "accountId": crate::template::ACCOUNT_ID,
-            "apiId": "local",
-            "domainName": parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"),
-            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                      "userAgent": parts.headers.get("user-agent").and_then(|h| h.to_str().ok()).unwrap_or("") },
-            "requestId": format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)),
-            "routeKey": format!("{} {}", route.method, route.path),
-            "stage": "$default",
-        },
-        "body": body_value,
-        "isBase64Encoded": base64,
-    });
+    let event = event_of(&parts, &route, params, &query, &body);
     let started = std::time::Instant::now();
-    let answered = registry.run(&function.handler, event).await.unwrap_or_else(|| {
+    let run = registry.run(&function.handler, event);
+    let Ok(answered) = tokio::time::timeout(INTEGRATION_TIMEOUT, run).await else {
+        tracing::warn!(function = %function.name, "HTTP function outlived the HTTP API's integration timeout");
+        return integration_timed_out();
+    };
+    let answered = answered.unwrap_or_else(|| {
         Err(baton_domain::BatonError::internal(
             "Runtime exited with error: signal: killed",
         ))
@@ -134,6 +103,101 @@ async fn route(State(registry): State<crate::functions::FunctionSlot>, request: 
                 axum::Json(json!({"message": "Internal Server Error"})),
             )
                 .into_response()
+        }
+    }
+}
+
+/// How long an HTTP API waits for its Lambda integration: 30 seconds, a quota that cannot be
+/// raised ("Maximum integration timeout", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html).
+/// The template keeps every HTTP function's own `Timeout` below it (tests/e2e/tests/limits.rs).
+const INTEGRATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What an HTTP API answers when its integration outlives [`INTEGRATION_TIMEOUT`]: 503 with
+/// this body (a REST API would say 504 "Endpoint request timed out"; an HTTP API does not).
+fn integration_timed_out() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({"message": "Service Unavailable"})),
+    )
+        .into_response()
+}
+
+/// The payload format 2.0 event API Gateway sends for this request, shaped as
+/// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
+/// describes it: duplicate headers and duplicate query parameters are combined with commas
+/// (`rawQueryString` keeps them apart), and the `Cookie` header is not among the headers but
+/// split into the `cookies` array.
+fn event_of(
+    parts: &axum::http::request::Parts,
+    route: &crate::functions::HttpRoute,
+    params: Map<String, Value>,
+    query: &str,
+    body: &[u8],
+) -> Value {
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    let mut headers = Map::new();
+    let mut cookies = Vec::new();
+    for (name, value) in &parts.headers {
+        let value = value.to_str().unwrap_or_default();
+        if name == axum::http::header::COOKIE {
+            cookies.extend(
+                value
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(|c| Value::String(c.to_string())),
+            );
+            continue;
+        }
+        join_into(&mut headers, name.as_str(), value);
+    }
+    let mut query_parameters = Map::new();
+    for (name, value) in url_pairs(query) {
+        join_into(&mut query_parameters, &name, &value);
+    }
+    let (body_value, base64) = match std::str::from_utf8(body) {
+        Ok(t) => (Value::String(t.to_string()), false),
+        Err(_) => (Value::String(base64_encode(body)), true),
+    };
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": format!("{} {}", route.method, route.path),
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "queryStringParameters": if query_parameters.is_empty() { Value::Null } else { Value::Object(query_parameters) },
+        "pathParameters": if params.is_empty() { Value::Null } else { Value::Object(params) },
+        "requestContext": {
+            "accountId": crate::template::ACCOUNT_ID,
+            "apiId": "local",
+            "domainName": parts.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1"),
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                      "userAgent": parts.headers.get("user-agent").and_then(|h| h.to_str().ok()).unwrap_or("") },
+            "requestId": format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)),
+            "routeKey": format!("{} {}", route.method, route.path),
+            "stage": "$default",
+        },
+        "body": body_value,
+        "isBase64Encoded": base64,
+    });
+    // Absent, not empty, when the request carried no cookie.
+    if !cookies.is_empty() {
+        event["cookies"] = Value::Array(cookies);
+    }
+    event
+}
+
+/// Adds `value` under `name`, after a comma if the name came before (API Gateway's way with
+/// repeated headers and query parameters in payload format 2.0).
+fn join_into(map: &mut Map<String, Value>, name: &str, value: &str) {
+    match map.get_mut(name) {
+        Some(Value::String(joined)) => {
+            joined.push(',');
+            joined.push_str(value);
+        }
+        _ => {
+            map.insert(name.to_string(), Value::String(value.to_string()));
         }
     }
 }
@@ -165,10 +229,12 @@ fn to_response(answer: Value) -> Response {
     response
 }
 
-fn url_pairs(query: &str) -> Map<String, Value> {
-    baton_app::http::form_fields(query)
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
+/// The query's pairs, decoded, in order, repeats kept (one pair at a time through Baton's own
+/// decoder, which would otherwise keep one value per name).
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter_map(|pair| baton_app::http::form_fields(pair).into_iter().next())
         .collect()
 }
 
@@ -195,6 +261,47 @@ mod tests {
         assert!(matches("/releases/{id}", "/releases/rel-4/x").is_none());
         assert!(matches("/releases/{id}", "/releases/").is_none());
         assert_eq!(matches("/{proxy+}", "/a/b/c").unwrap()["proxy"], "a/b/c");
+    }
+
+    fn event_for(uri: &str, headers: &[(&str, &str)]) -> Value {
+        let mut request = axum::http::Request::builder().method("GET").uri(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let (parts, ()) = request.body(()).unwrap().into_parts();
+        let route = crate::functions::HttpRoute {
+            method: "GET".into(),
+            path: "/api/search".into(),
+        };
+        event_of(&parts, &route, Map::new(), parts.uri.query().unwrap_or(""), b"")
+    }
+
+    #[test]
+    fn repeated_query_parameters_arrive_comma_joined_and_raw_keeps_them_apart() {
+        let event = event_for("/api/search?q=a&q=b&limit=5&c=x%2Cy", &[]);
+        assert_eq!(event["rawQueryString"], "q=a&q=b&limit=5&c=x%2Cy");
+        assert_eq!(
+            event["queryStringParameters"],
+            json!({"q": "a,b", "limit": "5", "c": "x,y"})
+        );
+        assert_eq!(event_for("/api/search", &[])["queryStringParameters"], Value::Null);
+    }
+
+    #[test]
+    fn cookies_arrive_as_an_array_never_as_a_header() {
+        let event = event_for(
+            "/account",
+            &[
+                ("cookie", "baton_session=abc; theme=dark"),
+                ("cookie", "other=1"),
+                ("accept", "a"),
+                ("accept", "b"),
+            ],
+        );
+        assert_eq!(event["cookies"], json!(["baton_session=abc", "theme=dark", "other=1"]));
+        assert!(event["headers"].get("cookie").is_none(), "{}", event["headers"]);
+        assert_eq!(event["headers"]["accept"], "a,b");
+        assert!(event_for("/", &[]).get("cookies").is_none());
     }
 
     #[test]

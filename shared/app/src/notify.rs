@@ -9,6 +9,7 @@
 use async_trait::async_trait;
 use baton_domain::approval::delivery::{APPROVERS_UNREACHABLE, DeliveryRecords, UNREACHABLE_WORDS};
 use baton_domain::approval::evidence::{Evidence, previous_environment};
+use baton_domain::approval::pending::{self, PendingHolder, PendingPointers, Turn};
 use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, NewRequest};
 use baton_domain::config::SupersedePolicy;
 use baton_domain::plan::EnvironmentPlan;
@@ -27,6 +28,11 @@ use crate::Function;
 /// How much earlier than Step Functions' own timeout Baton treats a request as lapsed, so a
 /// decision is never accepted for a task that has just timed out.
 pub(crate) const EXPIRY_MARGIN_SECONDS: i64 = 5;
+
+/// How often a request reads and tries to take an environment's pending pointer before it
+/// gives up for this invocation (a transient error: the workflow retries it). Each failed try
+/// means another request took the pointer meanwhile.
+const POINTER_TRIES: usize = 5;
 
 /// Most packages per component whose notes an approval request carries (the newest): a
 /// component years behind in an environment still gets a readable mail.
@@ -73,7 +79,7 @@ pub fn approval_id(task_token: &str) -> String {
 impl<C, S, M, T> Notify<C, S, M, T>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory + DeliveryRecords,
+    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory + DeliveryRecords + PendingPointers,
     M: Mailer,
     T: TaskCallbacks,
 {
@@ -128,75 +134,138 @@ where
         Ok(notes)
     }
 
-    /// Applies the supersede policy; `Err(Superseded)` if a newer release already waits.
+    /// Applies the supersede policy: the environment's pending pointer decides, with a
+    /// conditional write, which of the releases asking waits (`Err(Superseded)` if a newer one
+    /// does); the request it replaced, and any other older request still pending, are
+    /// withdrawn. The index of pending approvals is only swept for older requests (failure
+    /// questions, requests from before the pointer): being eventually consistent, it cannot
+    /// decide between two requests racing.
     async fn supersede(&self, approval: &Approval) -> Result<(), BatonError> {
+        let mine = PendingHolder {
+            approval_id: approval.id.clone(),
+            release_id: approval.release_id.clone(),
+            number: approval.number,
+        };
+        let mut replaced = None;
+        let mut settled = false;
+        for _ in 0..POINTER_TRIES {
+            let current = self.store.pending_pointer(&approval.environment).await?;
+            let holder_waiting = match &current {
+                Some(p) if p.holder.approval_id != approval.id => self
+                    .store
+                    .approval(&p.holder.approval_id)
+                    .await?
+                    .is_some_and(|a| a.status == ApprovalStatus::Pending),
+                _ => false,
+            };
+            match pending::turn(&mine, current.as_ref(), holder_waiting) {
+                Turn::Yield { to } => return self.withdraw_self(approval, &to.release_id).await,
+                Turn::Holding { replaced: earlier } => {
+                    replaced = earlier;
+                    settled = true;
+                }
+                Turn::Take { replacing } => {
+                    if self
+                        .store
+                        .take_pending(&approval.environment, &mine, replacing.as_ref())
+                        .await?
+                    {
+                        replaced = replacing;
+                        settled = true;
+                    }
+                }
+            }
+            if settled {
+                break;
+            }
+        }
+        if !settled {
+            return Err(BatonError::transient(format!(
+                "other releases kept asking for sign-off in {} at the same moment; try again",
+                approval.environment
+            )));
+        }
+        if let Some(older) = replaced
+            && let Some(older) = self.store.approval(&older.approval_id).await?
+        {
+            self.withdraw(&older, approval).await?;
+        }
         for older in self.store.pending_approvals(&approval.environment).await? {
             // A redeploy's confirmation neither withdraws a release's request nor is withdrawn
             // by one: each asks something else of its approvers.
-            if older.id == approval.id || older.redeploy.is_some() {
+            if older.id == approval.id || older.redeploy.is_some() || older.number > approval.number {
                 continue;
             }
-            if older.number > approval.number {
-                self.store
-                    .decide(
-                        &approval.id,
-                        ApprovalStatus::Superseded,
-                        "baton",
-                        None,
-                        Some(&older.release_id),
-                        Utc::now(),
-                    )
-                    .await?;
-                crate::timeline::record(
-                    &self.store,
-                    &approval.release_id,
-                    Some(&approval.environment),
-                    "superseded",
-                    "baton",
-                    format!(
-                        "{} already waits for approval in {}",
-                        older.release_id, approval.environment
-                    ),
+            self.withdraw(&older, approval).await?;
+        }
+        Ok(())
+    }
+
+    /// Withdraws `approval` in favour of `newer`, which already waits in its environment.
+    async fn withdraw_self(&self, approval: &Approval, newer: &ReleaseId) -> Result<(), BatonError> {
+        self.store
+            .decide(
+                &approval.id,
+                ApprovalStatus::Superseded,
+                "baton",
+                None,
+                Some(newer),
+                Utc::now(),
+            )
+            .await?;
+        crate::timeline::record(
+            &self.store,
+            &approval.release_id,
+            Some(&approval.environment),
+            "superseded",
+            "baton",
+            format!("{newer} already waits for approval in {}", approval.environment),
+        )
+        .await?;
+        Err(BatonError {
+            kind: ErrorKind::Superseded,
+            message: format!("superseded by {newer}"),
+        })
+    }
+
+    /// Withdraws `older` in favour of `approval`, if it still waits (once: the decision is a
+    /// conditional write), and fails its workflow's task with `Baton.Superseded`.
+    async fn withdraw(&self, older: &Approval, approval: &Approval) -> Result<(), BatonError> {
+        if older.id == approval.id || older.redeploy.is_some() {
+            return Ok(());
+        }
+        if self
+            .store
+            .decide(
+                &older.id,
+                ApprovalStatus::Superseded,
+                "baton",
+                None,
+                Some(&approval.release_id),
+                Utc::now(),
+            )
+            .await?
+        {
+            self.callbacks
+                .fail(
+                    &older.task_token,
+                    ErrorKind::Superseded.error_type(),
+                    &format!("superseded by {}", approval.release_id),
                 )
                 .await?;
-                return Err(BatonError {
-                    kind: ErrorKind::Superseded,
-                    message: format!("superseded by {}", older.release_id),
-                });
-            }
-            if self
-                .store
-                .decide(
-                    &older.id,
-                    ApprovalStatus::Superseded,
-                    "baton",
-                    None,
-                    Some(&approval.release_id),
-                    Utc::now(),
-                )
-                .await?
-            {
-                self.callbacks
-                    .fail(
-                        &older.task_token,
-                        ErrorKind::Superseded.error_type(),
-                        &format!("superseded by {}", approval.release_id),
-                    )
-                    .await?;
-                crate::timeline::record(
-                    &self.store,
-                    &older.release_id,
-                    Some(&older.environment),
-                    "superseded",
-                    "baton",
-                    format!(
-                        "replaced by {} while waiting for approval in {}",
-                        approval.release_id, older.environment
-                    ),
-                )
-                .await?;
-                tracing::info!(release = %older.release_id, by = %approval.release_id, environment = %older.environment, "older approval superseded");
-            }
+            crate::timeline::record(
+                &self.store,
+                &older.release_id,
+                Some(&older.environment),
+                "superseded",
+                "baton",
+                format!(
+                    "replaced by {} while waiting for approval in {}",
+                    approval.release_id, older.environment
+                ),
+            )
+            .await?;
+            tracing::info!(release = %older.release_id, by = %approval.release_id, environment = %older.environment, "older approval superseded");
         }
         Ok(())
     }
@@ -383,7 +452,7 @@ where
 impl<C, S, M, T> Function for Notify<C, S, M, T>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory + DeliveryRecords,
+    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory + DeliveryRecords + PendingPointers,
     M: Mailer,
     T: TaskCallbacks,
 {

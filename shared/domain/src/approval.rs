@@ -15,6 +15,7 @@ pub mod freeze_override;
 mod gate;
 pub mod guided_failure;
 pub mod hold;
+pub mod pending;
 pub mod schedule;
 
 pub use gate::{GateRefusal, GateRules};
@@ -79,7 +80,10 @@ pub struct Approval {
     pub task_token: String,
     /// When it was asked.
     pub created_at: DateTime<Utc>,
-    /// When it lapses.
+    /// When it lapses. Stored as `valid_until`: `expires_at` is the table's TTL attribute,
+    /// which DynamoDB reads as a Number of epoch seconds and deletes the item after; an approval
+    /// is the audit record of a decision and is kept. Records written before read as well.
+    #[serde(rename = "valid_until", alias = "expires_at")]
     pub expires_at: DateTime<Utc>,
     /// Who may decide.
     pub approvers: Vec<String>,

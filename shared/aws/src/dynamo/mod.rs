@@ -29,6 +29,7 @@ mod items;
 mod leases;
 mod lifecycle;
 mod mail_quota;
+mod pending;
 mod progress;
 pub mod search;
 pub mod status;

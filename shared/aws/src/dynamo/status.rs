@@ -56,14 +56,16 @@ const PENDING_NAMES: &[(&str, &str)] = &[
     ("#e", "environment"),
     ("#a", "approvers"),
     ("#c", "created_at"),
-    ("#x", "expires_at"),
+    ("#x", "valid_until"),
+    // Approvals written before their deadline moved out of the TTL attribute.
+    ("#o", "expires_at"),
     ("#m", "mail_failure"),
     ("#h", "hold"),
     ("#d", "redeploy"),
     ("#f", "failure"),
 ];
 /// The projection naming every attribute of [`PENDING_NAMES`].
-const PENDING_PROJECTION: &str = "#r, #n, #e, #a, #c, #x, #m, #h, #d, #f";
+const PENDING_PROJECTION: &str = "#r, #n, #e, #a, #c, #x, #o, #m, #h, #d, #f";
 
 /// A GSI sort key of a release number: 12 digits, so text order is number order.
 fn number_key(number: u64) -> String {

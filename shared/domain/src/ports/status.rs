@@ -85,7 +85,8 @@ pub struct PendingSignOff {
     pub approvers: Vec<String>,
     /// When it was asked.
     pub created_at: DateTime<Utc>,
-    /// When it lapses.
+    /// When it lapses (the approval's `valid_until`; `expires_at` in records written before).
+    #[serde(rename = "valid_until", alias = "expires_at")]
     pub expires_at: DateTime<Utc>,
     /// Why the approvers could not be mailed, if they could not (the request is still open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
