@@ -269,6 +269,7 @@ fn handler_for(binary: &str, env: &BTreeMap<String, String>, sdk: &SdkConfig) ->
         "deploy-pages" => Arc::new(wiring::deploy_pages(&ctx, config)),
         "status" => Arc::new(wiring::status(&ctx, config)),
         "announce" => Arc::new(wiring::announce(&ctx, config).map_err(|e| anyhow::anyhow!("{binary}: {e}"))?),
+        "drift" => Arc::new(wiring::drift(&ctx, config)),
         other => bail!(
             "the template builds a function from binary '{other}', which the local stack does not know; add it to infra/local/src/functions.rs"
         ),

@@ -75,7 +75,7 @@ pub struct DriftRecord {
     /// First noticed.
     pub since: DateTime<Utc>,
     /// When it was gone (Baton deployed again, or someone put it back); `None` while open.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
     /// Why the release manager could not be told, if their mail failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

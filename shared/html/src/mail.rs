@@ -12,9 +12,11 @@ use crate::approval::{changes, notes};
 use crate::human_time;
 
 mod confirmation;
+mod drift;
 mod failure;
 pub mod subscription;
 
+pub use drift::drift_noticed;
 pub(crate) use failure::failure_reason;
 pub use failure::{FailureLinks, failure_question};
 

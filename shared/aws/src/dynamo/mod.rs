@@ -15,7 +15,7 @@
 //! | Sign-in link, API token | see [`access`] | | |
 //! | Search index entry ([`search`]) | `SEARCH#<term>` | `<registered_at>#<component>#<version>` | |
 //!
-//! Subscriptions and notice markers: see `subscriptions.rs`.
+//! Subscriptions and notice markers: see `subscriptions.rs`. Drift records: see `drift.rs`.
 //!
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.
@@ -23,6 +23,7 @@
 mod access;
 mod decisions;
 mod deployments;
+mod drift;
 mod history;
 mod items;
 mod leases;
