@@ -32,7 +32,7 @@ fn changes_text(approval: &Approval) -> String {
             .unwrap_or_else(|| "nothing yet".into());
         text.push_str(&format!("  {}: {} -> {}\n", c.component, live, c.next));
     }
-    if !approval.plan.0.is_empty() {
+    if !approval.plan.0.is_empty() || !approval.drift.is_empty() {
         text.push_str(&format!("\nWhat deploying changes in {}:\n", approval.environment));
         text.push_str(&crate::approval::plan_text(approval));
     }

@@ -164,6 +164,10 @@ impl DynamoStore {
 
 #[async_trait]
 impl StatusReads for DynamoStore {
+    async fn drift_in(&self, environment: &str) -> Result<Vec<baton_domain::drift::DriftRecord>, BatonError> {
+        baton_domain::drift::DriftStore::open_drift(self, environment).await
+    }
+
     async fn webhook_attempts(
         &self,
         hook: &str,

@@ -186,6 +186,11 @@ pub trait StatusReads: Send + Sync {
     ) -> Result<Vec<crate::ports::WebhookAttempt>, BatonError> {
         Ok(Vec::new())
     }
+    /// The differences open in `environment` (changed outside Baton), oldest first: one Query of
+    /// its drift partition; none by default.
+    async fn drift_in(&self, _environment: &str) -> Result<Vec<crate::drift::DriftRecord>, BatonError> {
+        Ok(Vec::new())
+    }
 }
 
 #[cfg(test)]
