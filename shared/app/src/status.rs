@@ -164,15 +164,14 @@ where
         )?;
         let looked = self.store.look_up(&overview_lookup(config, &page.releases)).await?;
         let mut view = StatusView::build(config, &page, &pending, &rejected, &looked, Utc::now());
-        // What was changed outside Baton: one Query per environment.
+        // What was changed outside Baton: one Query for every environment.
+        let drift = self.store.open_drift_everywhere().await?;
         for env in &mut view.environments {
-            env.drift = self
-                .store
-                .drift_in(&env.name)
-                .await?
-                .into_iter()
+            env.drift = drift
+                .iter()
+                .filter(|d| d.environment == env.name)
                 .map(|d| baton_domain::ports::status::DriftView {
-                    words: d.words,
+                    words: d.words.clone(),
                     since: d.since,
                 })
                 .collect();
@@ -261,8 +260,8 @@ where
         // A change made outside Baton is told beside the release live there, and updates its
         // entry, so a feed reader sees it.
         let mut drift_since = Vec::new();
-        for env in &environments {
-            for d in self.store.drift_in(env).await? {
+        for d in self.store.open_drift_everywhere().await? {
+            if environments.contains(&d.environment) {
                 drift_since.push((d.release_id.clone(), d.since));
                 warnings.push((d.release_id, d.words));
             }

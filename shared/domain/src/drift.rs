@@ -136,11 +136,14 @@ pub trait PagesLive: Send + Sync {
 pub trait DriftStore: Send + Sync {
     /// The open differences in `environment`, oldest first.
     async fn open_drift(&self, environment: &str) -> Result<Vec<DriftRecord>, BatonError>;
+    /// The open differences of every environment, oldest first (one read, for the status pages).
+    async fn all_open_drift(&self) -> Result<Vec<DriftRecord>, BatonError>;
     /// Keeps `record` unless a record of the same difference is open already: `true` if this
     /// call opened it (so its caller tells people), `false` if it was open (a repeated or
     /// concurrent check).
     async fn note_drift(&self, record: &DriftRecord) -> Result<bool, BatonError>;
-    /// Marks an open record resolved at `at`: `false` if it was not open (resolved already).
+    /// Marks an open record resolved at `at` (kept as history): `false` if it was not open
+    /// (resolved already, by a concurrent check).
     async fn resolve_drift(&self, environment: &str, key: &str, at: DateTime<Utc>) -> Result<bool, BatonError>;
     /// Notes that the release manager could not be told of an open record.
     async fn note_drift_unmailed(&self, environment: &str, key: &str, reason: &str) -> Result<(), BatonError>;

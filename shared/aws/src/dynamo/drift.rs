@@ -1,14 +1,18 @@
 //! [`DriftStore`] on DynamoDB.
 //!
-//! | entity | pk | sk |
-//! |---|---|---|
-//! | Drift | `DRIFT#<environment>` | `<component>#<subject>#<field>#<values hash>` |
+//! | entity | pk | sk | TTL (`expires_at`) |
+//! |---|---|---|---|
+//! | Open drift | `DRIFT` | `<environment>#<component>#<subject>#<field>#<values hash>` | |
+//! | Resolved drift | `DRIFTLOG#<environment>` | `<resolved_at>#<key>` | [`KEEP_RESOLVED`] on |
 //!
-//! One item per difference: noticing it is a conditional put (so concurrent or repeated checks
-//! open it once and mail once), resolving it a conditional update. An environment's open
-//! differences are one Query of its partition, never a Scan.
+//! One item per open difference, all in one partition that holds nothing else: the status page
+//! reads every environment's open differences with one Query whose cost follows what is open
+//! now, never history. Noticing is a conditional put (so concurrent or repeated checks open a
+//! difference once and mail once); resolving moves the item to the environment's history
+//! partition in one transaction (conditional on it being open).
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use baton_domain::BatonError;
 use baton_domain::drift::{DriftRecord, DriftStore};
 use chrono::{DateTime, Utc};
@@ -21,8 +25,11 @@ use crate::errors::sdk_error;
 /// How long a resolved difference is kept, as history, before the table's TTL removes it.
 const KEEP_RESOLVED: chrono::Duration = chrono::Duration::days(90);
 
-fn partition(environment: &str) -> String {
-    format!("DRIFT#{environment}")
+/// The partition of open differences.
+const OPEN: &str = "DRIFT";
+
+fn open_sk(environment: &str, drift: &str) -> String {
+    format!("{environment}#{drift}")
 }
 
 #[derive(Serialize, Deserialize)]
@@ -34,28 +41,31 @@ struct DriftItem {
     record: DriftRecord,
 }
 
-#[async_trait]
-impl DriftStore for DynamoStore {
-    async fn open_drift(&self, environment: &str) -> Result<Vec<DriftRecord>, BatonError> {
+fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, BatonError> {
+    r.map_err(|e| BatonError::internal(format!("building a DynamoDB request: {e}")))
+}
+
+impl DynamoStore {
+    /// Open differences, of one environment or (`None`) of all, oldest first: one Query.
+    async fn query_open(&self, environment: Option<&str>) -> Result<Vec<DriftRecord>, BatonError> {
         let mut found = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let out = self
+            let mut query = self
                 .db()
                 .query()
                 .table_name(self.table())
-                .key_condition_expression("pk = :p")
-                .filter_expression("attribute_not_exists(resolved_at)")
-                .expression_attribute_values(":p", s(partition(environment)))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("reading drift", e))?;
+                .expression_attribute_values(":p", s(OPEN))
+                .set_exclusive_start_key(start.take());
+            query = match environment {
+                Some(env) => query
+                    .key_condition_expression("pk = :p AND begins_with(sk, :e)")
+                    .expression_attribute_values(":e", s(format!("{env}#"))),
+                None => query.key_condition_expression("pk = :p"),
+            };
+            let out = query.send().await.map_err(|e| sdk_error("reading drift", e))?;
             for item in out.items.unwrap_or_default() {
-                let record = from_item::<DriftItem>(item)?.record;
-                if record.resolved_at.is_none() {
-                    found.push(record);
-                }
+                found.push(from_item::<DriftItem>(item)?.record);
             }
             match out.last_evaluated_key {
                 Some(next) if !next.is_empty() => start = Some(next),
@@ -65,22 +75,32 @@ impl DriftStore for DynamoStore {
         found.sort_by(|a, b| a.since.cmp(&b.since).then_with(|| a.key.cmp(&b.key)));
         Ok(found)
     }
+}
+
+#[async_trait]
+impl DriftStore for DynamoStore {
+    async fn open_drift(&self, environment: &str) -> Result<Vec<DriftRecord>, BatonError> {
+        self.query_open(Some(environment)).await
+    }
+
+    async fn all_open_drift(&self) -> Result<Vec<DriftRecord>, BatonError> {
+        self.query_open(None).await
+    }
 
     async fn note_drift(&self, record: &DriftRecord) -> Result<bool, BatonError> {
         let item = to_item(&DriftItem {
-            pk: partition(&record.environment),
-            sk: record.key.clone(),
+            pk: OPEN.into(),
+            sk: open_sk(&record.environment, &record.key),
             entity: "drift".into(),
             record: record.clone(),
         })?;
-        // New, or the same difference come back after it was resolved: open (again). An open
-        // one stays as it is, with the time it was first noticed.
+        // An open one stays as it is, with the time it was first noticed.
         let put = self
             .db()
             .put_item()
             .table_name(self.table())
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR attribute_exists(resolved_at)")
+            .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
         match put {
@@ -91,39 +111,60 @@ impl DriftStore for DynamoStore {
     }
 
     async fn resolve_drift(&self, environment: &str, drift: &str, at: DateTime<Utc>) -> Result<bool, BatonError> {
+        let Some(item) = self
+            .get(key(OPEN, open_sk(environment, drift)), "a drift record")
+            .await?
+        else {
+            return Ok(false);
+        };
+        let mut record = from_item::<DriftItem>(item)?.record;
+        record.resolved_at = Some(at);
+        let mut history = to_item(&DriftItem {
+            pk: format!("DRIFTLOG#{environment}"),
+            sk: format!("{}#{drift}", at.to_rfc3339()),
+            entity: "drift-resolved".into(),
+            record,
+        })?;
+        history.insert(
+            "expires_at".into(),
+            AttributeValue::N((at + KEEP_RESOLVED).timestamp().to_string()),
+        );
+        let items = vec![
+            TransactWriteItem::builder()
+                .delete(built(
+                    Delete::builder()
+                        .table_name(self.table())
+                        .set_key(Some(key(OPEN, open_sk(environment, drift))))
+                        .condition_expression("attribute_exists(pk)")
+                        .build(),
+                )?)
+                .build(),
+            TransactWriteItem::builder()
+                .put(built(
+                    Put::builder().table_name(self.table()).set_item(Some(history)).build(),
+                )?)
+                .build(),
+        ];
+        // A concurrent check resolved it first: not this call's to report.
+        Ok(self.transact_items(items, "resolving drift").await?.is_ok())
+    }
+
+    async fn note_drift_unmailed(&self, environment: &str, drift: &str, reason: &str) -> Result<(), BatonError> {
         let update = self
             .db()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(key(partition(environment), drift)))
-            // A resolved record is history: it goes with the table's TTL after a while.
-            .update_expression("SET resolved_at = :at, expires_at = :exp")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(resolved_at)")
-            .expression_attribute_values(":at", s(at.to_rfc3339()))
-            .expression_attribute_values(
-                ":exp",
-                aws_sdk_dynamodb::types::AttributeValue::N((at + KEEP_RESOLVED).timestamp().to_string()),
-            )
-            .send()
-            .await;
-        match update {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional_failure(&e) => Ok(false),
-            Err(e) => Err(sdk_error("resolving drift", e)),
-        }
-    }
-
-    async fn note_drift_unmailed(&self, environment: &str, drift: &str, reason: &str) -> Result<(), BatonError> {
-        self.db()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(key(partition(environment), drift)))
+            .set_key(Some(key(OPEN, open_sk(environment, drift))))
             .update_expression("SET mail_failure = :r")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":r", s(reason))
             .send()
-            .await
-            .map_err(|e| sdk_error("noting an unmailed drift", e))?;
-        Ok(())
+            .await;
+        match update {
+            // Resolved meanwhile: nothing left to note it on.
+            Ok(_) => Ok(()),
+            Err(e) if is_conditional_failure(&e) => Ok(()),
+            Err(e) => Err(sdk_error("noting an unmailed drift", e)),
+        }
     }
 }

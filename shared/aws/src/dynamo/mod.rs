@@ -15,7 +15,7 @@
 //! | Sign-in link, API token | see [`access`] | | |
 //! | Search index entry ([`search`]) | `SEARCH#<term>` | `<registered_at>#<component>#<version>` | |
 //!
-//! Subscriptions and notice markers: see `subscriptions.rs`. Drift records: see `drift.rs`.
+//! Subscriptions and notice markers: see `subscriptions.rs`. Drift records (`DRIFT`, `DRIFTLOG#<environment>`): see `drift.rs`.
 //!
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.

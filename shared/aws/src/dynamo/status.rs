@@ -164,8 +164,8 @@ impl DynamoStore {
 
 #[async_trait]
 impl StatusReads for DynamoStore {
-    async fn drift_in(&self, environment: &str) -> Result<Vec<baton_domain::drift::DriftRecord>, BatonError> {
-        baton_domain::drift::DriftStore::open_drift(self, environment).await
+    async fn open_drift_everywhere(&self) -> Result<Vec<baton_domain::drift::DriftRecord>, BatonError> {
+        baton_domain::drift::DriftStore::all_open_drift(self).await
     }
 
     async fn webhook_attempts(
