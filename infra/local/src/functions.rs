@@ -49,6 +49,8 @@ pub struct LocalFunction {
     pub http: Vec<HttpRoute>,
     /// EventBridge rules' event patterns (resolved).
     pub event_patterns: Vec<Value>,
+    /// Its `Schedule` events' expressions (resolved), e.g. `rate(15 minutes)`.
+    pub schedules: Vec<String>,
     /// Its environment variables, as the template sets them (resolved).
     pub env: BTreeMap<String, String>,
     /// The handler.
@@ -111,6 +113,7 @@ impl Registry {
             let mut streams = Vec::new();
             let mut http = Vec::new();
             let mut event_patterns = Vec::new();
+            let mut schedules = Vec::new();
             for (_, event) in r
                 .properties
                 .get("Events")
@@ -144,9 +147,11 @@ impl Registry {
                     Some("EventBridgeRule") => {
                         event_patterns.push(p.get("Pattern").cloned().unwrap_or(Value::Null));
                     }
-                    // The runner fires no schedules: a test (or a person) invokes the function
-                    // with the scheduled event through the Invoke API when it wants one.
-                    Some("Schedule") => {}
+                    // Fired by `schedules.rs` as the stack's options say (tests: never; they
+                    // invoke the function through the Invoke API when they want a run).
+                    Some("Schedule") => {
+                        schedules.extend(p.get("Schedule").and_then(Value::as_str).map(str::to_string));
+                    }
                     other => bail!(
                         "{}: event type {other:?} is not served by the local stack",
                         r.logical_id
@@ -162,6 +167,7 @@ impl Registry {
                 streams,
                 http,
                 event_patterns,
+                schedules,
                 env,
                 handler,
             });
@@ -269,6 +275,7 @@ fn handler_for(binary: &str, env: &BTreeMap<String, String>, sdk: &SdkConfig) ->
         "deploy-pages" => Arc::new(wiring::deploy_pages(&ctx, config)),
         "status" => Arc::new(wiring::status(&ctx, config)),
         "announce" => Arc::new(wiring::announce(&ctx, config).map_err(|e| anyhow::anyhow!("{binary}: {e}"))?),
+        "drift" => Arc::new(wiring::drift(&ctx, config)),
         other => bail!(
             "the template builds a function from binary '{other}', which the local stack does not know; add it to infra/local/src/functions.rs"
         ),

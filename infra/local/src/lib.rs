@@ -14,6 +14,7 @@ pub mod moto;
 pub mod outbox;
 pub mod poller;
 pub mod provision;
+pub mod schedules;
 pub mod streams;
 pub mod template;
 pub mod webhook_receiver;
@@ -66,6 +67,8 @@ pub struct StackOptions {
     /// mappings do. Off, messages wait in the queue for whoever reads them (`make bench`
     /// feeds them to a function's real binary).
     pub sqs_pollers: bool,
+    /// Which of the template's schedules the runner fires (see `schedules.rs`).
+    pub schedules: schedules::Schedules,
 }
 
 /// Where a child process's log goes.
@@ -107,6 +110,7 @@ impl Default for StackOptions {
             cloudhub_apply_delay: std::time::Duration::from_secs(2),
             pages_stage_delay: baton_sim_cloudflare::SimConfig::default().step_delay,
             sqs_pollers: true,
+            schedules: schedules::Schedules::AsDeclared,
         }
     }
 }
@@ -120,6 +124,7 @@ impl StackOptions {
             cloudflare_port: 0,
             anypoint_port: 0,
             cloudhub_apply_delay: std::time::Duration::from_millis(300),
+            schedules: schedules::Schedules::Off,
             ..StackOptions::default()
         }
     }
@@ -165,6 +170,7 @@ pub struct LocalStack {
     pub aws_faults: faults::FaultInjector,
     moto: Moto,
     sqs_pollers: bool,
+    schedules: schedules::Schedules,
     /// How far each table's stream has been delivered, kept across host restarts.
     stream_positions: streams::StreamPositions,
     /// Where the servers find the functions' host running now.
@@ -255,6 +261,7 @@ impl LocalStack {
             aws_faults: faults::FaultInjector::default(),
             moto,
             sqs_pollers: options.sqs_pollers,
+            schedules: options.schedules,
             stream_positions: streams::StreamPositions::default(),
             functions: functions::FunctionSlot::default(),
             stop,
@@ -385,6 +392,20 @@ impl LocalStack {
                 self.region.clone(),
                 self.stop.subscribe(),
             )));
+        }
+        for f in &registry.functions {
+            for expression in &f.schedules {
+                self.tasks.push(tokio::spawn(schedules::run(
+                    schedules::Scheduled {
+                        name: f.name.clone(),
+                        expression: expression.clone(),
+                        handler: f.handler.clone(),
+                    },
+                    self.schedules,
+                    self.region.clone(),
+                    self.stop.subscribe(),
+                )));
+            }
         }
         self.registry = registry;
         Ok(())

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use baton_local::schedules::Schedules;
 use baton_local::{LocalStack, LogTarget, StackOptions, demo};
 use clap::{Args, Parser, Subcommand};
 
@@ -53,6 +54,10 @@ struct StackArgs {
     /// Show the functions' and moto's logs here instead of in files under .local/.
     #[arg(long, short)]
     verbose: bool,
+    /// Fire the template's rate(...) schedules (the drift check) every this many seconds
+    /// instead of at their own rate; 0 fires none.
+    #[arg(long, env = "BATON_SCHEDULE_EVERY", value_name = "SECONDS")]
+    schedule_every: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +173,11 @@ async fn start(args: &StackArgs) -> Result<(LocalStack, PathBuf)> {
         http_port: args.http_port,
         moto_port: args.moto_port,
         bucket: args.bucket.clone(),
+        schedules: match args.schedule_every {
+            None => Schedules::AsDeclared,
+            Some(0) => Schedules::Off,
+            Some(seconds) => Schedules::Every(std::time::Duration::from_secs(seconds)),
+        },
         ..StackOptions::default()
     };
     if let Some(path) = &args.config {

@@ -13,14 +13,14 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use baton_domain::config::ComponentKind;
+use baton_domain::config::{ComponentConfig, ComponentEnvironment, ComponentKind};
 use baton_domain::deployment::{DeployStatus, PlatformDetail};
 use baton_domain::manifest::{Manifest, ResolvedApplication, check_secret_name};
 use baton_domain::platforms::{CloudHub, CloudHubTarget, Rollout};
 use baton_domain::ports::{Artefacts, ConfigSource, DeploymentStore, Leases, ReleaseStore, Secrets};
 use baton_domain::reconcile::{AppAction, ReconcilePlan, plan};
 use baton_domain::release::PackageRef;
-use baton_domain::{BatonError, ErrorKind};
+use baton_domain::{BatonConfig, BatonError, ErrorKind};
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -72,32 +72,7 @@ where
     }
 
     async fn target(&self, ctx: &DeployContext) -> Result<CloudHubTarget, BatonError> {
-        let anypoint = ctx
-            .component
-            .anypoint
-            .as_ref()
-            .ok_or_else(|| BatonError::invalid(format!("{} has no anypoint settings", ctx.component.name)))?;
-        let secret = self.secrets.secret(&anypoint.credentials_secret).await?;
-        let credentials: Value = serde_json::from_str(&secret).map_err(|_| {
-            BatonError::invalid(format!(
-                "secret {} must be JSON {{\"client_id\": ..., \"client_secret\": ...}}",
-                anypoint.credentials_secret
-            ))
-        })?;
-        let field = |name: &str| {
-            credentials
-                .get(name)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| BatonError::invalid(format!("secret {} has no {name}", anypoint.credentials_secret)))
-        };
-        Ok(CloudHubTarget {
-            base_url: anypoint.base_url.clone().unwrap_or_else(|| ANYPOINT_API.to_string()),
-            client_id: field("client_id")?,
-            client_secret: field("client_secret")?,
-            environment: ctx.settings.environment.clone().unwrap_or_default(),
-            target_id: ctx.settings.target.clone().unwrap_or_default(),
-        })
+        cloudhub_target(&ctx.component, &ctx.settings, &self.secrets).await
     }
 
     /// The manifest in `package`, resolved for the environment.
@@ -107,10 +82,7 @@ where
         package: &PackageRef,
         environment: &str,
     ) -> Result<Vec<ResolvedApplication>, BatonError> {
-        let bytes = registered_bytes(&self.artefacts, package, baton_domain::config::STATE_MAX_BYTES).await?;
-        let manifest = Manifest::parse(&bytes, &ctx.config.environment_names())
-            .map_err(|r| BatonError::invalid(format!("{}: {}", package.object_key, r.reason)))?;
-        Ok(manifest.resolve(environment))
+        deployed_manifest(&ctx.config, &self.artefacts, package, environment).await
     }
 
     /// The reconciliation against what runs in `environment`, secure properties included (by
@@ -377,6 +349,54 @@ impl<'a> SecretNamespace<'a> {
         }
         Ok(())
     }
+}
+
+/// The CloudHub target of `component` in an environment (`settings`), with the connected app's
+/// credentials read from the secret the configuration names.
+pub(crate) async fn cloudhub_target<K: Secrets + ?Sized>(
+    component: &ComponentConfig,
+    settings: &ComponentEnvironment,
+    secrets: &K,
+) -> Result<CloudHubTarget, BatonError> {
+    let anypoint = component
+        .anypoint
+        .as_ref()
+        .ok_or_else(|| BatonError::invalid(format!("{} has no anypoint settings", component.name)))?;
+    let secret = secrets.secret(&anypoint.credentials_secret).await?;
+    let credentials: Value = serde_json::from_str(&secret).map_err(|_| {
+        BatonError::invalid(format!(
+            "secret {} must be JSON {{\"client_id\": ..., \"client_secret\": ...}}",
+            anypoint.credentials_secret
+        ))
+    })?;
+    let field = |name: &str| {
+        credentials
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| BatonError::invalid(format!("secret {} has no {name}", anypoint.credentials_secret)))
+    };
+    Ok(CloudHubTarget {
+        base_url: anypoint.base_url.clone().unwrap_or_else(|| ANYPOINT_API.to_string()),
+        client_id: field("client_id")?,
+        client_secret: field("client_secret")?,
+        environment: settings.environment.clone().unwrap_or_default(),
+        target_id: settings.target.clone().unwrap_or_default(),
+    })
+}
+
+/// The manifest in a registered `package` (exactly the bytes registered), resolved for
+/// `environment`.
+pub(crate) async fn deployed_manifest(
+    config: &BatonConfig,
+    artefacts: &impl Artefacts,
+    package: &PackageRef,
+    environment: &str,
+) -> Result<Vec<ResolvedApplication>, BatonError> {
+    let bytes = registered_bytes(artefacts, package, baton_domain::config::STATE_MAX_BYTES).await?;
+    let manifest = Manifest::parse(&bytes, &config.environment_names())
+        .map_err(|r| BatonError::invalid(format!("{}: {}", package.object_key, r.reason)))?;
+    Ok(manifest.resolve(environment))
 }
 
 /// Secret values for an application's secure properties. Every reference is checked against

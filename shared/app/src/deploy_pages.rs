@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use baton_aws::SecretsManager;
-use baton_domain::config::ComponentKind;
+use baton_domain::config::{ComponentConfig, ComponentEnvironment, ComponentKind};
 use baton_domain::deployment::{DeployStatus, PlatformDetail, deployment_marker};
 use baton_domain::package::Rejection;
 use baton_domain::platforms::{Pages, PagesDeployment, PagesTarget};
@@ -154,31 +154,7 @@ where
     }
 
     async fn target(&self, ctx: &DeployContext) -> Result<PagesTarget, BatonError> {
-        let cloudflare = ctx
-            .component
-            .cloudflare
-            .as_ref()
-            .ok_or_else(|| BatonError::invalid(format!("{} has no cloudflare settings", ctx.component.name)))?;
-        let branch = ctx
-            .settings
-            .branch
-            .clone()
-            .ok_or_else(|| BatonError::invalid("no Pages branch configured"))?;
-        Ok(PagesTarget {
-            api_base_url: cloudflare
-                .api_base_url
-                .clone()
-                .unwrap_or_else(|| CLOUDFLARE_API.to_string()),
-            api_token: self
-                .secrets
-                .secret(&cloudflare.api_token_secret)
-                .await?
-                .trim()
-                .to_string(),
-            account_id: cloudflare.account_id.clone(),
-            project: cloudflare.project.clone(),
-            branch,
-        })
+        pages_target(&ctx.component, &ctx.settings, &self.secrets).await
     }
 
     /// Reads a package and checks it again: what was valid at upload must still be.
@@ -383,6 +359,33 @@ where
             ))),
         }
     }
+}
+
+/// The Pages project and branch of `component` in an environment (`settings`), with the API
+/// token read from the secret the configuration names.
+pub(crate) async fn pages_target<K: Secrets + ?Sized>(
+    component: &ComponentConfig,
+    settings: &ComponentEnvironment,
+    secrets: &K,
+) -> Result<PagesTarget, BatonError> {
+    let cloudflare = component
+        .cloudflare
+        .as_ref()
+        .ok_or_else(|| BatonError::invalid(format!("{} has no cloudflare settings", component.name)))?;
+    let branch = settings
+        .branch
+        .clone()
+        .ok_or_else(|| BatonError::invalid("no Pages branch configured"))?;
+    Ok(PagesTarget {
+        api_base_url: cloudflare
+            .api_base_url
+            .clone()
+            .unwrap_or_else(|| CLOUDFLARE_API.to_string()),
+        api_token: secrets.secret(&cloudflare.api_token_secret).await?.trim().to_string(),
+        account_id: cloudflare.account_id.clone(),
+        project: cloudflare.project.clone(),
+        branch,
+    })
 }
 
 fn detail(d: &PagesDeployment) -> PlatformDetail {

@@ -8,6 +8,7 @@ pub mod deliver;
 pub mod deploy_cloudhub;
 pub mod deploy_context;
 pub mod deploy_pages;
+pub mod drift;
 pub mod function;
 pub mod http;
 pub mod ingest;

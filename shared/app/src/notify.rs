@@ -12,6 +12,7 @@ use baton_domain::approval::evidence::{Evidence, previous_environment};
 use baton_domain::approval::pending::{self, PendingHolder, PendingPointers, Turn};
 use baton_domain::approval::{Approval, ApprovalStatus, EnvironmentChange, NewRequest};
 use baton_domain::config::SupersedePolicy;
+use baton_domain::drift::DriftStore;
 use baton_domain::plan::EnvironmentPlan;
 use baton_domain::ports::{
     ApprovalStore, ChangeHistory, ConfigSource, DeploymentStore, Mailer, ReleaseStore, TaskCallbacks, Timeline,
@@ -79,7 +80,14 @@ pub fn approval_id(task_token: &str) -> String {
 impl<C, S, M, T> Notify<C, S, M, T>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory + DeliveryRecords + PendingPointers,
+    S: ReleaseStore
+        + DeploymentStore
+        + ApprovalStore
+        + Timeline
+        + ChangeHistory
+        + DeliveryRecords
+        + PendingPointers
+        + DriftStore,
     M: Mailer,
     T: TaskCallbacks,
 {
@@ -298,6 +306,13 @@ where
             notes: self.notes_since_live(&release, &env.name, &changes).await?,
             plan_hash: request.plan.as_ref().map(|p| p.lines.hash()),
             plan: request.plan.as_ref().map(|p| p.lines.clone()).unwrap_or_default(),
+            drift: self
+                .store
+                .open_drift(&env.name)
+                .await?
+                .iter()
+                .map(|d| d.plan_line(&baton_html::human_time(d.since, config.zone())))
+                .collect(),
             changes,
             redeploy: redeploy.clone(),
             ..Approval::pending(NewRequest {
@@ -452,7 +467,14 @@ where
 impl<C, S, M, T> Function for Notify<C, S, M, T>
 where
     C: ConfigSource,
-    S: ReleaseStore + DeploymentStore + ApprovalStore + Timeline + ChangeHistory + DeliveryRecords + PendingPointers,
+    S: ReleaseStore
+        + DeploymentStore
+        + ApprovalStore
+        + Timeline
+        + ChangeHistory
+        + DeliveryRecords
+        + PendingPointers
+        + DriftStore,
     M: Mailer,
     T: TaskCallbacks,
 {

@@ -163,14 +163,20 @@ where
             self.store.rejected_packages(OVERVIEW_REJECTIONS),
         )?;
         let looked = self.store.look_up(&overview_lookup(config, &page.releases)).await?;
-        Ok(StatusView::build(
-            config,
-            &page,
-            &pending,
-            &rejected,
-            &looked,
-            Utc::now(),
-        ))
+        let mut view = StatusView::build(config, &page, &pending, &rejected, &looked, Utc::now());
+        // What was changed outside Baton: one Query for every environment.
+        let drift = self.store.open_drift_everywhere().await?;
+        for env in &mut view.environments {
+            env.drift = drift
+                .iter()
+                .filter(|d| d.environment == env.name)
+                .map(|d| baton_domain::ports::status::DriftView {
+                    words: d.words.clone(),
+                    since: d.since,
+                })
+                .collect();
+        }
+        Ok(view)
     }
 
     /// What a release's page offers to deploy again: each environment, in lifecycle order,
@@ -251,6 +257,22 @@ where
                 }
             }
         }
+        // A change made outside Baton is told beside the release live there, and updates its
+        // entry, so a feed reader sees it.
+        let mut drift_since = Vec::new();
+        for d in self.store.open_drift_everywhere().await? {
+            if environments.contains(&d.environment) {
+                drift_since.push((d.release_id.clone(), d.since));
+                warnings.push((d.release_id, d.words));
+            }
+        }
+        let noticed = |release: &ReleaseId, updated: chrono::DateTime<Utc>| {
+            drift_since
+                .iter()
+                .filter(|(r, _)| r == release)
+                .map(|(_, at)| *at)
+                .fold(updated, std::cmp::max)
+        };
         let entries = page
             .releases
             .iter()
@@ -259,7 +281,7 @@ where
                 let Some(env) = environment else {
                     return Some(pages::FeedEntry {
                         release,
-                        updated: summary.changed_at,
+                        updated: noticed(&release.id, summary.changed_at),
                         summary,
                     });
                 };
@@ -269,7 +291,7 @@ where
                 summary.outcome = environment_words(&release.id, env, Some(last), &looked.environments);
                 Some(pages::FeedEntry {
                     release,
-                    updated: last.at,
+                    updated: noticed(&release.id, last.at),
                     summary,
                 })
             })

@@ -197,3 +197,27 @@ pub fn announce(ctx: &AwsContext, config: Config) -> Result<AwsAnnounce, BatonEr
         ),
     ))
 }
+
+/// The drift handler on AWS.
+pub type AwsDrift = crate::drift::DriftCheck<
+    Config,
+    S3Artefacts,
+    DynamoStore,
+    AnypointPlatform,
+    CloudflarePages,
+    SecretsManager,
+    SesMailer,
+>;
+
+/// Builds the drift handler: it reads the platforms with the deploy functions' clients.
+pub fn drift(ctx: &AwsContext, config: Config) -> AwsDrift {
+    crate::drift::DriftCheck::new(
+        config,
+        S3Artefacts::new(ctx.s3(), &ctx.settings.bucket),
+        store(ctx),
+        AnypointPlatform::new(),
+        CloudflarePages::new(),
+        SecretsManager::new(ctx.secretsmanager()),
+        SesMailer::new(ctx.sesv2()),
+    )
+}

@@ -36,6 +36,7 @@ mod error;
 mod hash;
 mod http;
 mod jwt;
+mod live;
 mod model;
 pub mod port;
 mod site;

@@ -61,7 +61,7 @@ impl CloudflarePages {
         }
     }
 
-    async fn client(&self, target: &PagesTarget) -> Result<Arc<PagesClient>, BatonError> {
+    pub(crate) async fn client(&self, target: &PagesTarget) -> Result<Arc<PagesClient>, BatonError> {
         let key = (
             target.api_base_url.clone(),
             target.api_token.clone(),

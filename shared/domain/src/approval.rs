@@ -104,6 +104,10 @@ pub struct Approval {
     /// Its hash: the gate deploys only the plan that was approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_hash: Option<String>,
+    /// What was changed outside Baton in the environment when the request was made
+    /// (`outside Baton since ...: ...`): deploying overwrites it, so the approver is told.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
     /// The workflow waiting on a freeze after this approval, if it is (see [`freeze_override`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freeze_wait: Option<freeze_override::FreezeWait>,
@@ -293,6 +297,7 @@ impl Approval {
             notes: vec![],
             plan: Default::default(),
             plan_hash: None,
+            drift: vec![],
             hold: None,
             freeze_wait: None,
             freeze_override: None,

@@ -8,6 +8,7 @@ pub mod access;
 pub mod approval;
 pub mod config;
 pub mod deployment;
+pub mod drift;
 pub mod encoded_words;
 pub mod error;
 pub mod freeze;

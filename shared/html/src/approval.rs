@@ -75,17 +75,33 @@ pub fn plan(approval: &Approval) -> Markup {
                 " changes before Baton deploys, nothing is deployed and you are asked again." }
             }
         }
+        @if !approval.drift.is_empty() {
+            div.banner.bad.drift {
+                p { "Changed outside Baton in " (approval.environment) "; deploying overwrites it:" }
+                ul { @for line in &approval.drift { li { (line) } } }
+            }
+        }
     }
 }
 
 /// The plan as plain text, one line per change, for the mail's text part.
 pub fn plan_text(approval: &Approval) -> String {
-    approval
+    let mut text: String = approval
         .plan
         .0
         .iter()
         .flat_map(|(component, lines)| lines.iter().map(move |l| format!("  {component}: {l}\n")))
-        .collect()
+        .collect();
+    if !approval.drift.is_empty() {
+        text.push_str(&format!(
+            "\nChanged outside Baton in {}; deploying overwrites it:\n",
+            approval.environment
+        ));
+        for line in &approval.drift {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
+    text
 }
 
 /// The notes an approver of `approval` reads: every package between what is live in the

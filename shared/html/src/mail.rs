@@ -12,9 +12,11 @@ use crate::approval::{changes, notes};
 use crate::human_time;
 
 mod confirmation;
+mod drift;
 mod failure;
 pub mod subscription;
 
+pub use drift::drift_noticed;
 pub(crate) use failure::failure_reason;
 pub use failure::{FailureLinks, failure_question};
 
@@ -30,7 +32,7 @@ fn changes_text(approval: &Approval) -> String {
             .unwrap_or_else(|| "nothing yet".into());
         text.push_str(&format!("  {}: {} -> {}\n", c.component, live, c.next));
     }
-    if !approval.plan.0.is_empty() {
+    if !approval.plan.0.is_empty() || !approval.drift.is_empty() {
         text.push_str(&format!("\nWhat deploying changes in {}:\n", approval.environment));
         text.push_str(&crate::approval::plan_text(approval));
     }

@@ -16,7 +16,7 @@
 //! | Search index entry ([`search`]) | `SEARCH#<term>` | `<registered_at>#<component>#<version>` | |
 //! | Unsolicited mail counter (`mail_quota.rs`) | `QUOTA#<counter>` | `HOUR#<hours since epoch>` | |
 //!
-//! Subscriptions and notice markers: see `subscriptions.rs`.
+//! Subscriptions and notice markers: see `subscriptions.rs`. Drift records (`DRIFT`, `DRIFTLOG#<environment>`): see `drift.rs`.
 //!
 //! Entities are stored as native DynamoDB attributes (serde_dynamo), so they can be read in the
 //! console and used in condition expressions.
@@ -24,6 +24,7 @@
 mod access;
 mod decisions;
 mod deployments;
+mod drift;
 mod history;
 mod items;
 mod leases;

@@ -166,6 +166,10 @@ impl DynamoStore {
 
 #[async_trait]
 impl StatusReads for DynamoStore {
+    async fn open_drift_everywhere(&self) -> Result<Vec<baton_domain::drift::DriftRecord>, BatonError> {
+        baton_domain::drift::DriftStore::all_open_drift(self).await
+    }
+
     async fn webhook_attempts(
         &self,
         hook: &str,

@@ -187,6 +187,11 @@ pub trait StatusReads: Send + Sync {
     ) -> Result<Vec<crate::ports::WebhookAttempt>, BatonError> {
         Ok(Vec::new())
     }
+    /// The differences open in every environment (changed outside Baton), oldest first: one
+    /// Query of the open drift partition; none by default.
+    async fn open_drift_everywhere(&self) -> Result<Vec<crate::drift::DriftRecord>, BatonError> {
+        Ok(Vec::new())
+    }
 }
 
 #[cfg(test)]

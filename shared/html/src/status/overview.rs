@@ -112,6 +112,12 @@ fn environment_card(env: &EnvironmentView, clock: Clock) -> Markup {
                 p.banner { a href={ "/releases/" (deploying) } { (release_name(deploying)) } " is deploying here now." }
             }
             @for p in &env.pending { (pending(p, clock)) }
+            @for d in &env.drift {
+                div.banner.bad.drift {
+                    p { (d.words) }
+                    p.muted.small { "Noticed " (time_with_age(d.since, clock)) "; the next deployment here overwrites it." }
+                }
+            }
             @if let Some(previous) = &env.previous {
                 p.muted.small {
                     "Before: " a href={ "/releases/" (previous.release) } { "release " (previous.number) }

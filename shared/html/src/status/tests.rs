@@ -51,6 +51,7 @@ fn view(markup: &str) -> StatusView {
             previous: None,
             deploying: None,
             pending: vec![],
+            drift: vec![],
         }],
         in_flight: vec![InFlightView {
             release: ReleaseId::from_number(3),

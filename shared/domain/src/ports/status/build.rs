@@ -188,6 +188,8 @@ fn environment_view(config: &BatonConfig, now: &EnvironmentNow, beside: &[&Pendi
             here.sort_by_key(|s| std::cmp::Reverse((s.created_at, s.number)));
             here.into_iter().map(requests::pending_view).collect()
         },
+        // Filled by the status handler from the environment's drift records.
+        drift: Vec::new(),
     }
 }
 

@@ -56,6 +56,18 @@ pub struct EnvironmentView {
     /// confirmations, and questions about a redeploy that failed. (A release's own sign-off or
     /// failure question is what it waits on, under `in_flight`.)
     pub pending: Vec<PendingView>,
+    /// Differences open here: what was changed outside Baton, since when (oldest first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftView>,
+}
+
+/// A difference between what runs in an environment and what Baton deployed there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftView {
+    /// In words: `PROD: patient-api runs 3 replicas; Baton deployed 2; changed outside Baton`.
+    pub words: String,
+    /// First noticed.
+    pub since: DateTime<Utc>,
 }
 
 /// What a request open in an environment is about.

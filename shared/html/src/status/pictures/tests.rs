@@ -56,6 +56,7 @@ fn env(name: &str, web: &str, state: &str, deploying: Option<u64>) -> Environmen
         previous: None,
         deploying: deploying.map(ReleaseId::from_number),
         pending: vec![],
+        drift: vec![],
     }
 }
 

@@ -1,0 +1,9 @@
+//! Lambda `drift`: see `baton_app::drift`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    baton_app::lambda::init_json_logs();
+    let ctx = baton_aws::AwsContext::from_env().await?;
+    let handler = baton_app::wiring::drift(&ctx, baton_app::wiring::config_source(&ctx));
+    baton_app::lambda::run(handler).await
+}
