@@ -6,6 +6,8 @@
 //! `make test`: it needs Node and about 400 MB of npm packages, so it has its own command, and CI
 //! runs both.
 
+pub mod anypoint;
+
 use std::path::PathBuf;
 use std::process::Output;
 
