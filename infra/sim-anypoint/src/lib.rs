@@ -10,6 +10,7 @@ mod config;
 mod deployment;
 mod deployments_api;
 mod exchange;
+mod graph;
 mod http;
 mod spec;
 mod state;
@@ -87,6 +88,21 @@ pub fn router(state: SimState) -> Router {
             "/exchange/api/v2/assets/{group_id}/{asset_id}/{version}/asset",
             get(exchange::asset_version),
         )
+        .route(
+            "/exchange/api/v1/assets/{group_id}/{asset_id}",
+            get(exchange::asset_v1_latest),
+        )
+        .route(
+            "/exchange/api/v1/assets/{group_id}/{asset_id}/{version}",
+            get(exchange::asset_v1_version),
+        )
+        .route("/graph/api/v2/graphql", post(graph::graphql))
+        .route(
+            "/amc/atlas/api/v1/organizations/{org_id}/providers/{provider}/targets",
+            get(targets::atlas_targets),
+        )
+        // anypoint-cli posts usage analytics after each command: accepted and dropped.
+        .route("/cli/api/v1/analytics/{kind}", post(admin::analytics))
         .route(RTF, get(targets::list_targets))
         .route(&format!("{RTF}/{{target_id}}"), get(targets::get_target))
         .route(

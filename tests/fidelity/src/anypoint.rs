@@ -7,7 +7,9 @@
 //! an HTTPS proxy (`HTTPS_PROXY`, which the CLI supports for corporate networks): the small
 //! CONNECT proxy here tunnels every connection to the simulator, which serves TLS with a
 //! certificate for `anypoint.mulesoft.com` signed by the CA it generated at start. The CLI trusts
-//! that CA through `NODE_EXTRA_CA_CERTS`; verification stays on.
+//! that CA through `NODE_EXTRA_CA_CERTS`; verification stays on. Its GraphQL client does not
+//! honour `HTTPS_PROXY` on Node 20, so `support/env-proxy.cjs` (loaded through `NODE_OPTIONS`)
+//! points Node's default agent at the proxy, as Node 24's `NODE_USE_ENV_PROXY` would.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -75,6 +77,14 @@ impl AnypointCli {
             ("ANYPOINT_CLIENT_SECRET", config.client_secret.clone()),
             ("HTTPS_PROXY", format!("http://{}", self.proxy_addr)),
             ("NODE_EXTRA_CA_CERTS", self.ca_file.display().to_string()),
+            // The CLI's GraphQL client ignores HTTPS_PROXY on Node 20: see support/env-proxy.cjs.
+            (
+                "NODE_OPTIONS",
+                format!(
+                    "--require {}",
+                    crate::fidelity_dir().join("support/env-proxy.cjs").display()
+                ),
+            ),
         ]
     }
 
@@ -92,13 +102,28 @@ impl AnypointCli {
         Ok(ran)
     }
 
-    /// Runs it with `-o json` and parses what it printed.
+    /// Runs it with `--output json` and parses the JSON it printed (after any progress lines such as
+    /// "Deploying orders-api ...").
     pub async fn json(&self, args: &[&str]) -> Result<serde_json::Value> {
         let mut all: Vec<&str> = args.to_vec();
-        all.extend(["-o", "json"]);
+        // The long form: `exchange asset list` takes `-o` for its offset.
+        all.extend(["--output", "json"]);
         let ran = self.ok(&all).await?;
-        serde_json::from_str(ran.stdout.trim())
+        let start = ran.stdout.find(['{', '[']).unwrap_or(0);
+        serde_json::from_str(ran.stdout[start..].trim())
             .with_context(|| format!("anypoint-cli-v4 {all:?} printed no JSON:\n{}", ran.all()))
+    }
+
+    /// The simulator's deployments in `environment` (details as its API answers them).
+    pub fn deployments(&self, environment: &str) -> Vec<serde_json::Value> {
+        let snapshot = self.sim.state().snapshot();
+        snapshot["environments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|env| env["name"] == environment)
+            .flat_map(|env| env["deployments"].as_array().cloned().unwrap_or_default())
+            .collect()
     }
 
     /// Where the CLI runs; for files a command uploads or writes.
