@@ -60,7 +60,7 @@ pub(crate) async fn graphql(
     }
     if !query.contains("assets") {
         return Ok(graphql_error(
-            "Only the Exchange `assets` query is simulated by the local Anypoint simulator",
+            "Not simulated: the local Anypoint simulator answers only the Exchange `assets` query",
         ));
     }
     let number = |key: &str, default: usize| {

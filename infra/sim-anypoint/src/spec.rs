@@ -99,6 +99,9 @@ pub(crate) fn merge(stored: &mut Value, patch: &Value) {
 /// counts and sizes become numbers, defaults are filled in, server-computed fields are dropped.
 pub(crate) fn check_and_normalize(name: &str, spec: &mut Value, world: &World) -> Result<CheckedSpec, ApiError> {
     let bad = |message: String| Err(ApiError::bad_request(message));
+    // A null field is an unset one (anypoint-cli sends `pathRewrite: null`, `enabled: null`):
+    // dropping them keeps a spec equal to itself whichever way a client spells "unset".
+    drop_nulls(spec);
     let Some(target) = spec.get_mut("target").and_then(Value::as_object_mut) else {
         return bad("target is required".to_string());
     };
@@ -318,6 +321,18 @@ pub(crate) fn check_and_normalize(name: &str, spec: &mut Value, world: &World) -
         rolling: strategy == "rolling",
         runtime_version: Some(runtime_version),
     })
+}
+
+/// Removes every null member of every object in `value`.
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
