@@ -193,11 +193,12 @@ pub(crate) async fn patch(
     }
     let failure = failure_for(&world, &checked.asset);
     let deployment = deployment_in(&mut world, &env_id, &id)?;
-    if deployment.spec == spec {
+    if deployment.spec == spec && deployment.status() != "FAILED" {
         // Nothing would change: the platform answers 304 without a body and starts no new spec
         // version (anypoint-cli's start/stop report it as "Application already in this state").
         // Unconfirmed for PATCHes other than desiredState; treating them alike is the reading
-        // that keeps a retried PATCH from restarting the replicas.
+        // that keeps a retried PATCH from restarting the replicas. A FAILED rollout is retried
+        // by the same spec (the cause may be gone), so it is not "nothing to change".
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
     deployment.start_rollout(spec, checked, failure);

@@ -345,6 +345,33 @@ async fn a_patch_that_changes_nothing_answers_304_and_starts_no_new_version() ->
 }
 
 #[tokio::test]
+async fn the_same_spec_retries_a_failed_rollout() -> TestResult {
+    let sim = Sim::start().await?;
+    sim.sim.state().mark_failing(None, "patient-api", "1.4.2", None);
+    let (_, created) = sim
+        .send(
+            reqwest::Method::POST,
+            &deployments(),
+            cli_deploy_body("patient-api", "4.6.0", None),
+        )
+        .await?;
+    let path = format!("{}/{}", deployments(), created["id"].as_str().unwrap_or_default());
+    assert_eq!(sim.get(&path).await?.1["status"], "FAILED");
+    sim.sim.state().clear_failing(None, "patient-api", "1.4.2");
+    let (status, retried) = sim
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            json!({ "application": { "desiredState": "STARTED" } }),
+        )
+        .await?;
+    assert_eq!(status, 200, "{retried}");
+    assert_ne!(retried["desiredVersion"], created["desiredVersion"]);
+    assert_eq!(sim.get(&path).await?.1["status"], "APPLIED");
+    Ok(())
+}
+
+#[tokio::test]
 async fn public_urls_follow_generate_default_public_url_and_own_endpoints() -> TestResult {
     let sim = Sim::start().await?;
     let url_of = |detail: &Value| detail["target"]["deploymentSettings"]["http"]["inbound"]["publicUrl"].clone();
