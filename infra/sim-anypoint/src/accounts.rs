@@ -103,6 +103,54 @@ pub(crate) async fn me(State(state): State<SimState>, headers: HeaderMap) -> Res
     })))
 }
 
+/// The organisation as `memberOfOrganizations[]` and `users/me` name it.
+fn organization_summary(world: &World) -> Value {
+    json!({
+        "id": world.config.org_id,
+        "name": world.config.org_name,
+        "isRoot": true,
+        "isMaster": true,
+        "parentId": null,
+        "parentOrganizationIds": [],
+        "subOrganizationIds": [],
+    })
+}
+
+/// A stable user id for the connected app (the platform gives a client-credentials token a user
+/// id of its own; its value is opaque).
+fn app_user_id(world: &World) -> String {
+    format!("user-{}", world.config.client_id)
+}
+
+/// `GET /accounts/api/users/me`: the user object anypoint-cli-v4 reads after every login
+/// (`anypoint-cli-command/lib/login.js`: `id`, `organizationPreferences`,
+/// `memberOfOrganizations[] {id, name, isRoot}`). For a connected app the reference is silent on
+/// the exact shape; the tolerant reading is the user shape with the app's own organisation as
+/// its only (root) membership and no preferences, so clients fall back to their defaults.
+pub(crate) async fn users_me(State(state): State<SimState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let world = state.world();
+    authorize(&world, &headers)?;
+    let organization = organization_summary(&world);
+    Ok(Json(json!({
+        "user": {
+            "id": app_user_id(&world),
+            "username": world.config.client_id,
+            "organizationId": world.config.org_id,
+        },
+        "id": app_user_id(&world),
+        "username": world.config.client_id,
+        "firstName": "baton-sim-connected-app",
+        "lastName": "",
+        "email": "",
+        "enabled": true,
+        "organizationId": world.config.org_id,
+        "organization": organization,
+        "organizationPreferences": {},
+        "memberOfOrganizations": [organization],
+        "contributorOfOrganizations": [organization],
+    })))
+}
+
 fn environments_json(world: &World) -> Vec<Value> {
     world
         .config
@@ -144,8 +192,18 @@ pub(crate) async fn organization(
         "id": world.config.org_id,
         "name": world.config.org_name,
         "isFederated": false,
+        "isRoot": true,
+        "isMaster": true,
+        "ownerId": app_user_id(&world),
         "parentOrganizationIds": [],
         "subOrganizationIds": [],
+        // deploy/modify in anypoint-cli read `entitlements.usageBasedPricing` to decide whether
+        // to send vCores (false: the classic vCore subscription, which the simulator models).
+        "entitlements": {
+            "usageBasedPricing": { "muleRuntimeIntegration": { "enabled": false } },
+            "createSubOrgs": false,
+            "createEnvironments": true,
+        },
         "environments": environments_json(&world),
     })))
 }

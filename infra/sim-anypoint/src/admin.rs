@@ -178,6 +178,12 @@ pub(crate) async fn settings(State(state): State<SimState>, body: Bytes) -> Resu
     })))
 }
 
+/// `POST /cli/api/v1/analytics/{event|error}`: anypoint-cli's usage analytics, accepted and
+/// dropped (not simulated; the CLI ignores the answer anyway).
+pub(crate) async fn analytics() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
 /// Unknown routes: a JSON 404 like the platform's.
 pub(crate) async fn fallback(method: Method, uri: Uri) -> ApiError {
     ApiError::not_found(format!("No route for {method} {}", uri.path()))

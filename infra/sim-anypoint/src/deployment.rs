@@ -262,10 +262,25 @@ impl Deployment {
                 .next()
                 .unwrap_or_default();
             let unique_id = unique_id.rsplit('-').next().unwrap_or_default().to_string();
+            // `generateDefaultPublicUrl: false` (anypoint-cli sends it when `--publicEndpoints`
+            // names no cloudhub.io endpoint) means no generated URL; absent means true.
+            let generate = settings.get("generateDefaultPublicUrl").and_then(Value::as_bool) != Some(false);
             let http = settings.entry("http").or_insert_with(|| json!({}));
             if let Some(http) = http.as_object_mut() {
                 let inbound = http.entry("inbound").or_insert_with(|| json!({}));
-                inbound["publicUrl"] = json!(self.public_url);
+                let mut urls: Vec<String> = inbound
+                    .get("publicUrl")
+                    .and_then(Value::as_str)
+                    .map(|custom| vec![custom.to_string()])
+                    .unwrap_or_default();
+                if generate {
+                    urls.insert(0, self.public_url.clone());
+                }
+                inbound["publicUrl"] = if urls.is_empty() {
+                    Value::Null
+                } else {
+                    json!(urls.join(","))
+                };
                 inbound["internalUrl"] = json!(format!("http://{}.{}.svc.cluster.local:8081", self.name, self.env_id));
                 inbound["uniqueId"] = json!(unique_id);
             }

@@ -149,13 +149,14 @@ pub(crate) async fn get(
     Ok(Json(deployment.detail_json(delay)))
 }
 
-/// D4: deep-merge, validate, new `desiredVersion`, roll out; 200 with the detail.
+/// D4: deep-merge, validate, new `desiredVersion`, roll out; 200 with the detail, or 304 when the
+/// merged spec is the stored one.
 pub(crate) async fn patch(
     State(state): State<SimState>,
     headers: HeaderMap,
     Path((org_id, env_id, id)): Path<(String, String, String)>,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut world = state.world();
     check_scope(&world, &headers, &org_id, &env_id)?;
     let mut body = json_object(&body)?;
@@ -192,9 +193,17 @@ pub(crate) async fn patch(
     }
     let failure = failure_for(&world, &checked.asset);
     let deployment = deployment_in(&mut world, &env_id, &id)?;
+    if deployment.spec == spec && deployment.status() != "FAILED" {
+        // Nothing would change: the platform answers 304 without a body and starts no new spec
+        // version (anypoint-cli's start/stop report it as "Application already in this state").
+        // Unconfirmed for PATCHes other than desiredState; treating them alike is the reading
+        // that keeps a retried PATCH from restarting the replicas. A FAILED rollout is retried
+        // by the same spec (the cause may be gone), so it is not "nothing to change".
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
     deployment.start_rollout(spec, checked, failure);
     tracing::info!(id = %deployment.id, spec = %deployment.desired_version, "simulated deployment patched");
-    Ok(Json(deployment.detail_json(delay)))
+    Ok(Json(deployment.detail_json(delay)).into_response())
 }
 
 /// D5: 204; later GETs answer 404.

@@ -89,13 +89,7 @@ pub(crate) async fn asset_latest(
 ) -> Result<Json<Value>, ApiError> {
     let world = state.world();
     authorize(&world, &headers)?;
-    let mut versions: Vec<(&AssetKey, &AssetRecord)> = world
-        .assets
-        .iter()
-        .filter(|(key, _)| key.0 == group_id && key.1 == asset_id)
-        .filter(|(key, _)| world.visible_asset(key).is_some())
-        .collect();
-    versions.sort_by(|a, b| compare_versions(&a.0.2, &b.0.2));
+    let versions = visible_versions(&world, &group_id, &asset_id);
     let Some((latest_key, latest_record)) = versions.last() else {
         return Err(not_found(&group_id, &asset_id, None));
     };
@@ -108,6 +102,91 @@ pub(crate) async fn asset_latest(
             .collect(),
     );
     Ok(Json(latest))
+}
+
+/// The visible versions of `group_id/asset_id`, oldest first.
+fn visible_versions<'a>(world: &'a World, group_id: &str, asset_id: &str) -> Vec<(&'a AssetKey, &'a AssetRecord)> {
+    let mut versions: Vec<(&AssetKey, &AssetRecord)> = world
+        .assets
+        .iter()
+        .filter(|(key, _)| key.0 == group_id && key.1 == asset_id)
+        .filter(|(key, _)| world.visible_asset(key).is_some())
+        .collect();
+    versions.sort_by(|a, b| compare_versions(&a.0.2, &b.0.2));
+    versions
+}
+
+/// Epoch milliseconds as the ISO-8601 text Exchange v1 and the Graph API use.
+pub(crate) fn iso_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The Exchange v1 asset object: the v2 fields plus v1's `createdAt`/`modifiedAt` (ISO text) and
+/// every visible version, newest first (anypoint-cli's `exchange asset describe` shows `name`,
+/// `modifiedAt`, `status`, `type` and `versions[].version`).
+fn asset_v1_json(world: &World, key: &AssetKey, record: &AssetRecord) -> Value {
+    let mut asset = asset_json(world, key, record);
+    asset["createdAt"] = json!(iso_time(record.created_ms));
+    asset["modifiedAt"] = json!(iso_time(record.created_ms));
+    asset["versions"] = Value::Array(
+        visible_versions(world, &key.0, &key.1)
+            .iter()
+            .rev()
+            .map(|(k, r)| {
+                json!({ "groupId": k.0, "assetId": k.1, "version": k.2, "status": "published",
+                        "createdAt": iso_time(r.created_ms) })
+            })
+            .collect(),
+    );
+    asset
+}
+
+/// `GET /exchange/api/v1/assets/{groupId}/{assetId}/{version}` (`exchange asset describe g/a/v`).
+pub(crate) async fn asset_v1_version(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path((group_id, asset_id, version)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let world = state.world();
+    authorize(&world, &headers)?;
+    let key: AssetKey = (group_id, asset_id, version);
+    match world.visible_asset(&key) {
+        Some(record) => Ok(Json(asset_v1_json(&world, &key, record))),
+        None => Err(not_found(&key.0, &key.1, Some(&key.2))),
+    }
+}
+
+/// `GET /exchange/api/v1/assets/{groupId}/{assetId}`: the latest version (what `runtime-mgr
+/// application deploy` without `--assetVersion` deploys).
+pub(crate) async fn asset_v1_latest(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path((group_id, asset_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let world = state.world();
+    authorize(&world, &headers)?;
+    let versions = visible_versions(&world, &group_id, &asset_id);
+    let Some((key, record)) = versions.last() else {
+        return Err(not_found(&group_id, &asset_id, None));
+    };
+    Ok(Json(asset_v1_json(&world, key, record)))
+}
+
+/// The latest visible version of every asset, for the Graph API's `assets` query.
+pub(crate) fn latest_assets(world: &World) -> Vec<(AssetKey, i64)> {
+    let mut names: Vec<(&str, &str)> = world.assets.keys().map(|k| (k.0.as_str(), k.1.as_str())).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter_map(|(group_id, asset_id)| {
+            visible_versions(world, group_id, asset_id)
+                .last()
+                .map(|(key, record)| ((*key).clone(), record.created_ms))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,10 +10,12 @@ mod config;
 mod deployment;
 mod deployments_api;
 mod exchange;
+mod graph;
 mod http;
 mod spec;
 mod state;
 mod targets;
+mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -27,6 +29,7 @@ pub use config::{
     DEFAULT_PRODUCTION_ENV_ID, DEFAULT_SANDBOX_ENV_ID, DEFAULT_TOKEN_TTL, EnvironmentSeed, FailingVersion, SimConfig,
 };
 pub use state::{FaultSpec, SimState};
+pub use tls::TlsError;
 
 /// Why the simulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,9 @@ pub enum SimError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The TLS certificate or configuration could not be made.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The seed file could not be read or parsed.
     #[error("invalid seed file {path}: {message}")]
     Seed {
@@ -56,6 +62,7 @@ pub fn router(state: SimState) -> Router {
     Router::new()
         .route("/accounts/api/v2/oauth2/token", post(accounts::token))
         .route("/accounts/api/me", get(accounts::me))
+        .route("/accounts/api/users/me", get(accounts::users_me))
         .route("/accounts/api/organizations/{org_id}", get(accounts::organization))
         .route(
             "/accounts/api/organizations/{org_id}/environments",
@@ -81,6 +88,21 @@ pub fn router(state: SimState) -> Router {
             "/exchange/api/v2/assets/{group_id}/{asset_id}/{version}/asset",
             get(exchange::asset_version),
         )
+        .route(
+            "/exchange/api/v1/assets/{group_id}/{asset_id}",
+            get(exchange::asset_v1_latest),
+        )
+        .route(
+            "/exchange/api/v1/assets/{group_id}/{asset_id}/{version}",
+            get(exchange::asset_v1_version),
+        )
+        .route("/graph/api/v2/graphql", post(graph::graphql))
+        .route(
+            "/amc/atlas/api/v1/organizations/{org_id}/providers/{provider}/targets",
+            get(targets::atlas_targets),
+        )
+        // anypoint-cli posts usage analytics after each command: accepted and dropped.
+        .route("/cli/api/v1/analytics/{kind}", post(admin::analytics))
         .route(RTF, get(targets::list_targets))
         .route(&format!("{RTF}/{{target_id}}"), get(targets::get_target))
         .route(
@@ -116,12 +138,22 @@ pub struct RunningSim {
     state: SimState,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    /// The generated CA's PEM when serving TLS.
+    ca_pem: Option<String>,
 }
 
 impl RunningSim {
-    /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    /// Base URL, e.g. `http://127.0.0.1:40123` (`https://` when started by [`start_tls`]; no
+    /// trailing slash).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The PEM of the certificate authority that signed the server certificate, when serving TLS:
+    /// what a client must trust (e.g. `NODE_EXTRA_CA_CERTS` for Node).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The port it listens on.
@@ -172,6 +204,32 @@ pub async fn start_on(config: SimConfig, addr: SocketAddr) -> Result<RunningSim,
     let addr = listener
         .local_addr()
         .map_err(|source| SimError::Bind { addr, source })?;
+    Ok(serve(listener, addr, config, None))
+}
+
+/// Starts the simulator serving https on `127.0.0.1:port` (port 0 picks a free one), with a
+/// certificate generated now for `localhost`, `127.0.0.1` and `hostnames`, signed by a CA generated
+/// now too: [`RunningSim::ca_pem`] is what the client must trust. For clients that only speak
+/// https (anypoint-cli-v4); `hostnames` names the host such a client believes it talks to.
+pub async fn start_tls(config: SimConfig, port: u16, hostnames: &[&str]) -> Result<RunningSim, SimError> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let identity = tls::generate(hostnames)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| SimError::Bind { addr, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| SimError::Bind { addr, source })?;
+    let listener = tls::TlsListener::new(listener, addr, identity.server_config);
+    Ok(serve(listener, addr, config, Some(identity.ca_pem)))
+}
+
+/// Serves the routes over `listener` in a background task.
+fn serve<L>(listener: L, addr: SocketAddr, config: SimConfig, ca_pem: Option<String>) -> RunningSim
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
     let state = SimState::new(config);
     let app = router(state.clone());
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
@@ -185,11 +243,12 @@ pub async fn start_on(config: SimConfig, addr: SocketAddr) -> Result<RunningSim,
             tracing::error!(%error, "Anypoint simulator stopped with an error");
         }
     });
-    tracing::info!(%addr, "Anypoint simulator listening");
-    Ok(RunningSim {
+    tracing::info!(%addr, tls = ca_pem.is_some(), "Anypoint simulator listening");
+    RunningSim {
         addr,
         state,
         shutdown: Some(shutdown),
         task,
-    })
+        ca_pem,
+    }
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use crate::deployment::SECRET_MASK;
 use crate::http::{ApiError, lenient_f64};
 use crate::state::{AssetKey, World};
-use crate::targets::{INSTANCE_TYPES, RUNTIMES, V_CORES, shared_space};
+use crate::targets::{INSTANCE_TYPES, RUNTIMES, V_CORES, resolve_runtime, shared_space};
 
 const PROPERTIES_SERVICE: &str = "mule.agent.application.properties.service";
 
@@ -29,8 +29,9 @@ pub(crate) fn valid_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-/// Moves a legacy `deploymentSettings.runtimeVersion` into `runtime.version` when the body has no
-/// `runtime` (both spellings are accepted; `runtime` wins when both are given).
+/// Moves a legacy `deploymentSettings.runtimeVersion` into `runtime.version` when the body's
+/// `runtime` names no version (anypoint-cli's modify sends `runtimeVersion` next to an empty
+/// `runtime: {}`); `runtime.version` wins when both are given.
 pub(crate) fn lift_legacy_runtime(body: &mut Map<String, Value>) {
     let Some(settings) = body.get_mut("target").and_then(|t| t.get_mut("deploymentSettings")) else {
         return;
@@ -38,10 +39,16 @@ pub(crate) fn lift_legacy_runtime(body: &mut Map<String, Value>) {
     let Some(settings) = settings.as_object_mut() else {
         return;
     };
-    if let Some(legacy) = settings.remove("runtimeVersion")
-        && !settings.contains_key("runtime")
-    {
-        settings.insert("runtime".into(), json!({ "version": legacy }));
+    let Some(legacy) = settings.remove("runtimeVersion").filter(|v| !v.is_null()) else {
+        return;
+    };
+    let runtime = settings.entry("runtime").or_insert_with(|| json!({}));
+    match runtime.as_object_mut() {
+        Some(runtime) if runtime.get("version").is_none_or(Value::is_null) => {
+            runtime.insert("version".into(), legacy);
+        }
+        Some(_) => {}
+        None => *runtime = json!({ "version": legacy }),
     }
 }
 
@@ -92,6 +99,9 @@ pub(crate) fn merge(stored: &mut Value, patch: &Value) {
 /// counts and sizes become numbers, defaults are filled in, server-computed fields are dropped.
 pub(crate) fn check_and_normalize(name: &str, spec: &mut Value, world: &World) -> Result<CheckedSpec, ApiError> {
     let bad = |message: String| Err(ApiError::bad_request(message));
+    // A null field is an unset one (anypoint-cli sends `pathRewrite: null`, `enabled: null`):
+    // dropping them keeps a spec equal to itself whichever way a client spells "unset".
+    drop_nulls(spec);
     let Some(target) = spec.get_mut("target").and_then(Value::as_object_mut) else {
         return bad("target is required".to_string());
     };
@@ -131,22 +141,42 @@ pub(crate) fn check_and_normalize(name: &str, spec: &mut Value, world: &World) -
     let Some(settings) = settings.as_object_mut() else {
         return bad("target.deploymentSettings must be an object".to_string());
     };
-    if let Some(legacy) = settings.remove("runtimeVersion")
-        && !settings.contains_key("runtime")
-    {
-        settings.insert("runtime".into(), json!({ "version": legacy }));
-    }
-    // Omitting the runtime on create picks the latest image (§6.2).
+    // The stored `runtimeVersion` is the platform's echo of the tag; `runtime.version` says what
+    // is wanted (a PATCH may have changed it), so the echo is recomputed below.
+    let legacy = settings.remove("runtimeVersion").filter(|v| !v.is_null());
     let runtime = settings.entry("runtime").or_insert_with(|| json!({}));
-    let runtime_version = match runtime.get("version").and_then(Value::as_str) {
-        Some(version) if !version.trim().is_empty() => version.to_string(),
-        Some(_) => return bad("target.deploymentSettings.runtime.version must not be empty".to_string()),
-        None => {
+    if !runtime.is_object() {
+        return bad("target.deploymentSettings.runtime must be an object".to_string());
+    }
+    if runtime.get("version").is_none_or(Value::is_null)
+        && let Some(legacy) = legacy
+    {
+        runtime["version"] = legacy;
+    }
+    let text = |key: &str| runtime.get(key).and_then(Value::as_str).map(str::to_string);
+    let (tag, channel, java) = match text("version") {
+        // Omitting the runtime on create picks the latest image (§6.2).
+        None if runtime.get("version").is_none_or(Value::is_null) => {
             let (_, tag, channel, java) = RUNTIMES[0];
-            *runtime = json!({ "version": tag, "releaseChannel": channel, "java": java });
-            tag.to_string()
+            (tag, channel, java)
         }
+        Some(version) if !version.trim().is_empty() => {
+            match resolve_runtime(&version, text("releaseChannel").as_deref(), text("java").as_deref()) {
+                Some(found) => found,
+                None => {
+                    let offered: Vec<&str> = RUNTIMES.iter().map(|r| r.1).collect();
+                    return bad(format!(
+                        "Invalid target.deploymentSettings.runtime.version '{version}': \
+                         use a version or tag this target offers: {offered:?}"
+                    ));
+                }
+            }
+        }
+        _ => return bad("target.deploymentSettings.runtime.version must be a non-empty string".to_string()),
     };
+    *runtime = json!({ "version": tag, "releaseChannel": channel, "java": java });
+    settings.insert("runtimeVersion".into(), json!(tag));
+    let runtime_version = tag.to_string();
     let strategy = settings
         .get("updateStrategy")
         .and_then(Value::as_str)
@@ -168,9 +198,26 @@ pub(crate) fn check_and_normalize(name: &str, spec: &mut Value, world: &World) -
         .and_then(|h| h.get_mut("inbound"))
         .and_then(Value::as_object_mut)
     {
-        for computed in ["publicUrl", "internalUrl", "uniqueId"] {
+        for computed in ["internalUrl", "uniqueId"] {
             http.remove(computed);
         }
+        // `publicUrl` holds the client's own endpoints (comma-separated) next to the generated
+        // `*.cloudhub.io` one; a GET-modify-PATCH client echoes the generated one back, which is
+        // not a setting, so only the client's endpoints are kept.
+        let custom: Vec<&str> = http
+            .get("publicUrl")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty() && !u.contains("cloudhub.io"))
+            .collect();
+        let custom = if custom.is_empty() {
+            Value::Null
+        } else {
+            json!(custom.join(","))
+        };
+        http.insert("publicUrl".into(), custom);
     }
 
     let Some(application) = spec.get_mut("application").and_then(Value::as_object_mut) else {
@@ -274,6 +321,18 @@ pub(crate) fn check_and_normalize(name: &str, spec: &mut Value, world: &World) -
         rolling: strategy == "rolling",
         runtime_version: Some(runtime_version),
     })
+}
+
+/// Removes every null member of every object in `value`.
+fn drop_nulls(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

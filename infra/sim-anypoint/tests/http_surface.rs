@@ -68,7 +68,7 @@ fn mmp_style_body(name: &str, version: &str) -> Value {
     json!({
         "name": name,
         "target": { "provider": "MC", "targetId": "cloudhub-us-east-2", "replicas": "2",
-                    "deploymentSettings": { "runtimeVersion": "4.6.0:40-java17", "updateStrategy": "recreate" } },
+                    "deploymentSettings": { "runtimeVersion": "4.6.0:40e-java17", "updateStrategy": "recreate" } },
         "application": { "ref": { "groupId": DEFAULT_ORG_ID, "artifactId": "patient-api", "version": version, "packaging": "jar" },
                          "desiredState": "STARTED", "vCores": "0.5",
                          "configuration": { "mule.agent.application.properties.service": {
@@ -113,7 +113,7 @@ async fn mmp_style_bodies_are_accepted_and_recreate_has_a_gap() -> TestResult {
     assert_eq!(created["application"]["vCores"], 0.5);
     assert_eq!(
         created["target"]["deploymentSettings"]["runtime"]["version"],
-        "4.6.0:40-java17"
+        "4.6.0:40e-java17"
     );
     let secure =
         &created["application"]["configuration"]["mule.agent.application.properties.service"]["secureProperties"];

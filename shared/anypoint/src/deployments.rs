@@ -177,6 +177,10 @@ impl AnypointClient {
 
     /// PATCHes an arbitrary partial body, e.g. `{"application":{"desiredState":"STOPPED"}}` or
     /// `{"target":{"replicas":2}}`.
+    ///
+    /// A PATCH that changes nothing is answered 304 without a body (anypoint-cli reports it as
+    /// "already in this state"): that is success, nothing was started, and the deployment as it
+    /// stands is read and returned. A retried PATCH (at-least-once delivery) lands here too.
     pub async fn patch_deployment_raw(
         &self,
         scope: &EnvironmentScope,
@@ -184,7 +188,17 @@ impl AnypointClient {
         body: Value,
     ) -> Result<DeploymentDetail, AnypointError> {
         let call = ApiCall::with_json(Method::PATCH, deployment_path(scope, deployment_id), body);
-        self.execute(&call).await?.json(&call)
+        match self.execute(&call).await {
+            Ok(response) => response.json(&call),
+            Err(error) if error.status() == Some(304) => {
+                tracing::debug!(
+                    deployment_id,
+                    "Anypoint answered 304: the deployment already has this spec"
+                );
+                self.get_deployment(scope, deployment_id).await
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Deletes the deployment (the platform answers 204). Afterwards GET answers 404.

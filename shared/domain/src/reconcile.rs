@@ -202,7 +202,7 @@ pub fn plan(desired: &[ResolvedApplication], live: &[LiveApplication]) -> Reconc
             ));
         }
         if let Some(runtime) = &have.runtime_version
-            && !runtime.starts_with(want.runtime_version.as_str())
+            && !same_runtime(runtime, &want.runtime_version)
         {
             changes.push(format!("runtime {runtime} -> {}", want.runtime_version));
         }
@@ -247,6 +247,17 @@ pub fn plan(desired: &[ResolvedApplication], live: &[LiveApplication]) -> Reconc
     ReconcilePlan { actions }
 }
 
+/// Whether the runtime the platform reports (`live`, an image tag such as `4.6.0:40e-java17`)
+/// is the one the manifest names (`wanted`: a version such as `4.6.0`, or a full tag). A version
+/// matches any tag of that version; a tag matches only itself. Compared by the part before `:`,
+/// not by prefix, so `4.6.1` does not match `4.6.10:2e-java17`.
+fn same_runtime(live: &str, wanted: &str) -> bool {
+    if wanted.contains(':') {
+        return live == wanted;
+    }
+    live.split(':').next() == Some(wanted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +282,25 @@ mod tests {
             secure_property_names: None,
             status: "APPLIED".into(),
         }
+    }
+
+    #[test]
+    fn runtime_versions_match_the_tags_the_platform_reports() {
+        assert!(same_runtime("4.6.0:40e-java17", "4.6.0"));
+        assert!(same_runtime("4.6.0", "4.6.0"));
+        assert!(same_runtime("4.6.0:40e-java17", "4.6.0:40e-java17"));
+        assert!(!same_runtime("4.6.0:40e-java8", "4.6.0:40e-java17"));
+        assert!(!same_runtime("4.6.10:2e-java17", "4.6.1"));
+        assert!(!same_runtime("4.9.0:12e-java17", "4.6.0"));
+        let mut tagged = live("patient-api", "1.4.2");
+        tagged.runtime_version = Some("4.9.0:12e-java17".into());
+        let want = desired();
+        let p = plan(&want[..1], &[tagged]);
+        assert!(
+            matches!(&p.actions[0], AppAction::Unchanged { .. }),
+            "4.9.0 runs as its tag: {:?}",
+            p.actions
+        );
     }
 
     #[test]

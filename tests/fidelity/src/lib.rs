@@ -6,6 +6,7 @@
 //! `make test`: it needs Node and about 400 MB of npm packages, so it has its own command, and CI
 //! runs both.
 
+pub mod anypoint;
 pub mod pages;
 
 use std::path::PathBuf;
