@@ -9,6 +9,7 @@ pub mod eventbridge;
 pub mod faults;
 pub mod functions;
 pub mod http_api;
+pub mod iam;
 pub mod moto;
 pub mod outbox;
 pub mod poller;

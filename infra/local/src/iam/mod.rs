@@ -1,0 +1,532 @@
+//! IAM for the local stack (docs/iam.md). moto enforces no IAM, so the runner does: each
+//! function signs its AWS requests with an access key naming it (`FUNCTION-<name>`), the AWS
+//! endpoint derives each request's (action, resource) and judges it against the function's role
+//! in `template.yaml`, as IAM would (explicit deny, then allow, else implicit deny). A refused
+//! call is answered as AWS answers it (`AccessDenied`), naming function, action and resource;
+//! every call is recorded, so a test can list the permissions no call used.
+
+pub mod policy;
+pub mod request;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use aws_config::SdkConfig;
+use serde_json::Value;
+
+use crate::template::{ACCOUNT_ID, Template};
+use policy::{Effect, Statement};
+use request::{Need, Scope};
+
+/// The access key of the stack's own clients (provisioning, tests): not a function, not judged.
+pub const STACK_ACCESS_KEY: &str = "test";
+
+/// Prefix of the access key a function signs with; the function's name follows.
+pub const FUNCTION_ACCESS_KEY_PREFIX: &str = "FUNCTION-";
+
+/// The access key `function` signs its requests with.
+pub fn access_key(function: &str) -> String {
+    format!("{FUNCTION_ACCESS_KEY_PREFIX}{function}")
+}
+
+/// `sdk` with credentials naming `function`, so the endpoint judges its requests by its role.
+pub fn function_sdk(sdk: &SdkConfig, function: &str) -> SdkConfig {
+    let credentials =
+        aws_sdk_s3::config::Credentials::new(access_key(function), "local", None, None, "baton-local-function");
+    sdk.to_builder()
+        .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(credentials))
+        .build()
+}
+
+/// A function's role: its statements, from the role it names or the SAM `Policies` it lists.
+#[derive(Debug, Clone)]
+pub struct Role {
+    /// The role's logical id (or `<Function>Role` for SAM's generated one).
+    pub name: String,
+    /// Its statements.
+    pub statements: Vec<Statement>,
+}
+
+/// Every function's role, read once per stack start.
+#[derive(Debug, Default)]
+pub struct PolicyIndex {
+    /// By function name: its role, or why the runner could not read one (every call of that
+    /// function is then refused with the reason).
+    roles: BTreeMap<String, Result<Role, String>>,
+    region: String,
+    state_machines: Vec<String>,
+}
+
+/// The outcome of judging one need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Allowed by this statement's action and resource patterns (indexes).
+    Allowed {
+        /// Statement index in the role.
+        statement: usize,
+        /// Action pattern index.
+        action: usize,
+        /// Resource pattern index.
+        resource: usize,
+    },
+    /// Refused: AWS's message.
+    Denied(String),
+}
+
+impl PolicyIndex {
+    /// Reads every function's role from `template`.
+    pub fn build(template: &Template, region: &str) -> PolicyIndex {
+        let mut roles = BTreeMap::new();
+        for f in template.of_kind(&["AWS::Serverless::Function", "AWS::Lambda::Function"]) {
+            roles.insert(f.name.clone(), role_of(template, f, region));
+        }
+        let state_machines = template
+            .of_kind(&["AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"])
+            .map(|r| format!("arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{}", r.name))
+            .collect();
+        PolicyIndex {
+            roles,
+            region: region.to_string(),
+            state_machines,
+        }
+    }
+
+    /// Where resource ARNs of requests are built.
+    pub fn scope(&self) -> Scope<'_> {
+        Scope {
+            region: &self.region,
+            account: ACCOUNT_ID,
+            state_machines: &self.state_machines,
+        }
+    }
+
+    /// The role of `function`, if the runner could read one.
+    pub fn role(&self, function: &str) -> Option<&Role> {
+        self.roles.get(function).and_then(|r| r.as_ref().ok())
+    }
+
+    /// Judges `need` for `function` as IAM does: an explicit deny wins, then any allow.
+    pub fn judge(&self, function: &str, need: &Need) -> Verdict {
+        let role = match self.roles.get(function) {
+            Some(Ok(role)) => role,
+            Some(Err(why)) => {
+                return Verdict::Denied(format!(
+                    "function {function} is not authorized to perform: {} on resource: {}: the runner could not read its role: {why}",
+                    need.action, need.resource
+                ));
+            }
+            None => {
+                return Verdict::Denied(format!(
+                    "{function} is not a function of template.yaml: no role authorizes {} on resource: {}",
+                    need.action, need.resource
+                ));
+            }
+        };
+        let who = format!("arn:aws:sts::{ACCOUNT_ID}:assumed-role/{}/{function}", role.name);
+        let mut allowed = None;
+        for (i, s) in role.statements.iter().enumerate() {
+            let (Some(a), Some(r)) = (s.action_match(&need.action), s.resource_match(&need.resource)) else {
+                continue;
+            };
+            if !s.conditions_hold(&need.context) {
+                continue;
+            }
+            match s.effect {
+                Effect::Deny => {
+                    return Verdict::Denied(format!(
+                        "User: {who} is not authorized to perform: {} on resource: {} with an explicit deny in an identity-based policy ({}/{})",
+                        need.action, need.resource, role.name, s.sid
+                    ));
+                }
+                Effect::Allow => {
+                    allowed.get_or_insert(Verdict::Allowed {
+                        statement: i,
+                        action: a,
+                        resource: r,
+                    });
+                }
+            }
+        }
+        allowed.unwrap_or_else(|| {
+            Verdict::Denied(format!(
+                "User: {who} is not authorized to perform: {} on resource: {} because no identity-based policy allows the {} action (function {function}, role {})",
+                need.action, need.resource, need.action, role.name
+            ))
+        })
+    }
+}
+
+/// The role `function` runs with: the `AWS::IAM::Role` its `Role` names, or SAM's role made of
+/// its `Policies` (inline statements and the SAM policy templates expanded).
+fn role_of(template: &Template, function: &crate::template::Resource, region: &str) -> Result<Role, String> {
+    let p = &function.properties;
+    if let Some(role_arn) = p.get("Role").and_then(Value::as_str) {
+        let role_name = role_arn.rsplit_once(":role/").map(|(_, n)| n).unwrap_or(role_arn);
+        let role = template
+            .of_kind(&["AWS::IAM::Role"])
+            .find(|r| r.name == role_name || r.logical_id == role_name)
+            .ok_or_else(|| format!("its Role {role_arn} is not an AWS::IAM::Role of template.yaml"))?;
+        let mut statements = Vec::new();
+        for policy in role
+            .properties
+            .get("Policies")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let name = policy.get("PolicyName").and_then(Value::as_str).unwrap_or("?");
+            let doc = policy.get("PolicyDocument").unwrap_or(&Value::Null);
+            statements
+                .extend(policy::statements(doc, &format!("{}/{name}", role.logical_id)).map_err(|e| e.to_string())?);
+        }
+        if role
+            .properties
+            .get("ManagedPolicyArns")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty())
+        {
+            return Err(format!(
+                "{}: ManagedPolicyArns are not read by the local stack's IAM check",
+                role.logical_id
+            ));
+        }
+        return Ok(Role {
+            name: role.logical_id.clone(),
+            statements,
+        });
+    }
+    let mut statements = Vec::new();
+    let origin = format!("{}Role", function.logical_id);
+    let policies = match p.get("Policies") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    };
+    for item in policies {
+        let doc = match &item {
+            Value::Object(m) if m.contains_key("Statement") => item.clone(),
+            Value::Object(m) if m.len() == 1 => {
+                let (name, params) = m.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap_or_default();
+                policy::sam_template(&name, &params, region, ACCOUNT_ID).map_err(|e| e.to_string())?
+            }
+            Value::String(managed) => {
+                return Err(format!(
+                    "managed policy {managed} is not read by the local stack's IAM check"
+                ));
+            }
+            other => return Err(format!("Policies entry {other} is not understood")),
+        };
+        statements.extend(policy::statements(&doc, &origin).map_err(|e| e.to_string())?);
+    }
+    Ok(Role {
+        name: origin,
+        statements,
+    })
+}
+
+/// One recorded call: who asked what of which resource, how often, and whether it was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// Function name.
+    pub function: String,
+    /// IAM action.
+    pub action: String,
+    /// Resource ARN (`*` for an action authorized without one).
+    pub resource: String,
+    /// How many times.
+    pub count: u64,
+    /// Why it was refused, if it was.
+    pub denied: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Log {
+    calls: BTreeMap<(String, String, String), (u64, Option<String>)>,
+    used: BTreeSet<(String, usize, usize, usize)>,
+}
+
+/// The IAM check of a running stack: the index (built once per stack start) and every call
+/// judged so far.
+#[derive(Debug, Clone, Default)]
+pub struct Iam {
+    index: Arc<PolicyIndex>,
+    log: Arc<Mutex<Log>>,
+}
+
+/// A refused request: AWS's message for it.
+#[derive(Debug, Clone)]
+pub struct Denial(pub String);
+
+impl Iam {
+    /// The check for `template`'s functions.
+    pub fn new(template: &Template, region: &str) -> Iam {
+        Iam {
+            index: Arc::new(PolicyIndex::build(template, region)),
+            log: Arc::default(),
+        }
+    }
+
+    /// The policy index.
+    pub fn index(&self) -> &PolicyIndex {
+        &self.index
+    }
+
+    /// Judges a request the endpoint received, records it, and tells whether it may go on.
+    /// Requests of the stack's own clients pass unjudged; a key that is neither theirs nor a
+    /// function's is refused (the runner cannot tell its role).
+    pub fn check(&self, r: &request::Request) -> Result<(), Denial> {
+        let Some((key, service)) = request::credential(r.authorization, r.query) else {
+            return Ok(());
+        };
+        if key == STACK_ACCESS_KEY {
+            return Ok(());
+        }
+        let Some(function) = key.strip_prefix(FUNCTION_ACCESS_KEY_PREFIX) else {
+            return Err(Denial(format!(
+                "The security token included in the request is invalid: access key {key} is neither the local stack's ({STACK_ACCESS_KEY}) nor a function's ({FUNCTION_ACCESS_KEY_PREFIX}<name>)"
+            )));
+        };
+        let needs = match request::needs(&service, r, &self.index.scope()) {
+            Ok(needs) => needs,
+            Err(why) => {
+                self.record(function, &format!("{service}:?"), r.path, None, Some(why.clone()));
+                return Err(Denial(format!("function {function}: {why}")));
+            }
+        };
+        let mut refused = None;
+        for need in &needs {
+            match self.index.judge(function, need) {
+                Verdict::Allowed {
+                    statement,
+                    action,
+                    resource,
+                } => self.record(
+                    function,
+                    &need.action,
+                    &need.resource,
+                    Some((statement, action, resource)),
+                    None,
+                ),
+                Verdict::Denied(message) => {
+                    tracing::error!(function, action = %need.action, resource = %need.resource, "IAM: {message}");
+                    self.record(function, &need.action, &need.resource, None, Some(message.clone()));
+                    refused.get_or_insert(Denial(message));
+                }
+            }
+        }
+        refused.map_or(Ok(()), Err)
+    }
+
+    /// Records a call the runner makes on a function's behalf outside the endpoint (an event
+    /// source mapping reading a stream), judged as the others.
+    pub fn note(&self, function: &str, need: &Need) -> Result<(), Denial> {
+        match self.index.judge(function, need) {
+            Verdict::Allowed {
+                statement,
+                action,
+                resource,
+            } => {
+                self.record(
+                    function,
+                    &need.action,
+                    &need.resource,
+                    Some((statement, action, resource)),
+                    None,
+                );
+                Ok(())
+            }
+            Verdict::Denied(message) => {
+                self.record(function, &need.action, &need.resource, None, Some(message.clone()));
+                Err(Denial(message))
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        function: &str,
+        action: &str,
+        resource: &str,
+        used: Option<(usize, usize, usize)>,
+        denied: Option<String>,
+    ) {
+        if let Ok(mut log) = self.log.lock() {
+            let entry = log
+                .calls
+                .entry((function.to_string(), action.to_string(), resource.to_string()))
+                .or_default();
+            entry.0 += 1;
+            if denied.is_some() {
+                entry.1 = denied;
+            }
+            if let (Some((s, a, r)), Some(role)) = (used, self.index.role(function)) {
+                log.used.insert((role.name.clone(), s, a, r));
+            }
+        }
+    }
+
+    /// Every call recorded so far.
+    pub fn calls(&self) -> Vec<Call> {
+        let Ok(log) = self.log.lock() else {
+            return Vec::new();
+        };
+        log.calls
+            .iter()
+            .map(|((function, action, resource), (count, denied))| Call {
+                function: function.clone(),
+                action: action.clone(),
+                resource: resource.clone(),
+                count: *count,
+                denied: denied.clone(),
+            })
+            .collect()
+    }
+
+    /// The refused calls so far.
+    pub fn denials(&self) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.denied.is_some()).collect()
+    }
+
+    /// The permissions (role/statement: action on resource) of the functions' roles that no
+    /// recorded call used: candidates to remove. `logs:` actions are left out (the Lambda
+    /// runtime writes logs; nothing local does).
+    pub fn unused(&self) -> Vec<String> {
+        let used = self.log.lock().map(|l| l.used.clone()).unwrap_or_default();
+        let mut roles: BTreeMap<&str, &Role> = BTreeMap::new();
+        for role in self.index.roles.values().flatten() {
+            roles.insert(&role.name, role);
+        }
+        let mut out = Vec::new();
+        for role in roles.values() {
+            for (s, st) in role.statements.iter().enumerate() {
+                if st.effect != Effect::Allow {
+                    continue;
+                }
+                for (a, action) in st.actions.iter().enumerate() {
+                    if action.starts_with("logs:") {
+                        continue;
+                    }
+                    for (r, resource) in st.resources.iter().enumerate() {
+                        if !used.contains(&(role.name.clone(), s, a, r)) {
+                            out.push(format!("{}/{}: {action} on {resource}", role.name, st.sid));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use policy::Context;
+
+    fn index() -> PolicyIndex {
+        let doc = serde_json::json!({ "Statement": [
+            { "Sid": "Read", "Effect": "Allow", "Action": ["dynamodb:Get*", "dynamodb:Query"], "Resource": "arn:aws:dynamodb:r:1:table/t" },
+            { "Sid": "List", "Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*" },
+            { "Sid": "NoSecrets", "Effect": "Deny", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:r:1:table/secret" },
+        ]});
+        let role = Role {
+            name: "R".into(),
+            statements: policy::statements(&doc, "R").unwrap(),
+        };
+        PolicyIndex {
+            roles: BTreeMap::from([
+                ("f".to_string(), Ok(role)),
+                ("broken".to_string(), Err("managed policy X is not read".to_string())),
+            ]),
+            region: "r".into(),
+            state_machines: Vec::new(),
+        }
+    }
+
+    fn need(action: &str, resource: &str) -> Need {
+        Need {
+            action: action.into(),
+            resource: resource.into(),
+            context: Context::default(),
+        }
+    }
+
+    #[test]
+    fn allow_deny_and_implicit_deny() {
+        let i = index();
+        assert!(matches!(
+            i.judge("f", &need("dynamodb:GetItem", "arn:aws:dynamodb:r:1:table/t")),
+            Verdict::Allowed {
+                statement: 0,
+                action: 0,
+                ..
+            }
+        ));
+        assert!(matches!(
+            i.judge("f", &need("secretsmanager:ListSecrets", "*")),
+            Verdict::Allowed { statement: 1, .. }
+        ));
+        let Verdict::Denied(m) = i.judge("f", &need("dynamodb:PutItem", "arn:aws:dynamodb:r:1:table/t")) else {
+            panic!()
+        };
+        assert!(
+            m.contains("dynamodb:PutItem") && m.contains("table/t") && m.contains("function f"),
+            "{m}"
+        );
+        let Verdict::Denied(m) = i.judge("f", &need("sqs:GetItem", "arn:aws:dynamodb:r:1:table/t")) else {
+            panic!()
+        };
+        assert!(m.contains("sqs:GetItem"), "{m}");
+    }
+
+    #[test]
+    fn an_explicit_deny_names_its_statement() {
+        let mut i = index();
+        if let Some(Ok(role)) = i.roles.get_mut("f") {
+            role.statements[0].resources.push("arn:aws:dynamodb:r:1:table/*".into());
+        }
+        let Verdict::Denied(m) = i.judge("f", &need("dynamodb:GetItem", "arn:aws:dynamodb:r:1:table/secret")) else {
+            panic!()
+        };
+        assert!(m.contains("explicit deny") && m.contains("R/NoSecrets"), "{m}");
+    }
+
+    #[test]
+    fn a_function_without_a_readable_role_or_unknown_is_refused_with_the_reason() {
+        let i = index();
+        let Verdict::Denied(m) = i.judge("broken", &need("dynamodb:GetItem", "arn:aws:dynamodb:r:1:table/t")) else {
+            panic!()
+        };
+        assert!(
+            m.contains("could not read its role") && m.contains("managed policy X"),
+            "{m}"
+        );
+        let Verdict::Denied(m) = i.judge("drift", &need("dynamodb:GetItem", "*")) else {
+            panic!()
+        };
+        assert!(m.contains("drift is not a function of template.yaml"), "{m}");
+    }
+
+    #[test]
+    fn unused_permissions_are_those_no_call_matched() {
+        let iam = Iam {
+            index: Arc::new(index()),
+            log: Arc::default(),
+        };
+        iam.note("f", &need("dynamodb:GetItem", "arn:aws:dynamodb:r:1:table/t"))
+            .unwrap();
+        assert!(
+            iam.note("f", &need("dynamodb:DeleteItem", "arn:aws:dynamodb:r:1:table/t"))
+                .is_err()
+        );
+        let unused = iam.unused();
+        assert_eq!(
+            unused,
+            [
+                "R/Read: dynamodb:Query on arn:aws:dynamodb:r:1:table/t",
+                "R/List: secretsmanager:ListSecrets on *"
+            ]
+        );
+        assert_eq!(iam.denials().len(), 1);
+    }
+}
