@@ -21,6 +21,10 @@ use request::{Need, Scope};
 /// The access key of the stack's own clients (provisioning, tests): not a function, not judged.
 pub const STACK_ACCESS_KEY: &str = "test";
 
+/// The access key moto's Step Functions interpreter signs its Lambda invocations with: judged
+/// by the role of the stack's state machine (there is one; with several, it cannot be told).
+pub const MOTO_STATES_ACCESS_KEY: &str = "ak";
+
 /// Prefix of the access key a function signs with; the function's name follows.
 pub const FUNCTION_ACCESS_KEY_PREFIX: &str = "FUNCTION-";
 
@@ -55,6 +59,8 @@ pub struct PolicyIndex {
     roles: BTreeMap<String, Result<Role, String>>,
     region: String,
     state_machines: Vec<String>,
+    /// The principal moto's interpreter stands for: the stack's one state machine.
+    machine: Option<String>,
 }
 
 /// The outcome of judging one need.
@@ -80,14 +86,24 @@ impl PolicyIndex {
         for f in template.of_kind(&["AWS::Serverless::Function", "AWS::Lambda::Function"]) {
             roles.insert(f.name.clone(), role_of(template, f, region));
         }
-        let state_machines = template
+        let machines: Vec<_> = template
             .of_kind(&["AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"])
-            .map(|r| format!("arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{}", r.name))
             .collect();
+        for m in &machines {
+            roles.insert(m.name.clone(), role_of(template, m, region));
+        }
+        let machine = match machines.as_slice() {
+            [one] => Some(one.name.clone()),
+            _ => None,
+        };
         PolicyIndex {
             roles,
             region: region.to_string(),
-            state_machines,
+            state_machines: machines
+                .iter()
+                .map(|r| format!("arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{}", r.name))
+                .collect(),
+            machine,
         }
     }
 
@@ -156,8 +172,8 @@ impl PolicyIndex {
     }
 }
 
-/// The role `function` runs with: the `AWS::IAM::Role` its `Role` names, or SAM's role made of
-/// its `Policies` (inline statements and the SAM policy templates expanded).
+/// The role `function` (or a state machine) runs with: the `AWS::IAM::Role` its `Role` names,
+/// or SAM's role made of its `Policies` (inline statements and the SAM policy templates expanded).
 fn role_of(template: &Template, function: &crate::template::Resource, region: &str) -> Result<Role, String> {
     let p = &function.properties;
     if let Some(role_arn) = p.get("Role").and_then(Value::as_str) {
@@ -281,7 +297,8 @@ impl Iam {
         if key == STACK_ACCESS_KEY {
             return Ok(());
         }
-        let Some(function) = key.strip_prefix(FUNCTION_ACCESS_KEY_PREFIX) else {
+        let machine = self.index.machine.as_deref().filter(|_| key == MOTO_STATES_ACCESS_KEY);
+        let Some(function) = key.strip_prefix(FUNCTION_ACCESS_KEY_PREFIX).or(machine) else {
             return Err(Denial(format!(
                 "The security token included in the request is invalid: access key {key} is neither the local stack's ({STACK_ACCESS_KEY}) nor a function's ({FUNCTION_ACCESS_KEY_PREFIX}<name>)"
             )));
@@ -314,7 +331,56 @@ impl Iam {
                 }
             }
         }
+        // `BATON_IAM=record` lists every missing permission of a run at once instead of
+        // stopping at the first (the refusals are still recorded and logged).
+        if std::env::var("BATON_IAM").is_ok_and(|v| v == "record") {
+            return Ok(());
+        }
         refused.map_or(Ok(()), Err)
+    }
+
+    /// S3 answers a read of a missing key with 404 only to a principal that may list the key
+    /// (`s3:ListBucket` on the bucket, `s3:prefix` the key); to others it answers 403, as for a
+    /// key they may not read. The refusal to give when moto found no key, if any.
+    pub fn hides_missing_key(&self, r: &request::Request) -> Option<Denial> {
+        let (key, service) = request::credential(r.authorization, r.query)?;
+        let function = key.strip_prefix(FUNCTION_ACCESS_KEY_PREFIX)?;
+        if service != "s3" || !matches!(r.method, "GET" | "HEAD") {
+            return None;
+        }
+        let (bucket, object) = r.path.trim_start_matches('/').split_once('/')?;
+        if object.is_empty() {
+            return None;
+        }
+        let object = percent_encoding::percent_decode_str(object)
+            .decode_utf8_lossy()
+            .into_owned();
+        let need = Need {
+            action: "s3:ListBucket".into(),
+            resource: format!("arn:aws:s3:::{bucket}"),
+            context: policy::Context {
+                s3_prefix: Some(object.clone()),
+            },
+        };
+        match self.index.judge(function, &need) {
+            Verdict::Allowed {
+                statement,
+                action,
+                resource,
+            } => {
+                self.record(
+                    function,
+                    &need.action,
+                    &need.resource,
+                    Some((statement, action, resource)),
+                    None,
+                );
+                None
+            }
+            Verdict::Denied(message) => Some(Denial(format!(
+                "Access Denied: {object} does not exist, and S3 says so only to a role allowed s3:ListBucket on its prefix. {message}"
+            ))),
+        }
     }
 
     /// Records a call the runner makes on a function's behalf outside the endpoint (an event
@@ -440,6 +506,7 @@ mod tests {
             ]),
             region: "r".into(),
             state_machines: Vec::new(),
+            machine: None,
         }
     }
 
