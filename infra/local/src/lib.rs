@@ -333,7 +333,7 @@ impl LocalStack {
                 // batches locally.
                 for _ in 0..3 {
                     self.tasks.push(tokio::spawn(poller::run(
-                        sqs.clone(),
+                        (sqs.clone(), aws_sdk_sqs::Client::new(&self.sdk)),
                         queue_url.clone(),
                         source.clone(),
                         self.region.clone(),
