@@ -306,6 +306,7 @@ impl Iam {
         let needs = match request::needs(&service, r, &self.index.scope()) {
             Ok(needs) => needs,
             Err(why) => {
+                tracing::error!(function, "IAM: {why}");
                 self.record(function, &format!("{service}:?"), r.path, None, Some(why.clone()));
                 return Err(Denial(format!("function {function}: {why}")));
             }
