@@ -7,12 +7,12 @@
 
 pub mod policy;
 pub mod request;
+mod roles;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use aws_config::SdkConfig;
-use serde_json::Value;
 
 use crate::template::{ACCOUNT_ID, Template};
 use policy::{Effect, Statement};
@@ -84,13 +84,13 @@ impl PolicyIndex {
     pub fn build(template: &Template, region: &str) -> PolicyIndex {
         let mut roles = BTreeMap::new();
         for f in template.of_kind(&["AWS::Serverless::Function", "AWS::Lambda::Function"]) {
-            roles.insert(f.name.clone(), role_of(template, f, region));
+            roles.insert(f.name.clone(), roles::role_of(template, f, region));
         }
         let machines: Vec<_> = template
             .of_kind(&["AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"])
             .collect();
         for m in &machines {
-            roles.insert(m.name.clone(), role_of(template, m, region));
+            roles.insert(m.name.clone(), roles::role_of(template, m, region));
         }
         let machine = match machines.as_slice() {
             [one] => Some(one.name.clone()),
@@ -170,74 +170,6 @@ impl PolicyIndex {
             ))
         })
     }
-}
-
-/// The role `function` (or a state machine) runs with: the `AWS::IAM::Role` its `Role` names,
-/// or SAM's role made of its `Policies` (inline statements and the SAM policy templates expanded).
-fn role_of(template: &Template, function: &crate::template::Resource, region: &str) -> Result<Role, String> {
-    let p = &function.properties;
-    if let Some(role_arn) = p.get("Role").and_then(Value::as_str) {
-        let role_name = role_arn.rsplit_once(":role/").map(|(_, n)| n).unwrap_or(role_arn);
-        let role = template
-            .of_kind(&["AWS::IAM::Role"])
-            .find(|r| r.name == role_name || r.logical_id == role_name)
-            .ok_or_else(|| format!("its Role {role_arn} is not an AWS::IAM::Role of template.yaml"))?;
-        let mut statements = Vec::new();
-        for policy in role
-            .properties
-            .get("Policies")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let name = policy.get("PolicyName").and_then(Value::as_str).unwrap_or("?");
-            let doc = policy.get("PolicyDocument").unwrap_or(&Value::Null);
-            statements
-                .extend(policy::statements(doc, &format!("{}/{name}", role.logical_id)).map_err(|e| e.to_string())?);
-        }
-        if role
-            .properties
-            .get("ManagedPolicyArns")
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty())
-        {
-            return Err(format!(
-                "{}: ManagedPolicyArns are not read by the local stack's IAM check",
-                role.logical_id
-            ));
-        }
-        return Ok(Role {
-            name: role.logical_id.clone(),
-            statements,
-        });
-    }
-    let mut statements = Vec::new();
-    let origin = format!("{}Role", function.logical_id);
-    let policies = match p.get("Policies") {
-        Some(Value::Array(items)) => items.clone(),
-        Some(one) => vec![one.clone()],
-        None => Vec::new(),
-    };
-    for item in policies {
-        let doc = match &item {
-            Value::Object(m) if m.contains_key("Statement") => item.clone(),
-            Value::Object(m) if m.len() == 1 => {
-                let (name, params) = m.iter().next().map(|(k, v)| (k.clone(), v.clone())).unwrap_or_default();
-                policy::sam_template(&name, &params, region, ACCOUNT_ID).map_err(|e| e.to_string())?
-            }
-            Value::String(managed) => {
-                return Err(format!(
-                    "managed policy {managed} is not read by the local stack's IAM check"
-                ));
-            }
-            other => return Err(format!("Policies entry {other} is not understood")),
-        };
-        statements.extend(policy::statements(&doc, &origin).map_err(|e| e.to_string())?);
-    }
-    Ok(Role {
-        name: origin,
-        statements,
-    })
 }
 
 /// One recorded call: who asked what of which resource, how often, and whether it was refused.
@@ -486,115 +418,4 @@ impl Iam {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use policy::Context;
-
-    fn index() -> PolicyIndex {
-        let doc = serde_json::json!({ "Statement": [
-            { "Sid": "Read", "Effect": "Allow", "Action": ["dynamodb:Get*", "dynamodb:Query"], "Resource": "arn:aws:dynamodb:r:1:table/t" },
-            { "Sid": "List", "Effect": "Allow", "Action": "secretsmanager:ListSecrets", "Resource": "*" },
-            { "Sid": "NoSecrets", "Effect": "Deny", "Action": "dynamodb:*", "Resource": "arn:aws:dynamodb:r:1:table/secret" },
-        ]});
-        let role = Role {
-            name: "R".into(),
-            statements: policy::statements(&doc, "R").unwrap(),
-        };
-        PolicyIndex {
-            roles: BTreeMap::from([
-                ("f".to_string(), Ok(role)),
-                ("broken".to_string(), Err("managed policy X is not read".to_string())),
-            ]),
-            region: "r".into(),
-            state_machines: Vec::new(),
-            machine: None,
-        }
-    }
-
-    fn need(action: &str, resource: &str) -> Need {
-        Need {
-            action: action.into(),
-            resource: resource.into(),
-            context: Context::default(),
-        }
-    }
-
-    #[test]
-    fn allow_deny_and_implicit_deny() {
-        let i = index();
-        assert!(matches!(
-            i.judge("f", &need("dynamodb:GetItem", "arn:aws:dynamodb:r:1:table/t")),
-            Verdict::Allowed {
-                statement: 0,
-                action: 0,
-                ..
-            }
-        ));
-        assert!(matches!(
-            i.judge("f", &need("secretsmanager:ListSecrets", "*")),
-            Verdict::Allowed { statement: 1, .. }
-        ));
-        let Verdict::Denied(m) = i.judge("f", &need("dynamodb:PutItem", "arn:aws:dynamodb:r:1:table/t")) else {
-            panic!()
-        };
-        assert!(
-            m.contains("dynamodb:PutItem") && m.contains("table/t") && m.contains("function f"),
-            "{m}"
-        );
-        let Verdict::Denied(m) = i.judge("f", &need("sqs:GetItem", "arn:aws:dynamodb:r:1:table/t")) else {
-            panic!()
-        };
-        assert!(m.contains("sqs:GetItem"), "{m}");
-    }
-
-    #[test]
-    fn an_explicit_deny_names_its_statement() {
-        let mut i = index();
-        if let Some(Ok(role)) = i.roles.get_mut("f") {
-            role.statements[0].resources.push("arn:aws:dynamodb:r:1:table/*".into());
-        }
-        let Verdict::Denied(m) = i.judge("f", &need("dynamodb:GetItem", "arn:aws:dynamodb:r:1:table/secret")) else {
-            panic!()
-        };
-        assert!(m.contains("explicit deny") && m.contains("R/NoSecrets"), "{m}");
-    }
-
-    #[test]
-    fn a_function_without_a_readable_role_or_unknown_is_refused_with_the_reason() {
-        let i = index();
-        let Verdict::Denied(m) = i.judge("broken", &need("dynamodb:GetItem", "arn:aws:dynamodb:r:1:table/t")) else {
-            panic!()
-        };
-        assert!(
-            m.contains("could not read its role") && m.contains("managed policy X"),
-            "{m}"
-        );
-        let Verdict::Denied(m) = i.judge("drift", &need("dynamodb:GetItem", "*")) else {
-            panic!()
-        };
-        assert!(m.contains("drift is not a function of template.yaml"), "{m}");
-    }
-
-    #[test]
-    fn unused_permissions_are_those_no_call_matched() {
-        let iam = Iam {
-            index: Arc::new(index()),
-            log: Arc::default(),
-        };
-        iam.note("f", &need("dynamodb:GetItem", "arn:aws:dynamodb:r:1:table/t"))
-            .unwrap();
-        assert!(
-            iam.note("f", &need("dynamodb:DeleteItem", "arn:aws:dynamodb:r:1:table/t"))
-                .is_err()
-        );
-        let unused = iam.unused();
-        assert_eq!(
-            unused,
-            [
-                "R/Read: dynamodb:Query on arn:aws:dynamodb:r:1:table/t",
-                "R/List: secretsmanager:ListSecrets on *"
-            ]
-        );
-        assert_eq!(iam.denials().len(), 1);
-    }
-}
+mod tests;
