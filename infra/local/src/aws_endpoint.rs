@@ -32,6 +32,8 @@ pub struct EndpointState {
     /// requests made meanwhile. A transaction holds this exclusively, other DynamoDB requests
     /// share it, so transactions keep the isolation they have on AWS.
     pub dynamodb_transactions: tokio::sync::RwLock<()>,
+    /// Judges each function's request against its role (docs/iam.md).
+    pub iam: crate::iam::Iam,
 }
 
 /// How many requests the endpoint forwarded, by operation: the `X-Amz-Target` header of JSON
@@ -121,9 +123,27 @@ fn lambda_error(status: StatusCode, kind: &str, message: String) -> Response {
 /// `x-amzn-RequestId` as Lambda's do: moto's Step Functions reads it from a refused invoke
 /// (to build the error's cause) and fails the whole execution with `States.Runtime` when it
 /// is missing, where Lambda's real `ServiceException` would have been retried.
-async fn invoke(state: State<Arc<EndpointState>>, name: Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn invoke(
+    state: State<Arc<EndpointState>>,
+    name: Path<String>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     static INVOCATIONS: AtomicU64 = AtomicU64::new(0);
-    let mut response = invoke_function(state, name, headers, body).await;
+    let request = crate::iam::request::Request {
+        method: "POST",
+        path: uri.path(),
+        query: uri.query().unwrap_or_default(),
+        target: None,
+        authorization: headers.get("authorization").and_then(|v| v.to_str().ok()),
+        copy_source: None,
+        body: &body,
+    };
+    let mut response = match state.iam.check(&request) {
+        Ok(()) => invoke_function(state, name, headers, body).await,
+        Err(denied) => denial("lambda", denied),
+    };
     let n = INVOCATIONS.fetch_add(1, Ordering::Relaxed);
     let request_id = format!("00000000-0000-4000-8000-{n:012x}");
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -258,6 +278,9 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
         Ok(b) => b,
         Err(e) => return (StatusCode::BAD_REQUEST, format!("could not read the request body: {e}")).into_response(),
     };
+    if let Some(denied) = refused(&state.iam, &parts, &body) {
+        return denied;
+    }
     let mail_body = if is_mail { Some(body.clone()) } else { None };
     if let Some(operation) = dynamodb_operation {
         state.faults.index_lag.observe(operation, &body);
@@ -275,6 +298,11 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
     match outgoing.send().await {
         Ok(answer) => {
             let status = answer.status();
+            if status == StatusCode::NOT_FOUND
+                && let Some(denied) = missing_key_hidden(&state.iam, &parts)
+            {
+                return denied;
+            }
             if let (true, Some(mail)) = (status.is_success(), &mail_body) {
                 crate::outbox::capture(&state.outbox, mail);
             }
@@ -306,4 +334,70 @@ async fn forward(State(state): State<Arc<EndpointState>>, request: Request) -> R
 enum Isolation<'a> {
     Exclusive(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'a, ()>),
     Shared(#[allow(dead_code)] tokio::sync::RwLockReadGuard<'a, ()>),
+}
+
+/// Judges a request against its function's role: AWS's answer if its role refuses it.
+fn refused(iam: &crate::iam::Iam, parts: &axum::http::request::Parts, body: &[u8]) -> Option<Response> {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let request = crate::iam::request::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        target: header("x-amz-target"),
+        authorization: header("authorization"),
+        copy_source: header("x-amz-copy-source"),
+        body,
+    };
+    iam.check(&request).err().map(|denied| {
+        let service = crate::iam::request::credential(request.authorization, request.query)
+            .map(|(_, service)| service)
+            .unwrap_or_default();
+        denial(&service, denied)
+    })
+}
+
+/// A 404 for a missing S3 key turned into S3's 403 when the role may not list the key.
+fn missing_key_hidden(iam: &crate::iam::Iam, parts: &axum::http::request::Parts) -> Option<Response> {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let request = crate::iam::request::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or_default(),
+        target: None,
+        authorization: header("authorization"),
+        copy_source: None,
+        body: &[],
+    };
+    iam.hides_missing_key(&request).map(|d| denial("s3", d))
+}
+
+/// AWS's answer to a refused request: S3 (and SQS's query protocol) answer XML 403
+/// `AccessDenied`; the JSON and REST-JSON services `AccessDeniedException`.
+fn denial(service: &str, crate::iam::Denial(message): crate::iam::Denial) -> Response {
+    let escaped = message.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    if service == "s3" {
+        let xml = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>{escaped}</Message></Error>"
+        );
+        return (StatusCode::FORBIDDEN, [("content-type", "application/xml")], xml).into_response();
+    }
+    let status = if service == "lambda" || service == "ses" {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut response = (
+        status,
+        axum::Json(json!({ "__type": "AccessDeniedException", "message": message, "Message": message })),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert("x-amzn-ErrorType", HeaderValue::from_static("AccessDeniedException"));
+    if service == "sqs" {
+        response
+            .headers_mut()
+            .insert("x-amzn-query-error", HeaderValue::from_static("AccessDenied;Sender"));
+    }
+    response
 }

@@ -158,7 +158,8 @@ impl Registry {
                     ),
                 }
             }
-            let handler = handler_for(&binary, &env, sdk)?;
+            // Each function signs with a key naming it: the endpoint judges it by its role.
+            let handler = handler_for(&binary, &env, &crate::iam::function_sdk(sdk, &r.name))?;
             functions.push(LocalFunction {
                 arn: format!("arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{}", r.name),
                 name: r.name.clone(),

@@ -9,6 +9,7 @@ pub mod eventbridge;
 pub mod faults;
 pub mod functions;
 pub mod http_api;
+pub mod iam;
 pub mod index_lag;
 pub mod moto;
 pub mod outbox;
@@ -168,6 +169,8 @@ pub struct LocalStack {
     pub aws_requests: aws_endpoint::RequestCounter,
     /// Errors the AWS endpoint answers instead of forwarding (kept across restarts).
     pub aws_faults: faults::FaultInjector,
+    /// The functions' roles, judging every AWS call they make, and the calls judged.
+    pub iam: iam::Iam,
     moto: Moto,
     sqs_pollers: bool,
     schedules: schedules::Schedules,
@@ -245,6 +248,8 @@ impl LocalStack {
         )?;
         let (stop, _) = watch::channel(false);
         let (stop_servers, _) = watch::channel(false);
+        // Read once per stack start: the check per request only looks the role up.
+        let iam = iam::Iam::new(&template, &options.region);
         let mut stack = LocalStack {
             aws_endpoint,
             http_url,
@@ -259,6 +264,7 @@ impl LocalStack {
             anypoint,
             aws_requests: aws_endpoint::RequestCounter::default(),
             aws_faults: faults::FaultInjector::default(),
+            iam,
             moto,
             sqs_pollers: options.sqs_pollers,
             schedules: options.schedules,
@@ -302,6 +308,7 @@ impl LocalStack {
             requests: self.aws_requests.clone(),
             faults: self.aws_faults.clone(),
             dynamodb_transactions: tokio::sync::RwLock::new(()),
+            iam: self.iam.clone(),
         });
         self.servers
             .push(serve(aws_listener, aws_endpoint::router(endpoint), stopped.clone()));
@@ -319,7 +326,6 @@ impl LocalStack {
         self.stop = stop;
         let registry = Arc::new(Registry::build(&self.template, &self.sdk, &self.region)?);
         self.functions.set(Some(registry.clone()));
-        let sqs = aws_sdk_sqs::Client::new(&self.sdk);
         // With pollers off, no function is fed from SQS: an empty list of polled functions.
         let polled = if self.sqs_pollers {
             registry.functions.as_slice()
@@ -327,13 +333,15 @@ impl LocalStack {
             &[]
         };
         for function in polled {
+            // The event source mapping polls with the function's role, as Lambda does.
+            let sqs = aws_sdk_sqs::Client::new(&iam::function_sdk(&self.sdk, &function.name));
             for source in &function.sqs {
                 let queue_url = format!("{}/{}/{}", self.aws_endpoint, template::ACCOUNT_ID, source.queue_name);
                 // Lambda polls a queue with several pollers at once; three exercise concurrent
                 // batches locally.
                 for _ in 0..3 {
                     self.tasks.push(tokio::spawn(poller::run(
-                        sqs.clone(),
+                        (sqs.clone(), aws_sdk_sqs::Client::new(&self.sdk)),
                         queue_url.clone(),
                         source.clone(),
                         self.region.clone(),
@@ -345,6 +353,7 @@ impl LocalStack {
         }
         // DynamoDB stream event source mappings, read from moto's stream API.
         for function in polled {
+            let sqs = aws_sdk_sqs::Client::new(&iam::function_sdk(&self.sdk, &function.name));
             for source in &function.streams {
                 let mut source = source.clone();
                 source.on_failure_queue = source
@@ -356,6 +365,7 @@ impl LocalStack {
                     sqs: sqs.clone(),
                     region: self.region.clone(),
                     positions: self.stream_positions.clone(),
+                    iam: Some((self.iam.clone(), function.name.clone(), source.table_name.clone())),
                 };
                 self.tasks.push(tokio::spawn(streams::run(
                     clients,

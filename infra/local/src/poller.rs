@@ -20,9 +20,11 @@ pub const LONG_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 /// timeout (minutes); locally a second keeps retries and redrive observable in tests.
 pub const RETRY_AFTER_SECONDS: i32 = 1;
 
-/// Runs one poller until `stop` turns true.
+/// Runs one poller until `stop` turns true. `sqs` signs as the function (Lambda's mapping polls
+/// with its role); `shortcut`, the stack's own client, makes the local-only call that shortens
+/// a failed message's wait (Lambda makes none, so no role is asked for it).
 pub async fn run(
-    sqs: aws_sdk_sqs::Client,
+    (sqs, shortcut): (aws_sdk_sqs::Client, aws_sdk_sqs::Client),
     queue_url: String,
     source: SqsSource,
     region: String,
@@ -109,7 +111,7 @@ pub async fn run(
                         .ok()
                 })
                 .collect();
-            let _ = sqs
+            let _ = shortcut
                 .change_message_visibility_batch()
                 .queue_url(&queue_url)
                 .set_entries(Some(entries))

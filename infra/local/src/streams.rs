@@ -52,6 +52,9 @@ pub struct StreamClients {
     /// How far each table's stream has been delivered: kept by the stack, so a restarted host
     /// goes on where the last one stopped, as an event source mapping does.
     pub positions: StreamPositions,
+    /// The IAM check, the function whose role reads the stream (as Lambda's mapping does) and
+    /// the stream's table.
+    pub iam: Option<(crate::iam::Iam, String, String)>,
 }
 
 /// The last sequence number delivered of each table's stream.
@@ -59,6 +62,20 @@ pub type StreamPositions = Arc<std::sync::Mutex<std::collections::BTreeMap<Strin
 
 impl StreamClients {
     async fn call(&self, operation: &str, body: Value) -> Result<Value, String> {
+        if let Some((iam, function, table)) = &self.iam {
+            // moto's stream ARN has its own label; the template names `Table.StreamArn`,
+            // which the local stack resolves with the label `local`.
+            let need = crate::iam::request::Need {
+                action: format!("dynamodb:{operation}"),
+                resource: format!(
+                    "arn:aws:dynamodb:{}:{}:table/{table}/stream/local",
+                    self.region,
+                    crate::template::ACCOUNT_ID
+                ),
+                context: Default::default(),
+            };
+            iam.note(function, &need).map_err(|d| d.0)?;
+        }
         let scope = format!("test/20260101/{}/dynamodb/aws4_request", self.region);
         let response = self
             .http

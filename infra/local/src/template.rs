@@ -74,6 +74,7 @@ impl Template {
                 "AWS::S3::Bucket" => "BucketName",
                 "AWS::Serverless::Function" | "AWS::Lambda::Function" => "FunctionName",
                 "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" => "Name",
+                "AWS::SecretsManager::Secret" => "Name",
                 _ => "",
             };
             names.insert(id.clone(), (kind, name_prop.to_string()));
@@ -181,6 +182,12 @@ impl Resolver {
             "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" => {
                 format!("arn:aws:states:{r}:{ACCOUNT_ID}:stateMachine:{name}")
             }
+            // Secrets Manager appends six random characters; the IAM check judges secrets
+            // named by name with the same fixed suffix (crate::iam::request::SECRET_SUFFIX).
+            "AWS::SecretsManager::Secret" => format!(
+                "arn:aws:secretsmanager:{r}:{ACCOUNT_ID}:secret:{name}-{}",
+                crate::iam::request::SECRET_SUFFIX
+            ),
             other => bail!("no ARN known for {id} of type {other}"),
         })
     }
@@ -204,7 +211,9 @@ impl Resolver {
         Ok(match kind.as_str() {
             // Ref of a queue is its URL, on the AWS endpoint the local stack serves.
             "AWS::SQS::Queue" => format!("{}/{ACCOUNT_ID}/{physical}", self.endpoint),
-            "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" => self.arn(name)?,
+            "AWS::Serverless::StateMachine" | "AWS::StepFunctions::StateMachine" | "AWS::SecretsManager::Secret" => {
+                self.arn(name)?
+            }
             _ => physical.clone(),
         })
     }
