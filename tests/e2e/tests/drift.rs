@@ -148,7 +148,14 @@ async fn a_change_outside_baton_is_reported_once_shown_planned_and_gone_after_ba
     );
 
     // The next release's sign-off for TEST lists it: deploying overwrites it.
-    h.release_samples("1.0.1", 2).await?;
+    // One package, so exactly one new release: two uploads seconds apart may make two, the
+    // second superseding the first's sign-off (no settle window in tests).
+    h.upload(
+        "packages/state/1.0.1/manifest.yaml",
+        baton_e2e::sample_manifest("1.4.2"),
+        &[],
+    )
+    .await?;
     let links = h.approval_links(2, "TEST").await?;
     let request = h.wait_for_mails("Approve release 2 for TEST?", 1).await?.remove(0);
     assert!(
