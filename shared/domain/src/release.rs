@@ -177,6 +177,32 @@ pub struct ReleaseCursor {
     pub snapshot: Snapshot,
 }
 
+/// What a release is planned from, read together in one request: the highest registered version
+/// of each component (its head) and the last release made.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReleaseState {
+    /// The highest registered version of each component, as stored.
+    pub heads: Snapshot,
+    /// The last release made.
+    pub cursor: ReleaseCursor,
+}
+
+impl ReleaseState {
+    /// The heads as they stand once `upload` counts: its component's head raised to it when it
+    /// is the first of its component or a higher version. The flag says whether it raised the
+    /// head, which the store must then write (in the release's own transaction, or alone).
+    pub fn heads_with(&self, upload: &PackageRef) -> (Snapshot, bool) {
+        let mut heads = self.heads.clone();
+        let raises = heads
+            .get(&upload.component)
+            .is_none_or(|head| head.version < upload.version);
+        if raises {
+            heads.insert(upload.component.clone(), upload.clone());
+        }
+        (heads, raises)
+    }
+}
+
 /// What the newest packages call for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReleasePlan {

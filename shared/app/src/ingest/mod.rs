@@ -7,14 +7,12 @@
 //! and the workflow start is named by the release id.
 
 pub mod event;
-mod search;
 pub mod spool;
 mod upload;
 
 use async_trait::async_trait;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use baton_domain::BatonError;
-use baton_domain::ports::search::SearchIndex;
 use baton_domain::ports::{ConfigSource, ReleaseStore, Workflow};
 use serde_json::Value;
 
@@ -38,7 +36,7 @@ impl<C, A, S, W> Ingest<C, A, S, W>
 where
     C: ConfigSource,
     A: Spool,
-    S: ReleaseStore + SearchIndex,
+    S: ReleaseStore,
     W: Workflow,
 {
     /// The handler over these adapters.
@@ -109,7 +107,7 @@ impl<C, A, S, W> Function for Ingest<C, A, S, W>
 where
     C: ConfigSource,
     A: Spool,
-    S: ReleaseStore + SearchIndex,
+    S: ReleaseStore,
     W: Workflow,
 {
     async fn invoke(&self, payload: Value) -> Result<Value, BatonError> {

@@ -6,9 +6,8 @@ use std::time::Duration;
 use baton_domain::config::{ComponentKind, STATE_MAX_BYTES};
 use baton_domain::manifest::Manifest;
 use baton_domain::package::{PackageContents, RejectCode};
-use baton_domain::ports::search::SearchIndex;
 use baton_domain::ports::{ConfigSource, Creation, PackageOutcome, Registration, ReleaseStore, Workflow};
-use baton_domain::release::{PackageRef, ReleasePlan, plan_release};
+use baton_domain::release::{ComponentChange, PackageRef, ReleasePlan, Snapshot, plan_release};
 use baton_domain::web::{WebLimits, validate_site_archive};
 use baton_domain::{
     BatonConfig, BatonError, Package, PackageKey, PackageMetadata, RejectedPackage, Rejection, Release, ReleaseId,
@@ -26,7 +25,7 @@ impl<C, A, S, W> Ingest<C, A, S, W>
 where
     C: ConfigSource,
     A: Spool,
-    S: ReleaseStore + SearchIndex,
+    S: ReleaseStore,
     W: Workflow,
 {
     pub(super) async fn handle_upload(&self, upload: &Upload) -> Result<(), BatonError> {
@@ -107,11 +106,14 @@ where
             contents,
             registered_at: Utc::now(),
         };
-        let registration = self.store.register_package(&package).await?;
-        self.index_for_search(&package, &registration).await?;
-        match registration {
+        let registration = self
+            .store
+            .register_package(&package, &baton_domain::search::entries(&package))
+            .await?;
+        let registered = match registration {
             Registration::New => {
-                tracing::info!(component = %package.component, version = %package.version, sha256 = %package.sha256, "package registered")
+                tracing::info!(component = %package.component, version = %package.version, sha256 = %package.sha256, "package registered");
+                Some(&package)
             }
             Registration::Duplicate { release: Some(release) } => {
                 tracing::info!(component = %package.component, version = %package.version, release = %release, "package already registered and released");
@@ -119,6 +121,9 @@ where
             }
             Registration::Duplicate { release: None } => {
                 tracing::info!(component = %package.component, version = %package.version, "package already registered; finishing its release check");
+                // Its metadata may differ from this upload's (same bytes, other notes): the
+                // release takes the package as first registered, read from the store.
+                None
             }
             Registration::Conflict { existing } => {
                 let rejection = Rejection::new(
@@ -133,89 +138,108 @@ where
                 );
                 return self.reject(upload, &etag, rejection, metadata).await;
             }
-        }
+        };
         let trigger = PackageRef::of(&package);
-        self.store.advance_head(&trigger).await?;
-        self.release_if_new(&config, &trigger).await
+        self.release_if_new(&config, &trigger, registered).await
     }
 
-    async fn release_if_new(&self, config: &BatonConfig, trigger: &PackageRef) -> Result<(), BatonError> {
+    /// Makes the release `trigger` calls for, if any. `registered` is the trigger's package
+    /// when this event registered it (so it need not be read back).
+    async fn release_if_new(
+        &self,
+        config: &BatonConfig,
+        trigger: &PackageRef,
+        registered: Option<&Package>,
+    ) -> Result<(), BatonError> {
         for attempt in 0..RELEASE_ATTEMPTS {
-            let heads = self.store.heads().await?;
-            let cursor = self.store.release_cursor().await?;
-            let (number, snapshot, changes) = match plan_release(config, &heads, &cursor) {
+            let read = self.store.release_state().await?;
+            let (heads, raises_head) = read.heads_with(trigger);
+            let superseded = PackageOutcome::Superseded {
+                release: read.cursor.release.clone(),
+            };
+            let outcome = match plan_release(config, &heads, &read.cursor) {
                 ReleasePlan::Waiting { missing } => {
                     tracing::info!(component = %trigger.component, version = %trigger.version, missing = ?missing, "no release yet: waiting for the first package of every component");
-                    return self
-                        .store
-                        .note_outcome(trigger, &PackageOutcome::Waiting { missing })
-                        .await;
+                    PackageOutcome::Waiting { missing }
                 }
-                ReleasePlan::UpToDate => {
-                    return self
-                        .store
-                        .note_outcome(
-                            trigger,
-                            &PackageOutcome::Superseded {
-                                release: cursor.release,
-                            },
-                        )
-                        .await;
+                ReleasePlan::UpToDate => superseded,
+                ReleasePlan::New { snapshot, .. } if snapshot.get(&trigger.component) != Some(trigger) => {
+                    // A higher version of this component is already registered; that upload's
+                    // own event makes the release that holds it.
+                    tracing::info!(component = %trigger.component, version = %trigger.version, "a higher version is already registered; no release for this one");
+                    superseded
                 }
                 ReleasePlan::New {
                     number,
                     snapshot,
                     changes,
-                } => (number, snapshot, changes),
+                } => {
+                    let changed = self.changed_packages(&snapshot, &changes, registered).await?;
+                    let release = Release::assemble(
+                        number,
+                        snapshot,
+                        changes,
+                        &changed,
+                        &read.cursor,
+                        &trigger.object_key,
+                        Utc::now(),
+                    );
+                    match self.store.create_release(&release, &read, trigger).await? {
+                        Creation::Created => {
+                            let versions: Vec<String> = release
+                                .snapshot
+                                .values()
+                                .map(|p| format!("{} {}", p.component, p.version))
+                                .collect();
+                            tracing::info!(release = %release.id, number = release.number, versions = %versions.join(", "), "release created");
+                            // The release just written, as written: no need to read it back.
+                            return self.start(&release).await;
+                        }
+                        Creation::AlreadyReleased(existing) => return self.ensure_started(&existing).await,
+                        Creation::CursorMoved => {
+                            // Another upload made a release or raised a head meanwhile: back
+                            // off a little and plan again.
+                            tokio::time::sleep(backoff(attempt)).await;
+                            continue;
+                        }
+                    }
+                }
             };
-            if snapshot.get(&trigger.component) != Some(trigger) {
-                // A higher version of this component is already registered; that upload's own
-                // event makes the release that holds it.
-                tracing::info!(component = %trigger.component, version = %trigger.version, "a higher version is already registered; no release for this one");
-                return self
-                    .store
-                    .note_outcome(
-                        trigger,
-                        &PackageOutcome::Superseded {
-                            release: cursor.release,
-                        },
-                    )
-                    .await;
+            if raises_head {
+                // No release, but the head must rise. Written first, then everything read again:
+                // of two uploads that each found the set incomplete, the later reader sees the
+                // other's head (a release planned meanwhile checked the heads it read).
+                self.store.advance_head(trigger).await?;
+                continue;
             }
-            let changed_refs: Vec<PackageRef> = changes
-                .iter()
-                .filter_map(|c| snapshot.get(&c.component).cloned())
-                .collect();
-            let changed = self.store.packages(&changed_refs).await?;
-            let release = Release::assemble(
-                number,
-                snapshot,
-                changes,
-                &changed,
-                &cursor,
-                &trigger.object_key,
-                Utc::now(),
-            );
-            match self.store.create_release(&release, &cursor, trigger).await? {
-                Creation::Created => {
-                    let versions: Vec<String> = release
-                        .snapshot
-                        .values()
-                        .map(|p| format!("{} {}", p.component, p.version))
-                        .collect();
-                    tracing::info!(release = %release.id, number = release.number, versions = %versions.join(", "), "release created");
-                    return self.ensure_started(&release.id).await;
-                }
-                Creation::AlreadyReleased(existing) => return self.ensure_started(&existing).await,
-                Creation::CursorMoved => {
-                    // Another upload made a release meanwhile: back off a little and plan again.
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-            }
+            return self.store.note_outcome(trigger, &outcome).await;
         }
         Err(BatonError::transient(
             "releases kept being created concurrently; the upload will be retried",
         ))
+    }
+
+    /// The packages of a new release's changes, for its notes: the one this event registered
+    /// is at hand; any other is read (one batch read, only when there are others).
+    async fn changed_packages(
+        &self,
+        snapshot: &Snapshot,
+        changes: &[ComponentChange],
+        registered: Option<&Package>,
+    ) -> Result<Vec<Package>, BatonError> {
+        let mut at_hand = Vec::new();
+        let mut to_read = Vec::new();
+        for change in changes {
+            match (registered, snapshot.get(&change.component)) {
+                (Some(p), Some(r)) if *r == PackageRef::of(p) => at_hand.push(p.clone()),
+                (_, Some(r)) => to_read.push(r.clone()),
+                (_, None) => {}
+            }
+        }
+        if !to_read.is_empty() {
+            at_hand.extend(self.store.packages(&to_read).await?);
+        }
+        Ok(at_hand)
     }
 
     async fn ensure_started(&self, id: &ReleaseId) -> Result<(), BatonError> {
@@ -224,7 +248,11 @@ where
             .release(id)
             .await?
             .ok_or_else(|| BatonError::transient(format!("{id} is not readable yet; retry")))?;
-        let started = self.workflow.start(&release).await?;
+        self.start(&release).await
+    }
+
+    async fn start(&self, release: &Release) -> Result<(), BatonError> {
+        let started = self.workflow.start(release).await?;
         tracing::info!(release = %release.id, ?started, "release workflow running");
         Ok(())
     }

@@ -34,8 +34,21 @@ pub fn release_key(id: &ReleaseId) -> Item {
     key(format!("RELEASE#{id}"), "RELEASE")
 }
 
-/// The key of the release cursor.
-pub fn cursor_key() -> Item {
+/// The partition of the component heads, which also holds the release cursor, so that one
+/// Query reads everything a release is planned from.
+pub const HEADS_PK: &str = "HEAD";
+/// The cursor's sort key in [`HEADS_PK`]: `#` sorts before any component name (lowercase
+/// letters, digits and `-`), so it can never be one.
+pub const CURSOR_SK: &str = "#RELEASE";
+
+/// The key of a component's head.
+pub fn head_key(component: &str) -> Item {
+    key(HEADS_PK, component)
+}
+
+/// Where the release cursor was kept before it moved beside the heads: read when the heads'
+/// partition has no cursor yet (a table written by an earlier Baton), never written.
+pub fn legacy_cursor_key() -> Item {
     key("COUNTER", "RELEASE")
 }
 

@@ -6,7 +6,8 @@
 //! |---|---|---|---|
 //! | Package | `PACKAGE#<component>` | `VERSION#<version>` | `PACKAGES` / `<registered_at>#<component>#<version>` |
 //! | Component head | `HEAD` | `<component>` | |
-//! | Release cursor (the counter) | `COUNTER` | `RELEASE` | |
+//! | Release cursor (the counter), read with the heads in one Query | `HEAD` | `#RELEASE` | |
+//! | Release cursor before 2026-12 (read when `HEAD` has none, never written) | `COUNTER` | `RELEASE` | |
 //! | Release (with its last changes, `progress.rs`) | `RELEASE#<id>` | `RELEASE` | `RELEASES` / `<number, 12 digits>` |
 //! | Release event | `RELEASE#<id>` | `EVENT#<time>#<kind>` | |
 //! | A release's notes for an environment | `RELEASE#<id>` | `NOTES#<environment>` | |
@@ -32,6 +33,7 @@ mod lifecycle;
 mod mail_quota;
 mod pending;
 mod progress;
+mod registry;
 pub mod search;
 pub mod status;
 mod store;

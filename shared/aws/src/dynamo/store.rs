@@ -1,12 +1,10 @@
 //! [`ReleaseStore`] on DynamoDB: every write that must not happen twice is conditional.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use baton_domain::ports::{Creation, PackageOutcome, Registration, ReleaseStore};
-use baton_domain::release::{PackageRef, ReleaseCursor, Snapshot};
+use baton_domain::release::{PackageRef, ReleaseCursor, ReleaseState};
+use baton_domain::search::IndexEntry;
 use baton_domain::{BatonError, Package, RejectedPackage, Release, ReleaseId};
 
 use super::items::*;
@@ -52,7 +50,7 @@ impl DynamoStore {
         Ok(out.item)
     }
 
-    async fn package_item(
+    pub(super) async fn package_item(
         &self,
         component: &str,
         version: &impl std::fmt::Display,
@@ -77,53 +75,14 @@ where
 
 #[async_trait]
 impl ReleaseStore for DynamoStore {
-    async fn register_package(&self, package: &Package) -> Result<Registration, BatonError> {
-        let item = to_item(&PackageItem::new(package))?;
-        let result = self
-            .db
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let existing_item = match result {
-            Ok(_) => return Ok(Registration::New),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(e)) if e.item().is_some() => e.item().cloned(),
-                Some(PutItemError::ConditionalCheckFailedException(_)) => None,
-                _ => {
-                    return Err(sdk_error(
-                        &format!("registering {} {}", package.component, package.version),
-                        err,
-                    ));
-                }
-            },
-        };
-        let existing: PackageItem = match existing_item {
-            Some(item) => from_item(item)?,
-            // Not every endpoint returns the old item with the failure; read it.
-            None => self
-                .package_item(&package.component, &package.version)
-                .await?
-                .ok_or_else(|| BatonError::transient("the package record changed while it was registered; retry"))?,
-        };
-        if existing.package.sha256 == package.sha256 {
-            Ok(Registration::Duplicate {
-                release: existing.release_id,
-            })
-        } else {
-            Ok(Registration::Conflict {
-                existing: Box::new(existing.package),
-            })
-        }
+    async fn register_package(&self, package: &Package, search: &[IndexEntry]) -> Result<Registration, BatonError> {
+        self.register_with_index(package, search).await
     }
 
     async fn advance_head(&self, package: &PackageRef) -> Result<(), BatonError> {
         for _ in 0..HEAD_ATTEMPTS {
             let current: Option<HeadItem> = self
-                .get(key("HEAD", &package.component), "a component head")
+                .get(head_key(&package.component), "a component head")
                 .await?
                 .map(from_item)
                 .transpose()?;
@@ -132,7 +91,7 @@ impl ReleaseStore for DynamoStore {
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(to_item(&HeadItem {
-                    pk: "HEAD".into(),
+                    pk: HEADS_PK.into(),
                     sk: package.component.clone(),
                     entity: "component-head".into(),
                     head: package.clone(),
@@ -159,39 +118,12 @@ impl ReleaseStore for DynamoStore {
         )))
     }
 
-    async fn heads(&self) -> Result<Snapshot, BatonError> {
-        let mut heads = Snapshot::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s("HEAD"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("reading the component heads", e))?;
-            for item in out.items.unwrap_or_default() {
-                let head: HeadItem = from_item(item)?;
-                heads.insert(head.head.component.clone(), head.head);
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(heads),
-            }
-        }
+    async fn release_state(&self) -> Result<ReleaseState, BatonError> {
+        self.read_release_state().await
     }
 
     async fn release_cursor(&self) -> Result<ReleaseCursor, BatonError> {
-        let item: Option<CursorItem> = self
-            .get(cursor_key(), "the release counter")
-            .await?
-            .map(from_item)
-            .transpose()?;
-        Ok(item.map(|i| i.cursor).unwrap_or_default())
+        self.read_release_cursor().await
     }
 
     async fn packages(&self, refs: &[PackageRef]) -> Result<Vec<Package>, BatonError> {
@@ -240,128 +172,10 @@ impl ReleaseStore for DynamoStore {
     async fn create_release(
         &self,
         release: &Release,
-        cursor: &ReleaseCursor,
+        read: &ReleaseState,
         trigger: &PackageRef,
     ) -> Result<Creation, BatonError> {
-        let rid = s(release.id.as_str());
-        let new_cursor = CursorItem {
-            pk: "COUNTER".into(),
-            sk: "RELEASE".into(),
-            entity: "release-counter".into(),
-            cursor: ReleaseCursor {
-                number: release.number,
-                release: Some(release.id.clone()),
-                snapshot: release.snapshot.clone(),
-            },
-        };
-        let mut cursor_put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&new_cursor)?));
-        cursor_put = if cursor.number == 0 {
-            cursor_put.condition_expression("attribute_not_exists(pk)")
-        } else {
-            cursor_put
-                .condition_expression("#n = :n")
-                .expression_attribute_names("#n", "number")
-                .expression_attribute_values(":n", AttributeValue::N(cursor.number.to_string()))
-        };
-        let event = EventItem {
-            pk: format!("RELEASE#{}", release.id),
-            sk: format!("EVENT#{}#created", release.created_at.to_rfc3339()),
-            entity: "release-event".into(),
-            release_id: release.id.clone(),
-            kind: "created".into(),
-            actor: "baton".into(),
-            at: release.created_at.to_rfc3339(),
-            detail: format!("Release {} created from {}", release.number, release.triggered_by),
-        };
-        let build = |e: aws_sdk_dynamodb::error::BuildError| BatonError::internal(e.to_string());
-        let mut items = vec![
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(to_item(&ReleaseItem::new(release))?))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .map_err(build)?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .put(cursor_put.build().map_err(build)?)
-                .build(),
-            TransactWriteItem::builder()
-                .update(
-                    Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(package_key(&trigger.component, &trigger.version)))
-                        .update_expression("SET release_id = :r")
-                        .condition_expression("attribute_exists(pk) AND attribute_not_exists(release_id)")
-                        .expression_attribute_values(":r", rid.clone())
-                        .build()
-                        .map_err(build)?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(to_item(&event)?))
-                        .build()
-                        .map_err(build)?,
-                )
-                .build(),
-        ];
-        // Every other package this release brings in is marked with its first release.
-        for change in release
-            .changes
-            .iter()
-            .filter(|c| !(c.component == trigger.component && c.to == trigger.version))
-        {
-            items.push(
-                TransactWriteItem::builder()
-                    .update(
-                        Update::builder()
-                            .table_name(&self.table)
-                            .set_key(Some(package_key(&change.component, &change.to)))
-                            .update_expression("SET release_id = if_not_exists(release_id, :r)")
-                            .condition_expression("attribute_exists(pk)")
-                            .expression_attribute_values(":r", rid.clone())
-                            .build()
-                            .map_err(build)?,
-                    )
-                    .build(),
-            );
-        }
-        match self
-            .db
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(Creation::Created),
-            Err(err) => {
-                let code = err
-                    .as_service_error()
-                    .and_then(|e| aws_smithy_types::error::metadata::ProvideErrorMetadata::code(e))
-                    .unwrap_or_default()
-                    .to_string();
-                if code != "TransactionCanceledException" && code != "TransactionConflictException" {
-                    return Err(sdk_error(&format!("creating {}", release.id), err));
-                }
-                // A condition failed or a concurrent transaction interfered. Which one matters:
-                // if the trigger is already in a release, that release is the answer.
-                match self
-                    .package_item(&trigger.component, &trigger.version)
-                    .await?
-                    .and_then(|p| p.release_id)
-                {
-                    Some(existing) => Ok(Creation::AlreadyReleased(existing)),
-                    None => Ok(Creation::CursorMoved),
-                }
-            }
-        }
+        self.create_release_with_heads(release, read, trigger).await
     }
 
     async fn note_outcome(&self, package: &PackageRef, outcome: &PackageOutcome) -> Result<(), BatonError> {

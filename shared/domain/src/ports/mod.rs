@@ -25,7 +25,8 @@ use crate::config::BatonConfig;
 use crate::deployment::{ComponentDeployment, EnvironmentState};
 use crate::error::BatonError;
 use crate::package::{Package, RejectedPackage};
-use crate::release::{PackageRef, Release, ReleaseCursor, ReleaseId, ReleaseNote, Snapshot};
+use crate::release::{PackageRef, Release, ReleaseCursor, ReleaseId, ReleaseNote, ReleaseState};
+use crate::search::IndexEntry;
 use crate::version::Version;
 
 /// Where the configuration comes from.
@@ -155,22 +156,26 @@ pub enum Started {
 /// Baton's records: packages, releases, rejections.
 #[async_trait]
 pub trait ReleaseStore: Send + Sync {
-    /// Registers a package once, by component and version.
-    async fn register_package(&self, package: &Package) -> Result<Registration, BatonError>;
+    /// Registers a package once, by component and version, with its search index entries (at
+    /// most [`crate::search::MAX_TERMS_PER_PACKAGE`]) in the same atomic write: a registered
+    /// package is always findable, and a repeated event has nothing left to index.
+    async fn register_package(&self, package: &Package, search: &[IndexEntry]) -> Result<Registration, BatonError>;
     /// Raises the component's head to this package if its version is higher.
     async fn advance_head(&self, package: &PackageRef) -> Result<(), BatonError>;
-    /// The highest registered version of each component.
-    async fn heads(&self) -> Result<Snapshot, BatonError>;
-    /// The last release made.
+    /// The component heads and the last release made, read together (one request).
+    async fn release_state(&self) -> Result<ReleaseState, BatonError>;
+    /// The last release made, alone (one read).
     async fn release_cursor(&self) -> Result<ReleaseCursor, BatonError>;
     /// The registered packages behind these references.
     async fn packages(&self, refs: &[PackageRef]) -> Result<Vec<Package>, BatonError>;
-    /// Creates `release` atomically: only if the cursor is still `cursor`, and only if
-    /// `trigger` is in no release yet. Every changed package is marked with the release.
+    /// Creates `release` atomically: only if the cursor and every head of the release's
+    /// snapshot are still as in `read`, and only if `trigger` is in no release yet. The
+    /// trigger's head is raised to it in the same write when `read` had it lower. Every changed
+    /// package is marked with the release.
     async fn create_release(
         &self,
         release: &Release,
-        cursor: &ReleaseCursor,
+        read: &ReleaseState,
         trigger: &PackageRef,
     ) -> Result<Creation, BatonError>;
     /// Notes why a package made no release.

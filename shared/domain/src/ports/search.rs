@@ -1,6 +1,6 @@
-//! The search index's ports (issue 16, item 7): written at ingest, read by the status
-//! function. Every call is bounded, so a search costs the same few requests whatever the
-//! history holds.
+//! The search index's port (issue 16, item 7): written at ingest with the package it indexes
+//! ([`crate::ports::ReleaseStore::register_package`]), read by the status function. Every call
+//! is bounded, so a search costs the same few requests whatever the history holds.
 
 use async_trait::async_trait;
 
@@ -8,14 +8,6 @@ use crate::error::BatonError;
 use crate::release::ReleaseId;
 use crate::search::IndexEntry;
 use crate::version::Version;
-
-/// Writes index entries (ingest).
-#[async_trait]
-pub trait SearchIndex: Send + Sync {
-    /// Stores `entries` (at most [`crate::search::MAX_TERMS_PER_PACKAGE`] for one package):
-    /// plain puts of keys the entries decide, so writing them again changes nothing.
-    async fn index(&self, entries: &[IndexEntry]) -> Result<(), BatonError>;
-}
 
 /// Reads the index (status).
 #[async_trait]

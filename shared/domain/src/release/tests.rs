@@ -197,3 +197,25 @@ fn a_release_carries_the_notes_of_exactly_the_packages_it_changes_to() {
         .collect();
     assert_eq!(notes, [("web", "1.1.0".to_string(), Some("the new one"))]);
 }
+
+#[test]
+fn an_upload_raises_its_components_head_only_when_first_or_higher() {
+    let state = ReleaseState {
+        heads: snap(&[pkg("web", "1.2.0", "a"), pkg("state", "2.0.0", "b")]),
+        cursor: ReleaseCursor::default(),
+    };
+    let (heads, raises) = state.heads_with(&pkg("web", "1.3.0", "c"));
+    assert!(raises);
+    assert_eq!(heads["web"], pkg("web", "1.3.0", "c"));
+    assert_eq!(heads["state"], pkg("state", "2.0.0", "b"), "other heads stay");
+
+    let (heads, raises) = state.heads_with(&pkg("web", "1.1.0", "d"));
+    assert!(!raises, "a lower version leaves the head");
+    assert_eq!(heads, state.heads);
+    let (_, raises) = state.heads_with(&pkg("web", "1.2.0", "a"));
+    assert!(!raises, "the head itself (a repeated event) is not written again");
+
+    let (heads, raises) = ReleaseState::default().heads_with(&pkg("web", "1.0.0", "e"));
+    assert!(raises, "the first package of a component makes its head");
+    assert_eq!(heads, snap(&[pkg("web", "1.0.0", "e")]));
+}
