@@ -20,10 +20,11 @@ pub const RELEASE_CALLS: &[(&str, &str, u64)] = &[
     ("S3 notification", "sqs:SendMessage", 1),
     ("ingest event source", "sqs:ReceiveMessage", 1),
     ("ingest event source", "sqs:DeleteMessage", 1),
-    // ingest: about 9 per new upload (issue 18): config, package, heads and counter, package
-    // registration, the release transaction, the search index, the workflow's start.
+    // ingest: about 9 per new upload (issue 18): config, package, heads and counter, the
+    // package's record, its registration, the release transaction, the search index, the workflow's start.
     ("ingest", "s3:GetObject", 2),
     ("ingest", "dynamodb:Query", 2),
+    ("ingest", "dynamodb:GetItem", 1),
     ("ingest", "dynamodb:PutItem", 1),
     ("ingest", "dynamodb:TransactWriteItems", 1),
     ("ingest", "dynamodb:BatchWriteItem", 1),
