@@ -31,14 +31,14 @@ pub const RELEASE_CALLS: &[(&str, &str, u64)] = &[
     ("ingest", "states:StartExecution", 1),
     // lifecycle: prepare, settled, then per environment preflight-verdict, acquire-lease,
     // verify-plan, check-gates, record; finish. Reads of the release and its state, timeline
-    // entries, the lease, the fenced record, the closing mail; config re-read once a minute.
+    // entries, the lease, the fenced record; config re-read once a minute. (finish mails the
+    // release managers only when a deployment failed.)
     ("lifecycle", "s3:GetObject", 6),
     ("lifecycle", "dynamodb:GetItem", 17),
     ("lifecycle", "dynamodb:Query", 2),
     ("lifecycle", "dynamodb:PutItem", 8),
     ("lifecycle", "dynamodb:UpdateItem", 6),
     ("lifecycle", "dynamodb:TransactWriteItems", 2),
-    ("lifecycle", "ses:SendEmail", 1),
     // notify, per environment: release, state, approval, pending pointer; pending approvals and
     // packages since live; the approval, its timeline entry, the pointer; status, one token per
     // approver, marked mailed; one mail per approver (TEST 1, PROD 2).
@@ -49,13 +49,14 @@ pub const RELEASE_CALLS: &[(&str, &str, u64)] = &[
     ("notify", "dynamodb:UpdateItem", 7),
     ("notify", "ses:SendEmail", 3),
     // approve, per environment: the page (approval, release), the decision (approval, release,
-    // decision + timeline transaction, task success, delivery closed, decision mail).
+    // decision + timeline transaction, task success, delivery closed); a follow-up mail to each
+    // other approver (PROD's second one).
     ("approve", "s3:GetObject", 2),
     ("approve", "dynamodb:GetItem", 8),
     ("approve", "dynamodb:TransactWriteItems", 2),
     ("approve", "dynamodb:UpdateItem", 2),
     ("approve", "states:SendTaskSuccess", 2),
-    ("approve", "ses:SendEmail", 2),
+    ("approve", "ses:SendEmail", 1),
     // deploy-cloudhub, per environment: preflight, replan, start, 6 polls; the manifest at its
     // version each time; the lease renewed while polling; fenced deployment records;
     // credentials and a secure property, cached per process.
