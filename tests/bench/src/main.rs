@@ -8,10 +8,12 @@
 //! - `burst`: a burst of 1,000 uploads through the local stack;
 //! - `status`: handler time and DynamoDB requests with 100 and with 10,000 releases;
 //! - `journey`: upload → approval mail, approval click → live in TEST;
-//! - `pages`: a 2,000-file site deployed to the Cloudflare Pages simulator, twice.
+//! - `pages`: a 2,000-file site deployed to the Cloudflare Pages simulator, twice;
+//! - `cost`: one release's AWS bill at list prices, and a month's (docs/cost.md).
 //!
 //! `baton-bench [part ...]` runs only those parts.
 
+mod cost;
 mod hostile;
 mod ingest;
 mod init;
@@ -25,7 +27,9 @@ mod table;
 use anyhow::Result;
 
 /// The parts, in the order they run and print.
-const PARTS: [&str; 7] = ["init", "ingest", "hostile", "burst", "status", "journey", "pages"];
+const PARTS: [&str; 8] = [
+    "init", "ingest", "hostile", "burst", "status", "journey", "pages", "cost",
+];
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -38,6 +42,7 @@ async fn main() -> Result<()> {
     // `cargo build --profile bench` writes to target/release (the bench profile's directory).
     let profile = std::env::var("BATON_BENCH_DIR").unwrap_or_else(|_| "release".into());
     let mut report = table::Report::default();
+    let mut cost_tables = None;
     let started = std::time::Instant::now();
     for part in PARTS.into_iter().filter(|p| wanted(p)) {
         eprintln!("measuring {part} ...");
@@ -49,6 +54,7 @@ async fn main() -> Result<()> {
             "burst" => ingest::measure_burst(&root, &mut report).await?,
             "status" => status::measure(&mut report).await?,
             "journey" => journey::measure(&mut report).await?,
+            "cost" => cost_tables = Some(cost_part(&mut report)),
             _ => pages::measure(&mut report).await?,
         }
         eprintln!("measured {part} in {:.0} s", part_started.elapsed().as_secs_f64());
@@ -60,7 +66,28 @@ async fn main() -> Result<()> {
         started.elapsed().as_secs_f64()
     ));
     println!("\n{}", report.render());
+    if let Some(tables) = cost_tables {
+        println!("\n## Cost\n\n{tables}");
+    }
     Ok(())
+}
+
+/// One release's cost per region into `report`; the month tables, to print after it.
+/// The usage is the provisional one until the bench counts a journey (issue 18, item 2).
+fn cost_part(report: &mut table::Report) -> String {
+    let scenario = cost::provisional::scenario();
+    report.section("Cost at AWS list prices (docs/cost.md), provisional usage");
+    for prices in &cost::prices::REGIONS {
+        let cents = cost::release(&scenario, prices).total() * 100.0;
+        report.value(
+            format!("one release, {}", prices.region),
+            "¢",
+            cents,
+            table::Target::None,
+        );
+    }
+    report.note(cost::one_line(&scenario));
+    cost::markdown(&scenario)
 }
 
 /// Cores, memory and CPU model, from `/proc`.
