@@ -15,6 +15,7 @@ pub mod journey;
 
 pub use journey::config_with;
 pub mod status;
+pub mod usage;
 
 pub use baton_local;
 

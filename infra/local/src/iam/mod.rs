@@ -7,6 +7,7 @@
 
 pub mod policy;
 pub mod request;
+mod requests;
 mod roles;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +18,7 @@ use aws_config::SdkConfig;
 use crate::template::{ACCOUNT_ID, Template};
 use policy::{Effect, Statement};
 use request::{Need, Scope};
+pub use requests::RequestCount;
 
 /// The access key of the stack's own clients (provisioning, tests): not a function, not judged.
 pub const STACK_ACCESS_KEY: &str = "test";
@@ -190,6 +192,8 @@ pub struct Call {
 #[derive(Debug, Default)]
 struct Log {
     calls: BTreeMap<(String, String, String), (u64, Option<String>)>,
+    /// Requests by (function, operation): see `requests.rs`.
+    requests: BTreeMap<(String, String), u64>,
     used: BTreeSet<(String, usize, usize, usize)>,
 }
 
@@ -243,6 +247,7 @@ impl Iam {
                 return Err(Denial(format!("function {function}: {why}")));
             }
         };
+        self.count_request(function, requests::operation(&service, r, &needs));
         let mut refused = None;
         for need in &needs {
             match self.index.judge(function, need) {
