@@ -44,7 +44,7 @@ package: ## Lambda zips for every function (arm64, cargo-lambda + zig from .venv
 check-template: ## cfn-lint (pinned, installed into .venv-tools) on template.yaml
 	@tools/check-template.sh
 
-FUNCTIONS := ingest notify approve lifecycle deploy-pages deploy-cloudhub status drift
+FUNCTIONS := ingest notify approve lifecycle deploy-pages deploy-cloudhub status drift announce
 
 bench: setup-demo package ## Every measured figure in one table, also saved to target/bench.md (see docs/performance.md)
 	$(CARGO) build -q --profile bench $(addprefix -p ,$(FUNCTIONS)) -p baton-bench

@@ -18,6 +18,6 @@ fi
 . "$root/tools/system-packages.sh"
 need_python_venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$req"
 echo "$want" > "$stamp"
 echo "installed $(grep -v '^#' "$req" | tr '\n' ' ')into .venv-tools"

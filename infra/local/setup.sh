@@ -11,6 +11,6 @@ if [ -x "$venv/bin/moto_server" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$
   exit 0
 fi
 python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$req"
 echo "$want" > "$stamp"
 echo "installed $(grep -v '^#' "$req" | tr '\n' ' ') into .venv"

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use baton_e2e::Harness;
 use baton_e2e::baton_local::StackOptions;
+use baton_e2e::usage::JourneyUsage;
 
 use crate::table::{Report, Target};
 
@@ -34,6 +35,37 @@ async fn approve(h: &Harness, link: &str) -> Result<()> {
         bail!("approving answered {}: {}", page.status, page.body);
     }
     Ok(())
+}
+
+/// Counts one release's AWS requests and state transitions (upload to released in TEST and
+/// PROD, on a stack of its own) into `report`; the usage, for the cost part.
+pub async fn measure_requests(report: &mut Report) -> Result<JourneyUsage> {
+    let h = Harness::start_with(StackOptions::ephemeral().without_delays()).await?;
+    let usage = h.measure_release_journey().await?;
+    h.stack.stop().await;
+    report.section(
+        "Requests per release: one new site version, upload to released in TEST and PROD (budget: tests/e2e/request-budget.json)",
+    );
+    report.value(
+        "ingest: AWS requests for the new upload",
+        "",
+        usage.of_function("ingest") as f64,
+        Target::AtMost(5.0),
+    );
+    for (service, n) in usage.by_service() {
+        report.value(format!("{service} requests"), "", n as f64, Target::None);
+    }
+    report.value(
+        "Step Functions state transitions",
+        "",
+        usage.state_transitions as f64,
+        Target::None,
+    );
+    report.note(format!(
+        "One release's requests by function and operation:\n\n```\n{}```",
+        usage.table()
+    ));
+    Ok(usage)
 }
 
 /// Measures both latencies into `report`.

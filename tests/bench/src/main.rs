@@ -43,6 +43,7 @@ async fn main() -> Result<()> {
     let profile = std::env::var("BATON_BENCH_DIR").unwrap_or_else(|_| "release".into());
     let mut report = table::Report::default();
     let mut cost_tables = None;
+    let mut measured = None;
     let started = std::time::Instant::now();
     for part in PARTS.into_iter().filter(|p| wanted(p)) {
         eprintln!("measuring {part} ...");
@@ -53,8 +54,11 @@ async fn main() -> Result<()> {
             "hostile" => hostile::measure(&root, &profile, &mut report).await?,
             "burst" => ingest::measure_burst(&root, &mut report).await?,
             "status" => status::measure(&mut report).await?,
-            "journey" => journey::measure(&mut report).await?,
-            "cost" => cost_tables = Some(cost_part(&mut report)),
+            "journey" => {
+                journey::measure(&mut report).await?;
+                measured = Some(journey::measure_requests(&mut report).await?);
+            }
+            "cost" => cost_tables = Some(cost_part(&mut report, measured.as_ref())),
             _ => pages::measure(&mut report).await?,
         }
         eprintln!("measured {part} in {:.0} s", part_started.elapsed().as_secs_f64());
@@ -72,11 +76,18 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-/// One release's cost per region into `report`; the month tables, to print after it.
-/// The usage is the provisional one until the bench counts a journey (issue 18, item 2).
-fn cost_part(report: &mut table::Report) -> String {
-    let scenario = cost::provisional::scenario();
-    report.section("Cost at AWS list prices (docs/cost.md), provisional usage");
+/// One release's cost per region into `report`; the month tables, to print after it. The
+/// release's requests and state transitions are the `journey` part's counts when it ran, the
+/// provisional ones (read from the code) otherwise; see docs/cost.md.
+fn cost_part(report: &mut table::Report, measured: Option<&baton_e2e::usage::JourneyUsage>) -> String {
+    let mut scenario = cost::provisional::scenario();
+    if let Some(usage) = measured {
+        scenario = cost::measured_scenario(scenario, usage);
+    }
+    report.section(format!(
+        "Cost at AWS list prices (docs/cost.md), {} usage",
+        scenario.label
+    ));
     for prices in &cost::prices::REGIONS {
         let cents = cost::release(&scenario, prices).total() * 100.0;
         report.value(

@@ -316,3 +316,27 @@ pub fn month(s: &Scenario, releases_per_month: f64, prices: &Prices) -> Bill {
     bill.add(Service::S3, storage(s, releases_per_month, prices));
     bill
 }
+
+/// `scenario` with the release's requests and state transitions as the bench counted them on
+/// the local stack (`baton_e2e::usage`); invocations and their durations stay the scenario's
+/// (local durations include the emulator's, which would overstate Lambda's bill).
+pub fn measured_scenario(scenario: Scenario, usage: &baton_e2e::usage::JourneyUsage) -> Scenario {
+    let mut requests: BTreeMap<String, u64> = BTreeMap::new();
+    for ((_, operation), n) in &usage.requests {
+        *requests.entry(operation.clone()).or_default() += n;
+    }
+    // What the release costs outside Baton's functions: CI's upload of the package, and S3's
+    // event for it into the uploads queue.
+    for outside in ["s3:PutObject", "sqs:SendMessage"] {
+        *requests.entry(outside.to_string()).or_default() += 1;
+    }
+    Scenario {
+        label: format!("measured {}", chrono::Utc::now().format("%Y-%m-%d")),
+        release: ReleaseUsage {
+            requests,
+            state_transitions: usage.state_transitions,
+            ..scenario.release
+        },
+        ..scenario
+    }
+}

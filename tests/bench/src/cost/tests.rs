@@ -258,3 +258,28 @@ fn the_tables_show_both_regions_every_volume_and_octopus() {
     let line = one_line(&s);
     assert!(line.contains("us-east-1") && line.contains("eu-west-1"), "{line}");
 }
+
+#[test]
+fn a_measured_journey_replaces_the_releases_requests_and_transitions_only() {
+    let provisional = provisional::scenario();
+    let usage = baton_e2e::usage::JourneyUsage {
+        requests: [
+            (("ingest".to_string(), "dynamodb:Query".to_string()), 1),
+            (("notify".to_string(), "dynamodb:Query".to_string()), 2),
+            (("ingest".to_string(), "states:StartExecution".to_string()), 1),
+        ]
+        .into(),
+        state_transitions: 57,
+        polls: Default::default(),
+    };
+    let measured = measured_scenario(provisional.clone(), &usage);
+    assert_eq!(measured.release.state_transitions, 57);
+    assert_eq!(measured.release.requests["dynamodb:Query"], 3, "summed over functions");
+    assert_eq!(measured.release.requests["states:StartExecution"], 1);
+    assert_eq!(measured.release.requests["s3:PutObject"], 1, "CI's upload");
+    assert_eq!(measured.release.requests["sqs:SendMessage"], 1, "S3's event");
+    assert_eq!(measured.release.requests.len(), 4);
+    assert_eq!(measured.release.invocations, provisional.release.invocations);
+    assert_eq!(measured.view, provisional.view);
+    assert!(measured.label.starts_with("measured "));
+}
