@@ -50,6 +50,14 @@ from growing with the data it holds. Same behaviour, less work:
    it starts, and again to validate it. The parse tree of each definition text is now kept;
    each execution still builds its own program from that tree (moto's preprocessor), so no
    state is shared between executions. A definition that does not parse fails as before.
+9. DynamoDB attribute values are serialised directly (`moto_dynamodb_json.py`). moto 5.2.5
+   writes each response through a generic serialiser that, for every attribute value of every
+   item, tries the AttributeValue shape's ten members under two spellings each (alias
+   providers, a value picker): about 3.5 ms of CPU per KB of items, the largest cost left under
+   the burst (GetItem, Query, BatchGetItem, and the stream's GetRecords). An attribute value
+   that is a plain dict of those members is now written by a function that gives the same
+   JSON (the members in the shape's order, strings as strings, blobs in base64, maps and lists
+   recursively, absent members left out); anything else takes moto's walk.
 
 Everything else is moto's own `moto_server`.
 
@@ -74,6 +82,7 @@ from moto.core.utils import unix_time
 from moto.server import main
 from moto.sqs.models import SQSBackend
 
+import moto_dynamodb_json
 import moto_query_index
 
 
@@ -221,6 +230,7 @@ def parse_definition(definition):
 
 dynamodb_models.copy = _NoTableSnapshots()
 moto_query_index.install()
+moto_dynamodb_json.install()
 AmazonStateLanguageParser.parse = staticmethod(parse_definition)
 StepFunctionResponse.stop_execution = stop_execution
 BaseExecutionWorkerCommunication._reflect_execution_status = reflect_execution_status
