@@ -28,27 +28,23 @@ _SCALAR = {"S", "N", "B"}
 
 class _Partition(dict):
     """A partition of a table with a sort key (sort key -> Item), which also keeps its sort keys
-    in moto's order: `casts` (the keys' comparable values, ascending) and `keys` beside them."""
+    in moto's order: `order`, (comparable value, sort key) ascending. One list, changed by one
+    insertion or deletion at a time, so a Query in another thread never sees it half changed."""
 
     def __init__(self, *args, **kwargs):
         super().__init__()
-        self.casts = []
-        self.keys_in_order = []
+        self.order = []
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
     def __setitem__(self, key, value):
         if key not in self:
             cast = key.cast_value
-            at = bisect.bisect_left(self.casts, cast)
-            self.casts.insert(at, cast)
-            self.keys_in_order.insert(at, key)
+            self.order.insert(bisect.bisect_left(self.order, cast, key=_first), (cast, key))
         dict.__setitem__(self, key, value)
 
     def _forget(self, key):
-        at = bisect.bisect_left(self.casts, key.cast_value)
-        del self.casts[at]
-        del self.keys_in_order[at]
+        del self.order[bisect.bisect_left(self.order, key.cast_value, key=_first)]
 
     def __delitem__(self, key):
         dict.__delitem__(self, key)
@@ -77,7 +73,7 @@ class _Partition(dict):
 
     def clear(self):
         dict.clear(self)
-        self.casts, self.keys_in_order = [], []
+        self.order = []
 
     def __reduce__(self):
         # Copies (moto's backups) rebuild the order through __setitem__.
@@ -85,8 +81,8 @@ class _Partition(dict):
 
 
 class _GsiIndex:
-    """One global secondary index with a sort key: per index partition (its hash key value), the
-    (index sort key, table hash key, table sort key) of its items in moto's order."""
+    """One global secondary index with a sort key: per index partition (its hash key value), its
+    items in moto's order, as ((index sort key, table hash key, table sort key), table key)."""
 
     def __init__(self, table, index):
         types = _key_types(table)
@@ -94,7 +90,7 @@ class _GsiIndex:
         self.hash_attr = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
         self.range_attr = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE")
         self.types = (types.get(self.hash_attr), types.get(self.range_attr))
-        self.partitions = defaultdict(lambda: ([], []))  # hash value -> (sort tuples, table keys)
+        self.partitions = defaultdict(list)  # index hash key value -> entries
         self.entries = {}  # (table hash, table range) -> (index hash value, sort tuple)
         for partition in table.items.values():
             for item in partition.values():
@@ -115,16 +111,12 @@ class _GsiIndex:
         if old == new:
             return
         if old is not None:
-            tuples, keys = self.partitions[old[0]]
-            at = bisect.bisect_left(tuples, old[1])
-            del tuples[at]
-            del keys[at]
+            entries = self.partitions[old[0]]
+            del entries[bisect.bisect_left(entries, old[1], key=_first)]
             del self.entries[(hash_key, range_key)]
         if new is not None:
-            tuples, keys = self.partitions[new[0]]
-            at = bisect.bisect_left(tuples, new[1])
-            tuples.insert(at, new[1])
-            keys.insert(at, (hash_key, range_key))
+            entries = self.partitions[new[0]]
+            entries.insert(bisect.bisect_left(entries, new[1], key=_first), (new[1], (hash_key, range_key)))
             self.entries[(hash_key, range_key)] = new
 
 
@@ -207,11 +199,13 @@ def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_k
         return _moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
                            scan_index_forward, projection_expressions, index_name, consistent_read,
                            filter_expression, hash_key_conditions, range_key_conditions, **filter_kwargs)
-    fetch, order, trailing, range_attr = plan
+    fetch, walk, trailing, range_attr = plan
     # moto's loop, over the items from the exclusive start key on, within the condition.
     results, result_size, last_evaluated_key = [], 0, None
-    for at in order:
-        result = fetch(at)
+    for entry in walk:
+        result = fetch(entry)
+        if result is None:
+            continue  # deleted by another request since the walk was taken
         if len(results) == limit or result_size + result.size() > RESULT_SIZE_LIMIT:
             last_evaluated_key = self._get_last_evaluated_key(results[-1], index_name)
             break
@@ -226,8 +220,8 @@ def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_k
             if len(results) == limit:
                 last_evaluated_key = self._get_last_evaluated_key(results[-1], index_name)
             elif result_size + _MAX_ITEM_SIZE > RESULT_SIZE_LIMIT:
-                for at in trailing:
-                    if result_size + fetch(at).size() > RESULT_SIZE_LIMIT:
+                for item in filter(None, map(fetch, trailing)):
+                    if result_size + item.size() > RESULT_SIZE_LIMIT:
                         last_evaluated_key = self._get_last_evaluated_key(results[-1], index_name)
                         break
     scanned_count = len(results)
@@ -258,13 +252,14 @@ def _plan(table, hash_key, range_comparison, range_objs, limit, exclusive_start_
             return None
         if range_key_conditions and range_key_conditions[0][0] != index.range_attr:
             return None
-        ordered, keys = index.partitions.get(hash_key_conditions[0][1], ([], []))
-        sort_key = _first
+        ordered = index.partitions.get(hash_key_conditions[0][1], [])
+        sort_key = _index_sort_key
         sort_attrs = [index.hash_attr, index.range_attr, table.hash_key_attr, table.range_key_attr]
         range_attr = index.range_attr
 
-        def fetch(at):
-            return table.items[keys[at][0]][keys[at][1]]
+        def fetch(entry):
+            hash_value, range_value = entry[1]
+            return table.items[hash_value].get(range_value) if hash_value in table.items else None
 
         def start_tuple(esk):
             return tuple(esk[1:])
@@ -277,13 +272,12 @@ def _plan(table, hash_key, range_comparison, range_objs, limit, exclusive_start_
             return None
         if range_key_conditions and range_key_conditions[0][0] != table.range_key_attr:
             return None
-        ordered, sort_key = partition.casts, None
-        keys = partition.keys_in_order
+        ordered, sort_key = partition.order, _first
         sort_attrs = [table.hash_key_attr, table.range_key_attr]
         range_attr = table.range_key_attr
 
-        def fetch(at):
-            return partition[keys[at]]
+        def fetch(entry):
+            return partition.get(entry[1])
 
         def start_tuple(esk):
             return esk[1]
@@ -294,6 +288,7 @@ def _plan(table, hash_key, range_comparison, range_objs, limit, exclusive_start_
     if bounds is None:
         return None
     lo, hi = bounds
+    ordered = ordered[:]  # the walk's own copy: other requests change the list meanwhile
     start, end = 0, len(ordered)
     if exclusive_start_key is not None:
         esk = [_cast(exclusive_start_key.get(a), types.get(a)) for a in sort_attrs]
@@ -305,28 +300,32 @@ def _plan(table, hash_key, range_comparison, range_objs, limit, exclusive_start_
             if (partition_hash < esk[0]) == bool(scan_index_forward):
                 start, end = len(ordered), 0
         elif scan_index_forward:
-            start = bisect.bisect_right(ordered, start_tuple(esk))
+            start = bisect.bisect_right(ordered, start_tuple(esk), key=_first)
         else:
-            end = bisect.bisect_left(ordered, start_tuple(esk))
+            end = bisect.bisect_left(ordered, start_tuple(esk), key=_first)
     if scan_index_forward:
         first = max(lo, start)
-        order = range(first, max(first, min(hi, end)))
-        trailing = range(max(first, hi), end)
+        walk = ordered[first:max(first, min(hi, end))]
+        trailing = ordered[max(first, hi):end]
     else:
         top = min(hi, end)
-        order = range(top - 1, max(lo, start) - 1, -1)
-        trailing = range(min(lo, top) - 1, start - 1, -1)
-    return fetch, order, trailing, range_attr
+        walk = ordered[max(lo, start):top][::-1]
+        trailing = ordered[start:max(start, min(lo, top))][::-1]
+    return fetch, walk, trailing, range_attr
 
 
-def _first(sort_tuple):
-    return sort_tuple[0]
+def _first(entry):
+    return entry[0]
+
+
+def _index_sort_key(entry):
+    return entry[0][0]
 
 
 def _empty(table, hash_key):
     if hash_key is None:
         return None
-    return (lambda at: None), range(0), range(0), table.range_key_attr
+    return (lambda entry: None), [], [], table.range_key_attr
 
 
 def _key_types(table):
