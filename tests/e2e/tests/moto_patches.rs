@@ -1,6 +1,7 @@
 //! `infra/local/moto_server.py` changes how moto does its work, never what it answers (patches
-//! 7-10 of its list: Query through sorted indexes, attribute values serialised directly, and in
-//! `executions.rs`, a definition's parse tree and its JSONPaths kept). Each test starts moto's
+//! 7-12 of its list: Query through sorted indexes, attribute values serialised directly; in
+//! `executions.rs`, a definition's parse tree and its JSONPaths kept; in `queues.rs`, queue
+//! attributes computed once). Each test starts moto's
 //! own server and the patched one side by side, makes the same requests of both, and compares
 //! the answers.
 
@@ -15,6 +16,8 @@ use baton_local::moto::{Moto, free_port};
 
 #[path = "moto_patches/executions.rs"]
 mod executions;
+#[path = "moto_patches/queues.rs"]
+mod queues;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -23,6 +26,7 @@ struct Pair {
     _servers: [Moto; 2],
     dynamodb: [aws_sdk_dynamodb::Client; 2],
     sfn: [aws_sdk_sfn::Client; 2],
+    sqs: [aws_sdk_sqs::Client; 2],
 }
 
 impl Pair {
@@ -38,17 +42,21 @@ impl Pair {
         let servers = [own?, patched?];
         let mut dynamodb = Vec::new();
         let mut sfn = Vec::new();
+        let mut sqs = Vec::new();
         for server in &servers {
             let sdk = baton_local::local_sdk_config(&server.url, "eu-west-1").await;
             dynamodb.push(aws_sdk_dynamodb::Client::new(&sdk));
             sfn.push(aws_sdk_sfn::Client::new(&sdk));
+            sqs.push(aws_sdk_sqs::Client::new(&sdk));
         }
         let [a, b]: [_; 2] = dynamodb.try_into().map_err(|_| anyhow::anyhow!("two clients"))?;
         let [c, d]: [_; 2] = sfn.try_into().map_err(|_| anyhow::anyhow!("two clients"))?;
+        let [e, f]: [_; 2] = sqs.try_into().map_err(|_| anyhow::anyhow!("two clients"))?;
         Ok(Pair {
             _servers: servers,
             dynamodb: [a, b],
             sfn: [c, d],
+            sqs: [e, f],
         })
     }
 }
