@@ -29,8 +29,8 @@ pub fn free_port() -> Result<u16> {
 }
 
 /// How to start moto: `BATON_MOTO_SERVER` (a `moto_server` executable, used as is), else the
-/// project's venv Python running `infra/local/moto_server.py` (moto's server with a cheaper
-/// transaction rollback; the file says why).
+/// project's venv Python running `infra/local/moto_server.py` (moto's server with patches that
+/// keep its cost per request from growing with the data it holds; its docstring lists them).
 pub fn moto_command(root: &Path) -> Result<(PathBuf, Vec<String>)> {
     if let Ok(path) = std::env::var("BATON_MOTO_SERVER") {
         return Ok((PathBuf::from(path), Vec::new()));
