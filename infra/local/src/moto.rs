@@ -29,8 +29,8 @@ pub fn free_port() -> Result<u16> {
 }
 
 /// How to start moto: `BATON_MOTO_SERVER` (a `moto_server` executable, used as is), else the
-/// project's venv Python running `infra/local/moto_server.py` (moto's server with a cheaper
-/// transaction rollback; the file says why).
+/// project's venv Python running `infra/local/moto_server.py` (moto's server with patches that
+/// keep its cost per request from growing with the data it holds; its docstring lists them).
 pub fn moto_command(root: &Path) -> Result<(PathBuf, Vec<String>)> {
     if let Ok(path) = std::env::var("BATON_MOTO_SERVER") {
         return Ok((PathBuf::from(path), Vec::new()));
@@ -50,12 +50,24 @@ impl Moto {
     /// Starts moto on `port`. `lambda_port` is where its state machine interpreter sends
     /// Lambda and other service calls (`MOTO_PORT`): the runner's AWS endpoint.
     pub async fn start(root: &Path, port: u16, lambda_port: u16, log: &crate::LogTarget) -> Result<Moto> {
+        let (exe, script) = moto_command(root)?;
+        Moto::start_command(&exe, &script, port, lambda_port, log).await
+    }
+
+    /// Starts `exe` with `args` as moto on `port` (`start` without choosing the command: the
+    /// tests of `moto_server.py` compare it with moto's own `moto_server`).
+    pub async fn start_command(
+        exe: &Path,
+        args: &[String],
+        port: u16,
+        lambda_port: u16,
+        log: &crate::LogTarget,
+    ) -> Result<Moto> {
         if port_in_use(port) {
             bail!(
                 "port {port} is already in use by another process; stop it or choose another moto port (--moto-port)"
             );
         }
-        let (exe, script) = moto_command(root)?;
         let stderr = match log {
             crate::LogTarget::File(path) => {
                 Stdio::from(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)
@@ -63,8 +75,8 @@ impl Moto {
             crate::LogTarget::Terminal => Stdio::inherit(),
             crate::LogTarget::Discard => Stdio::null(),
         };
-        let child = Command::new(&exe)
-            .args(script)
+        let child = Command::new(exe)
+            .args(args)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_PORT", lambda_port.to_string())
             .env("AWS_DEFAULT_REGION", "eu-west-1")
