@@ -277,7 +277,7 @@ async fn burst(samples: &Samples, report: &mut Report) -> Result<()> {
     report.section(format!(
         "Ingest: a burst of {size} uploads ({PARALLEL_UPLOADS} in flight) through the local stack, {BURST_RUNS} runs"
     ));
-    report.samples("burst: throughput", "uploads/s", &throughput, Target::None);
+    report.samples("burst: throughput", "uploads/s", &throughput, Target::AtLeast(10.0));
     report.samples("burst: first upload to all ingested", "s", &seconds, Target::None);
     report.samples("burst: releases made", "", &releases, Target::None);
     Ok(())
