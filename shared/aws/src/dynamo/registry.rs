@@ -18,7 +18,6 @@ use super::items::*;
 use super::search::SearchItem;
 use super::store::DynamoStore;
 use super::transact::NotWritten;
-use crate::errors::sdk_error;
 
 fn built<T>(result: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, BatonError> {
     result.map_err(|e| BatonError::internal(e.to_string()))
@@ -112,35 +111,20 @@ impl DynamoStore {
     pub(super) async fn read_release_state(&self) -> Result<ReleaseState, BatonError> {
         let mut state = ReleaseState::default();
         let mut found_cursor = false;
-        let mut start = None;
-        loop {
-            let out = self
-                .db()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(HEADS_PK))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("reading the component heads and the release counter", e))?;
-            for item in out.items.unwrap_or_default() {
-                if item
-                    .get(SK)
-                    .and_then(|v| v.as_s().ok())
-                    .is_some_and(|sk| sk == CURSOR_SK)
-                {
-                    state.cursor = from_item::<CursorItem>(item)?.cursor;
-                    found_cursor = true;
-                } else {
-                    let head: HeadItem = from_item(item)?;
-                    state.heads.insert(head.head.component.clone(), head.head);
-                }
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+        for item in self
+            .partition(HEADS_PK, "the component heads and the release counter")
+            .await?
+        {
+            if item
+                .get(SK)
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|sk| sk == CURSOR_SK)
+            {
+                state.cursor = from_item::<CursorItem>(item)?.cursor;
+                found_cursor = true;
+            } else {
+                let head: HeadItem = from_item(item)?;
+                state.heads.insert(head.head.component.clone(), head.head);
             }
         }
         if !found_cursor && let Some(item) = self.get(legacy_cursor_key(), "the release counter").await? {

@@ -203,37 +203,19 @@ impl StatusReads for DynamoStore {
         let mut events = Vec::new();
         let mut deployments = Vec::new();
         let mut environment_notes = Vec::new();
-        let mut start = None;
-        // One partition: the release, its events and its deployments. Paging only matters if
-        // a release ever held more than 1 MB of records.
-        loop {
-            let out = self
-                .db()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(format!("RELEASE#{id}")))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error(&format!("reading {id}"), e))?;
-            for item in out.items.unwrap_or_default() {
-                let sk = text(&item, "sk").unwrap_or_default();
-                if sk == "RELEASE" {
-                    release = Some(from_item::<Release>(item)?);
-                } else if sk.starts_with("EVENT#") {
-                    events.push(from_item::<ReleaseEvent>(item)?);
-                } else if sk.starts_with("DEPLOY#") {
-                    deployments.push(from_item::<ComponentDeployment>(item)?);
-                } else if sk.starts_with(NOTES_PREFIX) {
-                    let notes = from_item::<EnvironmentNotesItem>(item)?;
-                    environment_notes.push((notes.environment, notes.notes));
-                }
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+        // One partition: the release, its events and its deployments (one request unless a
+        // release ever held more than 1 MB of records).
+        for item in self.partition(&format!("RELEASE#{id}"), id.as_str()).await? {
+            let sk = text(&item, "sk").unwrap_or_default();
+            if sk == "RELEASE" {
+                release = Some(from_item::<Release>(item)?);
+            } else if sk.starts_with("EVENT#") {
+                events.push(from_item::<ReleaseEvent>(item)?);
+            } else if sk.starts_with("DEPLOY#") {
+                deployments.push(from_item::<ComponentDeployment>(item)?);
+            } else if sk.starts_with(NOTES_PREFIX) {
+                let notes = from_item::<EnvironmentNotesItem>(item)?;
+                environment_notes.push((notes.environment, notes.notes));
             }
         }
         events.sort_by_key(|e: &ReleaseEvent| e.at);

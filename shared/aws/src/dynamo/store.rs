@@ -50,6 +50,31 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// Every item of partition `pk`, read consistently, page after page (one request unless
+    /// the partition holds more than 1 MB).
+    pub(super) async fn partition(&self, pk: &str, what: &str) -> Result<Vec<Item>, BatonError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .db
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("reading {what}"), e))?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     pub(super) async fn package_item(
         &self,
         component: &str,
