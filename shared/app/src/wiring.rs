@@ -190,7 +190,7 @@ pub fn announce(ctx: &AwsContext, config: Config) -> Result<AwsAnnounce, BatonEr
         crate::announce::webhooks::WebhookDeliveries::new(
             config,
             SecretsManager::new(ctx.secretsmanager()),
-            baton_aws::HttpWebhookPoster::new()?,
+            baton_aws::HttpWebhookPoster::new(),
             store(ctx),
             queue(),
             ctx.settings.webhook_retry_base_seconds,

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use std::sync::{Arc, OnceLock};
+
 use async_trait::async_trait;
 use baton_domain::BatonError;
 use baton_domain::ports::{PostOutcome, WebhookPoster, WebhookQueue};
@@ -50,28 +52,42 @@ impl WebhookQueue for SqsWebhookQueue {
 }
 
 /// POSTs with rustls, a timeout, and no redirects (a redirect could carry the signed body
-/// elsewhere).
-#[derive(Debug, Clone)]
+/// elsewhere). The HTTP client (its TLS roots) is built at the first delivery, not at cold
+/// start: most of announce's invocations deliver nothing (issue 18: 12.7 ms init with it built
+/// up front, against a 10 ms target).
+#[derive(Debug, Clone, Default)]
 pub struct HttpWebhookPoster {
-    client: reqwest::Client,
+    client: Arc<OnceLock<Result<reqwest::Client, String>>>,
 }
 
 impl HttpWebhookPoster {
     /// A poster with [`POST_TIMEOUT`].
-    pub fn new() -> Result<Self, BatonError> {
-        let client = reqwest::Client::builder()
-            .timeout(POST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| BatonError::internal(format!("cannot build the webhook HTTP client: {e}")))?;
-        Ok(HttpWebhookPoster { client })
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, &str> {
+        self.client
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(POST_TIMEOUT)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| format!("cannot build the webhook HTTP client: {e}"))
+            })
+            .as_ref()
+            .map_err(String::as_str)
     }
 }
 
 #[async_trait]
 impl WebhookPoster for HttpWebhookPoster {
     async fn post(&self, url: &str, headers: &[(String, String)], body: String) -> PostOutcome {
-        let mut request = self.client.post(url).body(body);
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(why) => return PostOutcome::NoAnswer(why.to_string()),
+        };
+        let mut request = client.post(url).body(body);
         for (name, value) in headers {
             request = request.header(name, value);
         }
