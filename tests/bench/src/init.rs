@@ -54,12 +54,15 @@ async fn cold_start(program: &Path, args: &[&str]) -> Result<Start> {
             let mut buffer = [0u8; 1024];
             let n = socket.read(&mut buffer).await?;
             if String::from_utf8_lossy(&buffer[..n]).contains("/runtime/invocation/next") {
-                return Ok::<_, anyhow::Error>(started.elapsed());
+                return Ok::<_, anyhow::Error>((started.elapsed(), socket));
             }
         }
     })
     .await;
-    let init = match accepted {
+    // The request's connection stays open until the memory is read: closed, the runtime
+    // would see an error and exit (at once, on a single-threaded runtime), taking its
+    // `/proc` entry with it.
+    let (init, _waiting) = match accepted {
         Ok(result) => result?,
         Err(_) => bail!("{} never asked the Runtime API for an event", program.display()),
     };
