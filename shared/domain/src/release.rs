@@ -188,14 +188,20 @@ pub struct ReleaseState {
 }
 
 impl ReleaseState {
+    /// Whether `upload` raises its component's head: the first of its component, or a higher
+    /// version than the head read.
+    pub fn raises_head(&self, upload: &PackageRef) -> bool {
+        self.heads
+            .get(&upload.component)
+            .is_none_or(|head| head.version < upload.version)
+    }
+
     /// The heads as they stand once `upload` counts: its component's head raised to it when it
     /// is the first of its component or a higher version. The flag says whether it raised the
     /// head, which the store must then write (in the release's own transaction, or alone).
     pub fn heads_with(&self, upload: &PackageRef) -> (Snapshot, bool) {
         let mut heads = self.heads.clone();
-        let raises = heads
-            .get(&upload.component)
-            .is_none_or(|head| head.version < upload.version);
+        let raises = self.raises_head(upload);
         if raises {
             heads.insert(upload.component.clone(), upload.clone());
         }

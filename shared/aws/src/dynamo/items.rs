@@ -97,6 +97,18 @@ pub(crate) struct HeadItem {
     pub head: PackageRef,
 }
 
+impl HeadItem {
+    /// `package` as its component's head.
+    pub fn new(package: &PackageRef) -> Self {
+        HeadItem {
+            pk: HEADS_PK.into(),
+            sk: package.component.clone(),
+            entity: "component-head".into(),
+            head: package.clone(),
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 pub(crate) struct CursorItem {
     pub pk: String,

@@ -229,16 +229,11 @@ impl DynamoStore {
         // which is then planned again with it. Without this check, an upload that found the
         // set incomplete could raise its head just after this release read it, and neither
         // would release it.
-        let (_, raises_trigger_head) = read.heads_with(trigger);
+        let raises_trigger_head = read.raises_head(trigger);
         for component in release.snapshot.keys() {
             let stored = read.heads.get(component);
             if *component == trigger.component && raises_trigger_head {
-                let head = HeadItem {
-                    pk: HEADS_PK.into(),
-                    sk: trigger.component.clone(),
-                    entity: "component-head".into(),
-                    head: trigger.clone(),
-                };
+                let head = HeadItem::new(trigger);
                 let head_put = match stored {
                     Some(stored) => {
                         let (condition, names, values) = version_is(stored);

@@ -115,12 +115,7 @@ impl ReleaseStore for DynamoStore {
                 .db
                 .put_item()
                 .table_name(&self.table)
-                .set_item(Some(to_item(&HeadItem {
-                    pk: HEADS_PK.into(),
-                    sk: package.component.clone(),
-                    entity: "component-head".into(),
-                    head: package.clone(),
-                })?));
+                .set_item(Some(to_item(&HeadItem::new(package))?));
             put = match &current {
                 Some(c) if c.head.version >= package.version => return Ok(()),
                 Some(c) => put
