@@ -45,11 +45,18 @@ from growing with the data it holds. Same behaviour, less work:
    LastEvaluatedKey, Count and ScannedCount as moto's (Limit counts items before the filter,
    a page ends at 1 MB as moto ends it); any other Query (no sort key, a local index, the
    legacy QueryFilter, an exclusive start key missing a key) is moto's own.
-8. Step Functions parses each state machine definition once. moto 5.2.5 parses the ASL
-   definition (an ANTLR parser, about 8 % of moto's CPU under the burst) for every execution
-   it starts, and again to validate it. The parse tree of each definition text is now kept;
-   each execution still builds its own program from that tree (moto's preprocessor), so no
-   state is shared between executions. A definition that does not parse fails as before.
+8. Step Functions parses each state machine definition once and builds its program once.
+   moto 5.2.5 parses the ASL definition (an ANTLR parser, about 8 % of moto's CPU under the
+   burst) for every execution it starts, and again to validate it; then its preprocessor turns
+   the parse tree into a program of evaluation components, calling `getText` on every node
+   (itself a walk of the node's subtree): a quarter of moto's CPU under the burst once the
+   parse was kept. The program of each definition text is now kept and shared by its
+   executions. That is safe because an execution keeps all its state in its own environment,
+   never in the components: moto already runs one program's components from many threads at
+   once (a Map's iterations share its item processor's program), and the one value a
+   component sets lazily (`heap_key`, the name of its slot in an environment's heap, such as a
+   retrier's attempt count) is now set while the program is built, before any execution can
+   see it. A definition that does not parse fails as before.
 9. DynamoDB attribute values are serialised directly (`moto_dynamodb_json.py`). moto 5.2.5
    writes each response through a generic serialiser that, for every attribute value of every
    item, tries the AttributeValue shape's ten members under two spellings each (alias
@@ -75,6 +82,26 @@ from growing with the data it holds. Same behaviour, less work:
    approximate counts) three times per name asked: nine passes over a queue of 1,000 waiting
    uploads to answer `ApproximateNumberOfMessages`. Now once per request, the same values
    (taken at one instant rather than three), the same names kept.
+13. Each request finds its service without listing moto's package folder. moto 5.2.5 works out
+   which backend serves a request from the host its signature names (`sqs.eu-west-1...`): it
+   lists moto's package folder (about 200 `isdir` calls) to see whether the host is a module's
+   name, then tries some 600 URL patterns in turn, under the dispatcher's one lock. That was
+   about 13 % of moto's CPU under the burst, for every request. The answer depends on the host
+   alone and neither the folder nor the patterns change while the server runs, so it is now
+   kept per host (at most 1,024 hosts; a host with no backend is asked again each time, as
+   before).
+14. No access log line per request. werkzeug's development server writes a coloured line to
+   stderr for every request, under the logging module's lock: about 11 % of moto's CPU under
+   the burst, for a file (`.baton/logs/moto.log` or the test's) that nobody reads line by line;
+   the runner logs what its functions ask. Errors are still logged. `BATON_MOTO_ACCESS_LOG=1`
+   brings the lines back for debugging.
+15. Step Functions makes one Lambda client, not one per Task state. moto 5.2.5 builds a new
+   boto3 client (loading the service model, an SSL context, a connection pool) for every
+   Lambda invocation a Task state makes, and opens a new connection for it: about 5 % of
+   moto's CPU under the burst. Its clients differ only by region (the credentials are fixed,
+   the endpoint is the runner's), so one client per region and service is now kept. botocore
+   clients are safe to share between threads; the pool holds up to 64 connections so parallel
+   executions do not drop and reopen them.
 
 Everything else is moto's own `moto_server`.
 
@@ -89,19 +116,31 @@ import sys
 import threading
 import time
 
+import os
+
+import boto3
 import moto.dynamodb.models as dynamodb_models
+import moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils as sfn_lambda_eval_utils
+import moto.stepfunctions.parser.asl.utils.boto_client as sfn_boto_client
+import werkzeug.serving
 import moto.s3.notifications as s3_notifications
 import moto.stepfunctions.parser.asl.component.common.path.result_path as sfn_result_path
 import moto.stepfunctions.parser.asl.utils.json_path as sfn_json_path
 from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.parser.api import ExecutionStatus
+from botocore.config import Config as BotoConfig
+from moto.core.models import botocore_stubber
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.core.utils import unix_time
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 from moto.sqs.models import SQSBackend
 
@@ -248,19 +287,89 @@ def reflect_execution_status(self):
 
 
 _moto_parse = AmazonStateLanguageParser.parse
-_parse_trees = {}
+_programs = {}
+
+
+def _settle_heap_keys(program):
+    """Sets every component's lazily made `heap_key` now, while one thread holds the program."""
+    seen, todo = set(), [program]
+    while todo:
+        value = todo.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, EvalComponent):
+            value.heap_key  # noqa: B018 (the property sets the key on first read)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            todo.extend(value)
+        elif isinstance(value, dict):
+            todo.extend(value.values())
+        elif isinstance(value, Component):
+            todo.extend(vars(value).values())
 
 
 def parse_definition(definition):
-    """moto's parse, with the definition's parse tree kept: a fresh program from it each time."""
-    tree = _parse_trees.get(definition)
-    if tree is None:
-        program, tree = _moto_parse(definition)
-        if len(_parse_trees) >= 256:
-            _parse_trees.clear()
-        _parse_trees[definition] = tree
-        return program, tree
-    return Preprocessor().visit(tree), tree
+    """moto's parse, kept per definition text: its program and parse tree (see patch 8)."""
+    parsed = _programs.get(definition)
+    if parsed is None:
+        parsed = _moto_parse(definition)
+        _settle_heap_keys(parsed[0])
+        if len(_programs) >= 256:
+            _programs.clear()
+        _programs[definition] = parsed
+    return parsed
+
+
+_boto_clients = {}
+_boto_clients_lock = threading.Lock()
+
+
+def boto_client_for(region, service, state_credentials=None):
+    """moto's client for a Task state's service, one per region and service (see patch 15)."""
+    key = (region, service)
+    client = _boto_clients.get(key)
+    if client is None:
+        with _boto_clients_lock:
+            client = _boto_clients.get(key)
+            if client is None:
+                # moto's own arguments (sfn_boto_client.boto_client_for), with a larger pool.
+                endpoint = {}
+                if not botocore_stubber.enabled:
+                    endpoint["endpoint_url"] = f"http://localhost:{moto_server_port()}"
+                client = boto3.client(
+                    aws_access_key_id="ak",
+                    region_name=region,
+                    service_name=service,
+                    aws_secret_access_key="sk",
+                    config=BotoConfig(
+                        parameter_validation=False,
+                        retries={"max_attempts": 0, "total_max_attempts": 1},
+                        connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                        read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+                        max_pool_connections=64,
+                    ),
+                    **endpoint,
+                )
+                _boto_clients[key] = client
+    return client
+
+
+_moto_get_backend_for_host = DomainDispatcherApplication.get_backend_for_host
+_backend_for_host = {}
+
+
+def get_backend_for_host(self, host):
+    """moto's lookup, kept per host: it depends on the host alone (see patch 13)."""
+    backend = _backend_for_host.get(host)
+    if backend is None:
+        backend = _moto_get_backend_for_host(self, host)
+        if backend is not None and len(_backend_for_host) < 1024:
+            _backend_for_host[host] = backend
+    return backend
+
+
+def no_access_log(self, code="-", size="-"):
+    """werkzeug's per-request log line, left out (patch 14)."""
 
 
 _full_collection_done = threading.Event()
@@ -291,6 +400,11 @@ sfn_result_path.parse = functools.lru_cache(maxsize=1024)(sfn_result_path.parse)
 moto_query_index.install()
 moto_dynamodb_json.install()
 AmazonStateLanguageParser.parse = staticmethod(parse_definition)
+sfn_boto_client.boto_client_for = boto_client_for
+sfn_lambda_eval_utils.boto_client_for = boto_client_for
+DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+if not os.environ.get("BATON_MOTO_ACCESS_LOG"):
+    werkzeug.serving.WSGIRequestHandler.log_request = no_access_log
 StepFunctionResponse.stop_execution = stop_execution
 BaseExecutionWorkerCommunication._reflect_execution_status = reflect_execution_status
 StepFunctionResponse.send_task_failure = send_task_failure

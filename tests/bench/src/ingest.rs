@@ -29,8 +29,13 @@ fn burst_size() -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000)
 }
-/// Bursts, each on a fresh stack.
-const BURST_RUNS: usize = 3;
+/// Bursts, each on a fresh stack (3, or `BATON_BENCH_BURST_RUNS`).
+fn burst_runs() -> usize {
+    std::env::var("BATON_BENCH_BURST_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+}
 /// Uploads CI-side in flight at once.
 const PARALLEL_UPLOADS: usize = 16;
 
@@ -238,10 +243,16 @@ async fn cpu_per_message(root: &Path, profile: &str, samples: &Samples, report: 
 /// notification, SQS, the runner's 3 pollers, the in-process ingest handler, moto), timed from the
 /// first upload until the queue is empty with every upload handled.
 async fn burst(samples: &Samples, report: &mut Report) -> Result<()> {
-    let (mut throughput, mut seconds, mut releases) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut throughput, mut seconds, mut releases, mut per_upload) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let size = burst_size();
-    for _ in 0..BURST_RUNS {
-        let h = Harness::start_with(StackOptions::ephemeral().without_delays()).await?;
+    let runs = burst_runs();
+    for _ in 0..runs {
+        let mut options = StackOptions::ephemeral().without_delays();
+        if let Ok(settle) = std::env::var("BATON_BENCH_SETTLE") {
+            let yaml = std::fs::read_to_string(options.root.join("infra/config/baton.local.yaml"))?;
+            options.config_yaml = Some(yaml.replacen("settle_seconds: 0", &format!("settle_seconds: {settle}"), 1));
+        }
+        let h = Harness::start_with(options).await?;
         let started = Instant::now();
         upload_all(&h, samples, 0, size).await?;
         let deadline = Instant::now() + Duration::from_secs(600);
@@ -270,16 +281,35 @@ async fn burst(samples: &Samples, report: &mut Report) -> Result<()> {
         ensure!(registered == size, "{registered} of {size} uploads registered");
         ensure!(h.dead_letters().await? == 0, "uploads went to the dead-letter queue");
         releases.push(h.releases().await?.len() as f64);
+        let counts = h.stack.iam.requests();
+        let total: u64 = counts.iter().map(|c| c.count).sum();
+        per_upload.push(total as f64 / size as f64);
+        let mut by_function = std::collections::BTreeMap::<&str, u64>::new();
+        for c in &counts {
+            *by_function.entry(c.function.as_str()).or_default() += c.count;
+        }
+        eprintln!("  burst: AWS requests by function (all {total}): {by_function:?}");
+        if std::env::var("BATON_BENCH_BURST_DETAIL").is_ok() {
+            for c in &counts {
+                eprintln!("    {:>28} {:<40} {:>6}", c.function, c.operation, c.count);
+            }
+        }
         seconds.push(took);
         throughput.push(size as f64 / took);
         h.stack.stop().await;
     }
     report.section(format!(
-        "Ingest: a burst of {size} uploads ({PARALLEL_UPLOADS} in flight) through the local stack, {BURST_RUNS} runs"
+        "Ingest: a burst of {size} uploads ({PARALLEL_UPLOADS} in flight) through the local stack, {runs} runs"
     ));
     report.samples("burst: throughput", "uploads/s", &throughput, Target::AtLeast(10.0));
     report.samples("burst: first upload to all ingested", "s", &seconds, Target::None);
     report.samples("burst: releases made", "", &releases, Target::None);
+    report.samples(
+        "burst: AWS requests per upload (every function, workflows included)",
+        "",
+        &per_upload,
+        Target::None,
+    );
     Ok(())
 }
 

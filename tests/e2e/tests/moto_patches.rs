@@ -1,7 +1,9 @@
 //! `infra/local/moto_server.py` changes how moto does its work, never what it answers (patches
-//! 7-12 of its list: Query through sorted indexes, attribute values serialised directly; in
-//! `executions.rs`, a definition's parse tree and its JSONPaths kept; in `queues.rs`, queue
-//! attributes computed once). Each test starts moto's
+//! 7-14 of its list: Query through sorted indexes, attribute values serialised directly; in
+//! `executions.rs`, a definition's program and its JSONPaths kept; in `queues.rs`, queue
+//! attributes computed once; in `dispatch.rs`, each host's service kept and no access log).
+//! Patch 15 (one Lambda client for Step Functions' Task states) is exercised by every
+//! end-to-end journey, whose every Task invokes a function through it. Each test starts moto's
 //! own server and the patched one side by side, makes the same requests of both, and compares
 //! the answers.
 
@@ -14,6 +16,8 @@ use aws_sdk_dynamodb::types::{
 };
 use baton_local::moto::{Moto, free_port};
 
+#[path = "moto_patches/dispatch.rs"]
+mod dispatch;
 #[path = "moto_patches/executions.rs"]
 mod executions;
 #[path = "moto_patches/queues.rs"]
