@@ -6,6 +6,7 @@ use std::time::Duration;
 use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use baton_domain::BatonError;
 use baton_domain::ports::{PostOutcome, WebhookPoster, WebhookQueue};
 use baton_domain::webhook::WebhookMessage;
@@ -30,23 +31,49 @@ impl SqsWebhookQueue {
     }
 }
 
+/// The most messages one SendMessageBatch takes.
+const SEND_BATCH_MAX: usize = 10;
+
 #[async_trait]
 impl WebhookQueue for SqsWebhookQueue {
-    async fn enqueue(&self, message: &WebhookMessage, delay: Duration) -> Result<(), BatonError> {
+    async fn enqueue(&self, messages: &[WebhookMessage], delay: Duration) -> Result<(), BatonError> {
         let url = self.queue_url.as_deref().ok_or_else(|| {
             BatonError::internal(
                 "BATON_WEBHOOKS_QUEUE_URL is not set; the SAM template sets it for announce (WebhooksQueue)",
             )
         })?;
-        let body = serde_json::to_string(message).map_err(|e| BatonError::internal(e.to_string()))?;
-        self.sqs
-            .send_message()
-            .queue_url(url)
-            .message_body(body)
-            .delay_seconds(delay.as_secs().min(900) as i32)
-            .send()
-            .await
-            .map_err(|e| sdk_error("queueing a webhook delivery", e))?;
+        let delay = delay.as_secs().min(900) as i32;
+        for chunk in messages.chunks(SEND_BATCH_MAX) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (i, message) in chunk.iter().enumerate() {
+                let body = serde_json::to_string(message).map_err(|e| BatonError::internal(e.to_string()))?;
+                let entry = SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body)
+                    .delay_seconds(delay)
+                    .build()
+                    .map_err(|e| BatonError::internal(format!("building a webhook delivery message: {e}")))?;
+                entries.push(entry);
+            }
+            let out = self
+                .sqs
+                .send_message_batch()
+                .queue_url(url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| sdk_error("queueing webhook deliveries", e))?;
+            if let Some(failed) = out.failed().first() {
+                // The whole event is handed over again; the queued ones are dropped as repeats.
+                return Err(BatonError::transient(format!(
+                    "queueing webhook deliveries: {} of {} not queued ({}: {})",
+                    out.failed().len(),
+                    chunk.len(),
+                    failed.code(),
+                    failed.message().unwrap_or("no message")
+                )));
+            }
+        }
         Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! Webhooks: the listener that queues one message per event and interested hook, and the
+//! Webhooks: the listener that queues one message per event and interested hook (an event's
+//! messages in one request), and the
 //! consumer of that queue that signs, POSTs, records each try and schedules the next one with
 //! exponential backoff (a new message, delayed) until the hook takes it or the tries run out.
 
@@ -38,21 +39,24 @@ impl<C: ConfigSource, Q: WebhookQueue> EventListener for WebhookListener<C, Q> {
             return Ok(());
         }
         let config = self.config.config().await?;
+        let mut messages = Vec::new();
         for hook in &config.notifications.webhooks {
             for name in wanted.iter().filter(|w| hook.events.iter().any(|e| e == *w)) {
-                let message = WebhookMessage {
+                messages.push(WebhookMessage {
                     hook: hook.name.clone(),
                     event: name.to_string(),
                     delivery: webhook::delivery_id(event, &hook.name, name),
                     attempt: 1,
                     release_event: event.clone(),
-                };
-                // A repeated stream record queues the same delivery again: the receiver drops
-                // it by its Baton-Delivery id.
-                self.queue.enqueue(&message, Duration::ZERO).await?;
+                });
             }
         }
-        Ok(())
+        if messages.is_empty() {
+            return Ok(());
+        }
+        // A repeated stream record queues the same deliveries again: the receiver drops each
+        // by its Baton-Delivery id.
+        self.queue.enqueue(&messages, Duration::ZERO).await
     }
 }
 
@@ -154,7 +158,7 @@ where
                 ..message.clone()
             };
             let delay = webhook::retry_delay(self.retry_base_seconds, next.attempt);
-            self.queue.enqueue(&next, delay).await?;
+            self.queue.enqueue(std::slice::from_ref(&next), delay).await?;
         }
         Ok(())
     }

@@ -20,10 +20,13 @@ pub trait EventListener: Send + Sync {
 /// The queue of webhook deliveries.
 #[async_trait]
 pub trait WebhookQueue: Send + Sync {
-    /// Queues `message`, to be delivered after `delay` (at most 15 minutes).
+    /// Queues `messages`, each to be delivered after `delay` (at most 15 minutes), in as few
+    /// requests as the queue allows (one event's deliveries to every hook go together). An
+    /// error means some may not be queued: the caller repeats them all, and a delivery queued
+    /// twice is dropped by its id (the receiver's `Baton-Delivery`, the log's conditional write).
     async fn enqueue(
         &self,
-        message: &crate::webhook::WebhookMessage,
+        messages: &[crate::webhook::WebhookMessage],
         delay: std::time::Duration,
     ) -> Result<(), BatonError>;
 }
