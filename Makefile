@@ -48,6 +48,7 @@ FUNCTIONS := ingest notify approve lifecycle deploy-pages deploy-cloudhub status
 
 bench: setup-demo package ## Every measured figure in one table, also saved to target/bench.md (see docs/performance.md)
 	$(CARGO) build -q --profile bench $(addprefix -p ,$(FUNCTIONS)) -p baton-bench
+	mkdir -p target
 	set -o pipefail; $(CARGO) run -q --profile bench -p baton-bench | tee target/bench.md
 
 CARGO_MUTANTS_VERSION := 27.1.0
