@@ -460,6 +460,13 @@ impl LocalStack {
         ))
     }
 
+    /// How far each table stream's event source mapping has read (shard to sequence number):
+    /// unchanged for a while means the mappings have caught up with every write (the bench
+    /// waits for that after seeding, so background reads do not land on what it measures).
+    pub fn stream_positions(&self) -> std::collections::BTreeMap<String, String> {
+        self.stream_positions.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
     /// The ARN of the state machine `logical_id`.
     pub fn state_machine_arn(&self, logical_id: &str) -> Result<String> {
         Ok(format!(

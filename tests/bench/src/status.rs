@@ -91,6 +91,30 @@ async fn measure_routes(h: &Harness, size: u64) -> Result<BTreeMap<&'static str,
     Ok(out)
 }
 
+/// Waits until the table stream's event source mappings have read every seeded write (their
+/// positions unchanged for 3 s): seeding thousands of releases leaves tens of thousands of
+/// stream records, and reading them in batches of 10 keeps moto busy for half a minute, which
+/// would land on the calls measured (on AWS too the stream is read asynchronously, but on
+/// DynamoDB it does not slow a Query).
+async fn streams_caught_up(h: &Harness) -> Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let mut last = h.stack.stream_positions();
+    let mut still_since = std::time::Instant::now();
+    while still_since.elapsed() < Duration::from_secs(3) {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the stream mappings did not catch up with the seeded releases within 300 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = h.stack.stream_positions();
+        if now != last {
+            last = now;
+            still_since = std::time::Instant::now();
+        }
+    }
+    Ok(())
+}
+
 /// Measures both sizes into `report`.
 pub async fn measure(report: &mut Report) -> Result<()> {
     let h = Harness::start_with(StackOptions::ephemeral().without_delays()).await?;
@@ -106,6 +130,7 @@ pub async fn measure(report: &mut Report) -> Result<()> {
     for size in SIZES {
         h.seed_releases(&seeded, seeded_up_to + 1..=size).await?;
         seeded_up_to = size;
+        streams_caught_up(&h).await?;
         measured.push(measure_routes(&h, size).await?);
     }
     report.section(format!(
