@@ -1,9 +1,8 @@
 //! Webhook deliveries: the SQS queue they wait on ([`WebhookQueue`]) and the HTTP client that
 //! POSTs them ([`WebhookPoster`]).
 
-use std::time::Duration;
-
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;

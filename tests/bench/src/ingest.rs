@@ -22,19 +22,17 @@ use crate::table::{Report, Target};
 const CPU_ROUNDS: usize = 3;
 /// Upload messages per round.
 const CPU_MESSAGES: usize = 100;
-/// Uploads in the burst.
+/// A count from the environment variable `name`, else `default` (to shorten a bench run).
+fn count_from_env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+/// Uploads in the burst (1,000, or `BATON_BENCH_BURST`).
 fn burst_size() -> usize {
-    std::env::var("BATON_BENCH_BURST")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000)
+    count_from_env("BATON_BENCH_BURST", 1_000)
 }
 /// Bursts, each on a fresh stack (3, or `BATON_BENCH_BURST_RUNS`).
 fn burst_runs() -> usize {
-    std::env::var("BATON_BENCH_BURST_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
+    count_from_env("BATON_BENCH_BURST_RUNS", 3)
 }
 /// Uploads CI-side in flight at once.
 const PARALLEL_UPLOADS: usize = 16;
@@ -239,7 +237,7 @@ async fn cpu_per_message(root: &Path, profile: &str, samples: &Samples, report: 
     Ok(())
 }
 
-/// One burst's figures.
+/// The figures of bursts run alike, one sample per burst.
 #[derive(Default)]
 struct BurstFigures {
     throughput: Vec<f64>,
